@@ -1,0 +1,110 @@
+// swift-tools-version:6.0
+// codegen-lsp: a local AI code-completion language server. One section per target, followed by its tests.
+import Foundation
+import PackageDescription
+
+/// The numeric targets are compiled for the build machine's vector unit: AVX2 + FMA when /proc/cpuinfo has
+/// them (x86-64), the baseline otherwise. The package is built from source on the machine that runs it.
+let hostHasAVX2: Bool = {
+  #if arch(x86_64)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+    guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    let set = Set(flags.split(separator: " ").map(String.init))
+    return set.contains("avx2") && set.contains("fma") && set.contains("f16c")
+  #else
+    return false
+  #endif
+}()
+
+let numericSettings: [SwiftSetting] =
+  (hostHasAVX2 ? [.unsafeFlags(["-target-cpu", "haswell"])] : [])
+  + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+  name: "codegen-lsp",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "codegen-lsp", targets: ["codegen-lsp"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+  ],
+  targets: [
+    // MARK: System libraries
+    .systemLibrary(
+      name: "CJSONC", pkgConfig: "json-c",
+      providers: [.apt(["libjson-c-dev"]), .brew(["json-c"])]),
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+
+    // MARK: JSON
+    .target(name: "JSON", dependencies: ["CJSONC"]),
+    .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+
+    // MARK: LSP wire
+    .target(name: "LSPTypes", dependencies: ["JSON"]),
+    .target(name: "LSPTransport", dependencies: ["JSON"]),
+    .testTarget(name: "LSPTransportTests", dependencies: ["LSPTransport", "JSON"]),
+
+    // MARK: Provider boundary
+    .target(name: "CodeCompletion"),
+
+    // MARK: Server
+    .target(
+      name: "CompletionServer",
+      dependencies: [
+        "JSON", "LSPTypes", "LSPTransport", "CodeCompletion",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    .target(
+      name: "LSPTestSupport",
+      dependencies: ["JSON", "LSPTypes", "LSPTransport", "CodeCompletion", "CompletionServer"]),
+    .testTarget(
+      name: "CompletionServerTests",
+      dependencies: ["CompletionServer", "LSPTestSupport", "LSPTypes", "LSPTransport", "JSON", "CodeCompletion"],
+      resources: [.copy("Transcripts")]),
+
+    // MARK: Syntax middleware
+    .target(name: "SyntaxCheck"),
+    .testTarget(name: "SyntaxCheckTests", dependencies: ["SyntaxCheck"]),
+
+    // MARK: Engine
+    .target(name: "GGUF", swiftSettings: numericSettings),
+    .testTarget(name: "GGUFTests", dependencies: ["GGUF"], resources: [.copy("Fixtures")]),
+    .target(name: "Kernels", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: numericSettings),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], swiftSettings: numericSettings),
+    .target(name: "Tokenization", dependencies: ["GGUF"]),
+    .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
+    .target(name: "Sampling", swiftSettings: numericSettings),
+    .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
+    .target(
+      name: "Inference", dependencies: ["GGUF", "Kernels", "Tokenization", "Sampling"],
+      swiftSettings: numericSettings),
+    .target(name: "InferenceTestSupport", dependencies: ["Inference", "GGUF"]),
+    .testTarget(
+      name: "InferenceTests", dependencies: ["Inference", "InferenceTestSupport", "GGUF", "Tokenization", "Sampling"],
+      resources: [.copy("Fixtures")]),
+
+    // MARK: Product pipeline
+    .target(
+      name: "ModelCompletionProvider",
+      dependencies: ["CodeCompletion", "Inference", "Tokenization", "Sampling", "SyntaxCheck", "GGUF"]),
+    .testTarget(
+      name: "ModelCompletionProviderTests",
+      dependencies: ["ModelCompletionProvider", "CodeCompletion", "InferenceTestSupport", "Inference", "SyntaxCheck"]),
+
+    // MARK: Executable
+    .executableTarget(
+      name: "codegen-lsp",
+      dependencies: [
+        "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Tokenization",
+        "Sampling", "SyntaxCheck", "JSON", "LSPTransport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]),
+    .testTarget(name: "CodegenLSPTests", dependencies: ["JSON", "LSPTestSupport", "LSPTransport"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

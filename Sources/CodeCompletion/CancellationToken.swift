@@ -1,0 +1,61 @@
+import Foundation
+
+/// Why a running request was stopped.
+public enum CancellationReason: String, Sendable, Equatable {
+  /// `$/cancelRequest` from the client, or the user cancelled progress.
+  case cancelled
+  /// The document changed under the request (answered with ContentModified).
+  case contentModified
+  /// A newer request for the same document replaced this one.
+  case superseded
+  /// The server is shutting down.
+  case shutdown
+}
+
+/// A thread-safe, one-way flag that tells a running request to stop, with an optional deadline.
+///
+/// - Important: `cancel` may be called from any thread; the token loop polls `isCancelled` after every token.
+public final class CancellationToken: @unchecked Sendable {
+  private let lock = NSLock()
+  private var reasonStorage: CancellationReason?
+  /// When set, `isExpired` turns true at this uptime (nanoseconds, `DispatchTime.now().uptimeNanoseconds`).
+  public let deadlineNanoseconds: UInt64?
+
+  /// - Parameter deadline: seconds from now after which `isExpired` is true; nil for none.
+  public init(deadline: Double? = nil) {
+    if let deadline {
+      deadlineNanoseconds = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, deadline) * 1e9)
+    } else {
+      deadlineNanoseconds = nil
+    }
+  }
+
+  /// A token that is never cancelled.
+  public static var none: CancellationToken { CancellationToken() }
+
+  /// Cancels with a reason; the first reason wins.
+  public func cancel(_ reason: CancellationReason = .cancelled) {
+    lock.lock()
+    if reasonStorage == nil { reasonStorage = reason }
+    lock.unlock()
+  }
+
+  /// The reason it was cancelled, or nil while it runs.
+  public var reason: CancellationReason? {
+    lock.lock()
+    defer { lock.unlock() }
+    return reasonStorage
+  }
+
+  /// True once `cancel` was called.
+  public var isCancelled: Bool { reason != nil }
+
+  /// True once the deadline passed (never for a token without one).
+  public var isExpired: Bool {
+    guard let deadlineNanoseconds else { return false }
+    return DispatchTime.now().uptimeNanoseconds >= deadlineNanoseconds
+  }
+
+  /// True when the work should stop now: cancelled or past the deadline.
+  public var shouldStop: Bool { isCancelled || isExpired }
+}

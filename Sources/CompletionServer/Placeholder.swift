@@ -1,0 +1,2 @@
+// CompletionServer: placeholder until the module lands.
+enum CompletionServerPlaceholder {}

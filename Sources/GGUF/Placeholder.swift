@@ -1,0 +1,2 @@
+// GGUF: placeholder until the module lands.
+enum GGUFPlaceholder {}

@@ -1,0 +1,2 @@
+// Inference: placeholder until the module lands.
+enum InferencePlaceholder {}

@@ -1,0 +1,2 @@
+// InferenceTestSupport: placeholder until the module lands.
+enum InferenceTestSupportPlaceholder {}

@@ -1,0 +1,2 @@
+// JSON: placeholder until the module lands.
+enum JSONPlaceholder {}

@@ -1,0 +1,2 @@
+// Kernels: placeholder until the module lands.
+enum KernelsPlaceholder {}

@@ -1,0 +1,2 @@
+// LSPTestSupport: placeholder until the module lands.
+enum LSPTestSupportPlaceholder {}

@@ -1,0 +1,2 @@
+// LSPTransport: placeholder until the module lands.
+enum LSPTransportPlaceholder {}

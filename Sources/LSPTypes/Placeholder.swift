@@ -1,0 +1,2 @@
+// LSPTypes: placeholder until the module lands.
+enum LSPTypesPlaceholder {}

@@ -1,0 +1,2 @@
+// ModelCompletionProvider: placeholder until the module lands.
+enum ModelCompletionProviderPlaceholder {}

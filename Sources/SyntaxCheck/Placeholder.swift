@@ -1,0 +1,2 @@
+// SyntaxCheck: placeholder until the module lands.
+enum SyntaxCheckPlaceholder {}

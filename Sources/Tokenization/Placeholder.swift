@@ -1,0 +1,2 @@
+// Tokenization: placeholder until the module lands.
+enum TokenizationPlaceholder {}

@@ -1,0 +1,1 @@
+print("codegen-lsp: not wired yet")
