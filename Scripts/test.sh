@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: unit tests, end-to-end tests over the real binary, real-model tests (the pinned
+# models are fetched and verified by hash first) and the editor tests (Neovim and Emacs, headless).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash Scripts/setup.sh --test
+python3 Scripts/fetch_model.py smollm2-135m qwen2.5-coder-0.5b >/dev/null
+export CODEGEN_LSP_MODEL_TESTS=1
+swift build -c release -Xswiftc -enable-testing
+swift test -c release -Xswiftc -enable-testing
+if [[ -x Tests/Editors/run.sh ]]; then
+  bash Tests/Editors/run.sh .build/release/codegen-lsp
+fi

@@ -1,2 +1,0 @@
-// GGUF: placeholder until the module lands.
-enum GGUFPlaceholder {}

@@ -1,2 +1,0 @@
-// LSPTypes: placeholder until the module lands.
-enum LSPTypesPlaceholder {}

@@ -1,2 +1,0 @@
-// ModelCompletionProvider: placeholder until the module lands.
-enum ModelCompletionProviderPlaceholder {}
