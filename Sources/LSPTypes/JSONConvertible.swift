@@ -82,13 +82,13 @@ public struct JSONObjectReader {
   public func path(of key: String) -> String { "\(path).\(key)" }
 
   /// Decodes a required member.
-  public func decode<T: JSONConvertible>(_ type: T.Type = T.self, _ key: String) throws -> T {
+  public func decode<T: JSONConvertible>(_ key: String, as type: T.Type = T.self) throws -> T {
     guard let value = members[key], !value.isNull else { throw LSPTypesError.missingField(path: path(of: key)) }
     return try T(json: value, path: path(of: key))
   }
 
   /// Decodes an optional member; absent and `null` both give nil.
-  public func decodeIfPresent<T: JSONConvertible>(_ type: T.Type = T.self, _ key: String) throws -> T? {
+  public func decodeIfPresent<T: JSONConvertible>(_ key: String, as type: T.Type = T.self) throws -> T? {
     guard let value = members[key], !value.isNull else { return nil }
     return try T(json: value, path: path(of: key))
   }

@@ -1,2 +1,0 @@
-// CompletionServer: placeholder until the module lands.
-enum CompletionServerPlaceholder {}

@@ -1,0 +1,314 @@
+import COpenBLAS
+import Foundation
+import GGUF
+
+/// The transformer forward pass of the llama family over a chunk of tokens, writing keys and values into the KV
+/// cache (after llama2.c `forward()` and llama.cpp `llm_build_llama` / `llm_build_qwen2`).
+///
+/// Per block, for the n tokens of the chunk at positions start..<start+n:
+/// ```
+/// h = rmsnorm(x) * attn_norm                         // (n, embd)
+/// q = h Wq^T + bq, k = h Wk^T + bk, v = h Wv^T + bv   // (n, qDim), (n, kvDim), (n, kvDim)
+/// q, k = rope(q, k, positions)                        // normal (llama) or NeoX (qwen2) pairing
+/// cache[layer, kvHead, start..<start+n] = k, v
+/// a_h = softmax(q_h K_g^T / sqrt(hd) + causal mask) V_g   // head h reads kv head g = h / (heads / kvHeads)
+/// x += a Wo^T
+/// h = rmsnorm(x) * ffn_norm
+/// x += (silu(h Wgate^T) * (h Wup^T)) Wdown^T
+/// ```
+/// then `logits = rmsnorm(x) * output_norm Wout^T` for the rows asked for.
+///
+/// - Important: owned by one session; not thread-safe. Internally it fans work out to its worker pool.
+final class ForwardPass {
+  let config: ModelConfig
+  let weights: ModelWeights
+  let cache: KVCache
+  /// Most tokens per forward call (scratch buffers are sized for it).
+  let chunk: Int
+  let linear: LinearOps
+  let workers: Int
+
+  // Scratch, sized for `chunk` rows.
+  private let x: UnsafeMutablePointer<Float>  // (chunk, embd) residual stream
+  private let xb: UnsafeMutablePointer<Float>  // (chunk, embd) normed input of a sub-block
+  private let xb2: UnsafeMutablePointer<Float>  // (chunk, embd) output of a sub-block
+  private let q: UnsafeMutablePointer<Float>  // (chunk, qDim)
+  private let k: UnsafeMutablePointer<Float>  // (chunk, kvDim)
+  private let v: UnsafeMutablePointer<Float>  // (chunk, kvDim)
+  private let att: UnsafeMutablePointer<Float>  // (chunk, qDim) attention output
+  private let hb: UnsafeMutablePointer<Float>  // (chunk, ffn)
+  private let hb2: UnsafeMutablePointer<Float>  // (chunk, ffn)
+  private let scores: UnsafeMutablePointer<Float>  // (workers, chunk, capacity)
+  private let kv32: UnsafeMutablePointer<Float>?  // (workers, 2, capacity, headDim) F16 cache rows as F32
+  private let ropeCos: UnsafeMutablePointer<Float>  // (chunk, rot/2)
+  private let ropeSin: UnsafeMutablePointer<Float>  // (chunk, rot/2)
+  /// Inverse frequencies of the rotated pairs, times the linear scaling factor.  // (rot/2)
+  private let invFreq: [Double]
+
+  init(config: ModelConfig, weights: ModelWeights, cache: KVCache, chunk: Int, threads: Int) {
+    self.config = config
+    self.weights = weights
+    self.cache = cache
+    self.chunk = chunk
+    self.linear = LinearOps(threads: threads)
+    self.workers = linear.workers
+    let embd = config.embeddingLength
+    x = .allocate(capacity: chunk * embd)
+    xb = .allocate(capacity: chunk * embd)
+    xb2 = .allocate(capacity: chunk * embd)
+    q = .allocate(capacity: chunk * config.queryDimension)
+    k = .allocate(capacity: chunk * config.kvDimension)
+    v = .allocate(capacity: chunk * config.kvDimension)
+    att = .allocate(capacity: chunk * config.queryDimension)
+    hb = .allocate(capacity: chunk * config.feedForwardLength)
+    hb2 = .allocate(capacity: chunk * config.feedForwardLength)
+    scores = .allocate(capacity: workers * chunk * cache.capacity)
+    kv32 = cache.type == .f16 ? .allocate(capacity: workers * 2 * cache.capacity * config.headDimension) : nil
+    let half = config.ropeDimensionCount / 2
+    ropeCos = .allocate(capacity: chunk * max(1, half))
+    ropeSin = .allocate(capacity: chunk * max(1, half))
+    let base = Double(config.ropeFrequencyBase)
+    let rot = Double(config.ropeDimensionCount)
+    invFreq = (0..<half).map { Double(config.ropeFrequencyScale) / pow(base, Double(2 * $0) / rot) }
+  }
+
+  deinit {
+    for p in [x, xb, xb2, q, k, v, att, hb, hb2, scores, ropeCos, ropeSin] { p.deallocate() }
+    kv32?.deallocate()
+  }
+
+  /// Runs `tokens` at positions `start..<start + tokens.count` (at most `chunk` tokens), filling the cache.
+  ///
+  /// - Parameters:
+  ///   - logitsOut: receives the logits of the last row (`allRows == false`), or of every row `(n, vocab)`; nil
+  ///     skips the output head (a prefill chunk that is not the last).
+  func forward(tokens: [Int32], start: Int, logitsOut: UnsafeMutablePointer<Float>?, allRows: Bool) {
+    let n = tokens.count
+    precondition(n >= 1 && n <= chunk && start + n <= cache.capacity, "forward: bad chunk")
+    let c = config
+    let embd = c.embeddingLength
+    let qDim = c.queryDimension
+    let kvDim = c.kvDimension
+    let ffn = c.feedForwardLength
+
+    for (i, t) in tokens.enumerated() {
+      linear.dequantizeRow(weights.tokenEmbedding, row: Int(t), into: x + i * embd)
+    }
+    prepareRope(start: start, count: n)
+
+    for (l, w) in weights.layers.enumerated() {
+      // Attention.
+      for i in 0..<n { rmsnorm(x + i * embd, w.attentionNorm.pointer, xb + i * embd, embd, c.rmsNormEpsilon) }
+      linear.apply(w.wq, input: xb, rows: n, output: q)
+      linear.apply(w.wk, input: xb, rows: n, output: k)
+      linear.apply(w.wv, input: xb, rows: n, output: v)
+      if let b = w.bq { addBias(q, b.pointer, n, qDim) }
+      if let b = w.bk { addBias(k, b.pointer, n, kvDim) }
+      if let b = w.bv { addBias(v, b.pointer, n, kvDim) }
+      for i in 0..<n {
+        applyRope(q + i * qDim, heads: c.headCount, row: i)
+        applyRope(k + i * kvDim, heads: c.headCountKV, row: i)
+      }
+      storeKV(layer: l, start: start, count: n)
+      attention(layer: l, start: start, count: n)
+      linear.apply(w.wo, input: att, rows: n, output: xb2)
+      addInPlace(x, xb2, n * embd)
+
+      // Feed-forward (SwiGLU).
+      for i in 0..<n { rmsnorm(x + i * embd, w.ffnNorm.pointer, xb + i * embd, embd, c.rmsNormEpsilon) }
+      linear.apply(w.wGate, input: xb, rows: n, output: hb)
+      linear.apply(w.wUp, input: xb, rows: n, output: hb2)
+      siluMul(hb, hb2, n * ffn)
+      linear.apply(w.wDown, input: hb, rows: n, output: xb2)
+      addInPlace(x, xb2, n * embd)
+    }
+
+    guard let logitsOut else { return }
+    let first = allRows ? 0 : n - 1
+    let rows = n - first
+    for i in 0..<rows {
+      rmsnorm(x + (first + i) * embd, weights.outputNorm.pointer, xb + i * embd, embd, c.rmsNormEpsilon)
+    }
+    linear.apply(weights.output, input: xb, rows: rows, output: logitsOut)
+  }
+
+  // MARK: RoPE
+
+  /// Fills the cos/sin tables for positions start..<start+count.
+  private func prepareRope(start: Int, count: Int) {
+    let half = invFreq.count
+    for i in 0..<count {
+      let pos = Double(start + i)
+      for j in 0..<half {
+        let theta = pos * invFreq[j]
+        ropeCos[i * half + j] = Float(cos(theta))
+        ropeSin[i * half + j] = Float(sin(theta))
+      }
+    }
+  }
+
+  /// Rotates the first `ropeDimensionCount` dimensions of every head of one row.
+  private func applyRope(_ vec: UnsafeMutablePointer<Float>, heads: Int, row: Int) {
+    let hd = config.headDimension
+    let half = invFreq.count
+    let cs = ropeCos + row * half
+    let sn = ropeSin + row * half
+    switch config.ropeStyle {
+    case .normal:
+      for h in 0..<heads {
+        let p = vec + h * hd
+        for j in 0..<half {
+          let a = p[2 * j]
+          let b = p[2 * j + 1]
+          p[2 * j] = a * cs[j] - b * sn[j]
+          p[2 * j + 1] = a * sn[j] + b * cs[j]
+        }
+      }
+    case .neox:
+      for h in 0..<heads {
+        let p = vec + h * hd
+        for j in 0..<half {
+          let a = p[j]
+          let b = p[j + half]
+          p[j] = a * cs[j] - b * sn[j]
+          p[j + half] = a * sn[j] + b * cs[j]
+        }
+      }
+    }
+  }
+
+  // MARK: Attention
+
+  /// Copies the chunk's keys and values into the cache at their positions.
+  private func storeKV(layer: Int, start: Int, count n: Int) {
+    let hd = config.headDimension
+    let kvDim = config.kvDimension
+    for h in 0..<config.headCountKV {
+      let base = cache.offset(layer: layer, head: h) + start * hd
+      for i in 0..<n {
+        let srcK = k + i * kvDim + h * hd
+        let srcV = v + i * kvDim + h * hd
+        switch cache.type {
+        case .f32:
+          (cache.keys! + base + i * hd).update(from: srcK, count: hd)
+          (cache.values! + base + i * hd).update(from: srcV, count: hd)
+        case .f16:
+          let dk = cache.keys16! + base + i * hd
+          let dv = cache.values16! + base + i * hd
+          for d in 0..<hd {
+            dk[d] = Float16(srcK[d]).bitPattern
+            dv[d] = Float16(srcV[d]).bitPattern
+          }
+        }
+      }
+    }
+  }
+
+  /// Causal attention of the chunk's queries over cache positions 0..<start+n, one head per task.
+  private func attention(layer: Int, start: Int, count n: Int) {
+    let c = config
+    let hd = c.headDimension
+    let qDim = c.queryDimension
+    let total = start + n
+    let group = c.headCount / c.headCountKV
+    let scale = 1 / Float(hd).squareRoot()
+    let capacity = cache.capacity
+    let heads = c.headCount
+    let workers = self.workers
+    linear.parallel(workers) { worker in
+      let s = self.scores + worker * self.chunk * capacity  // (n, total), leading dimension `total`
+      var h = worker
+      while h < heads {
+        let g = h / group
+        let off = self.cache.offset(layer: layer, head: g)
+        let keys: UnsafePointer<Float>
+        let values: UnsafePointer<Float>
+        switch self.cache.type {
+        case .f32:
+          keys = UnsafePointer(self.cache.keys! + off)
+          values = UnsafePointer(self.cache.values! + off)
+        case .f16:
+          let kb = self.kv32! + worker * 2 * capacity * hd
+          let vb = kb + capacity * hd
+          let k16 = self.cache.keys16! + off
+          let v16 = self.cache.values16! + off
+          for e in 0..<(total * hd) {
+            kb[e] = Float(Float16(bitPattern: k16[e]))
+            vb[e] = Float(Float16(bitPattern: v16[e]))
+          }
+          keys = UnsafePointer(kb)
+          values = UnsafePointer(vb)
+        }
+        let qh = self.q + h * hd
+        // S = scale * Q_h K^T   (n, total)
+        cblas_sgemm(
+          CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(total), Int32(hd), scale,
+          qh, Int32(qDim), keys, Int32(hd), 0, s, Int32(total))
+        for i in 0..<n {
+          let row = s + i * total
+          let visible = start + i + 1
+          softmaxInPlace(row, visible)
+          if visible < total { (row + visible).update(repeating: 0, count: total - visible) }
+        }
+        // A_h = S V   (n, hd) into columns h*hd of att
+        cblas_sgemm(
+          CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(total), 1,
+          s, Int32(total), values, Int32(hd), 0, self.att + h * hd, Int32(qDim))
+        h += workers
+      }
+    }
+  }
+}
+
+// MARK: - Element-wise helpers
+
+/// `out = x / sqrt(mean(x²) + eps) * weight` over `n` elements (Zhang & Sennrich 2019, RMSNorm).
+@inline(__always)
+func rmsnorm(
+  _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+  _ eps: Float
+) {
+  var sum: Float = 0
+  for i in 0..<n { sum += x[i] * x[i] }
+  let scale = 1 / (sum / Float(n) + eps).squareRoot()
+  for i in 0..<n { out[i] = x[i] * scale * weight[i] }
+}
+
+/// Softmax of the first `n` elements in place (max-subtracted).
+@inline(__always)
+func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+  var m = -Float.infinity
+  for i in 0..<n where x[i] > m { m = x[i] }
+  var sum: Float = 0
+  for i in 0..<n {
+    let e = expf(x[i] - m)
+    x[i] = e
+    sum += e
+  }
+  let inv = 1 / sum
+  for i in 0..<n { x[i] *= inv }
+}
+
+/// `a[i] = silu(a[i]) * b[i]` with silu(x) = x / (1 + e^-x).
+@inline(__always)
+func siluMul(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
+  for i in 0..<n {
+    let g = a[i]
+    a[i] = g / (1 + expf(-g)) * b[i]
+  }
+}
+
+/// `x[i] += y[i]`.
+@inline(__always)
+func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+  for i in 0..<n { x[i] += y[i] }
+}
+
+/// Adds `bias` (cols) to each of `rows` rows.
+@inline(__always)
+func addBias(_ x: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Int, _ cols: Int) {
+  for r in 0..<rows {
+    let p = x + r * cols
+    for j in 0..<cols { p[j] += bias[j] }
+  }
+}

@@ -1,0 +1,75 @@
+import GGUF
+
+/// How to load and run a model.
+public struct ModelOptions: Sendable, Equatable {
+  /// Upper bound on the context window in tokens (the model's trained length applies when lower); nil for none.
+  public var contextLimit: Int? = 4096
+  /// Worker threads of the engine (0: one per core).
+  public var threads: Int = 0
+  /// Element type of the key/value cache.
+  public var kvCacheType: KVCacheType = .f32
+  /// Tokens per batched prefill step; cancellation is checked between steps.
+  public var prefillChunk: Int = 64
+  /// Load the tokenizer from the file's `tokenizer.ggml.*` metadata (tests of bare weights turn it off).
+  public var loadTokenizer: Bool = true
+
+  public init(
+    contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f32, prefillChunk: Int = 64,
+    loadTokenizer: Bool = true
+  ) {
+    self.contextLimit = contextLimit
+    self.threads = threads
+    self.kvCacheType = kvCacheType
+    self.prefillChunk = prefillChunk
+    self.loadTokenizer = loadTokenizer
+  }
+}
+
+/// A loaded model: hyperparameters, weights (views into the mapped file) and tokenizer. Immutable and shareable;
+/// each `InferenceSession` made from it owns its own KV cache and scratch buffers.
+///
+/// ```
+/// let model = try LanguageModel(path: "qwen2.5-coder-0.5b.gguf")
+/// let session = try InferenceSession(model: model)
+/// let result = try session.evaluate(model.tokenizer!.encode("def fib(n):"))
+/// ```
+public final class LanguageModel: @unchecked Sendable {
+  /// The file it was loaded from.
+  public let path: String
+  public let config: ModelConfig
+  public let weights: ModelWeights
+  /// The tokenizer from the file's metadata; nil when `ModelOptions.loadTokenizer` was false.
+  public let tokenizer: Int? = nil  // TOKENIZER-PENDING
+  public let options: ModelOptions
+
+  /// Maps `path` and checks every tensor.
+  ///
+  /// - Throws: `InferenceError` naming the file: unreadable GGUF, unsupported architecture, missing tensor,
+  ///   wrong shape, unsupported tensor type, or a tokenizer that cannot be built.
+  public convenience init(path: String, options: ModelOptions = ModelOptions()) throws(InferenceError) {
+    let file: GGUFFile
+    do { file = try GGUFFile(path: path) } catch { throw .file(error) }
+    try self.init(file: file, options: options)
+  }
+
+  /// Uses an already opened file.
+  public init(file: GGUFFile, options: ModelOptions = ModelOptions()) throws(InferenceError) {
+    path = file.path
+    self.options = options
+    config = try ModelConfig(file: file, contextLimit: options.contextLimit)
+    weights = try ModelWeights(file: file, config: config)
+  }
+
+  /// Bytes of the model file.
+  public var fileSize: Int { weights.file.fileSize }
+
+  /// A one-line description: name, architecture, size and weight types.
+  public var summary: String {
+    var counts = [String: Int]()
+    for t in weights.file.tensors where t.dimensions.count == 2 { counts[t.type.name, default: 0] += 1 }
+    let types = counts.sorted { $0.value > $1.value }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+    return
+      "\(config.name) (\(config.architecture.rawValue), \(config.blockCount) layers, d=\(config.embeddingLength), "
+      + "heads \(config.headCount)/\(config.headCountKV), ctx \(config.contextLength), \(types))"
+  }
+}

@@ -1,0 +1,218 @@
+import GGUF
+
+/// A weight matrix as stored in the file: `rows` rows of `cols` elements of `type`, row-major, no copy.
+///
+/// ggml names the dimensions ne0 = `cols` (contiguous) and ne1 = `rows`; `y = W x` takes `x` of `cols` elements to
+/// `y` of `rows` elements.
+public struct WeightMatrix: @unchecked Sendable {
+  /// The tensor's name in the file.
+  public let name: String
+  /// Element type of the packed rows.
+  public let type: GGMLType
+  /// Output dimension.
+  public let rows: Int
+  /// Input dimension (elements per row).
+  public let cols: Int
+  /// Bytes of one packed row.
+  public let rowBytes: Int
+  /// Start of row 0 inside the mapping.
+  public let base: UnsafeRawPointer
+
+  /// The packed bytes of row `r`.
+  @inline(__always) public func row(_ r: Int) -> UnsafeRawPointer { base + r * rowBytes }
+
+  /// Bytes of the whole matrix.
+  public var byteCount: Int { rows * rowBytes }
+}
+
+/// A vector of F32 parameters (norm weights, biases): a view into the mapping when stored as F32, else a converted
+/// copy (a few KB at most).
+public struct WeightVector: @unchecked Sendable {
+  public let name: String
+  public let count: Int
+  /// Points into the mapping, or into `storage`.
+  public let pointer: UnsafePointer<Float>
+  /// Keeps a converted copy alive when the file stores the vector as another type.
+  private let storage: FloatStorage?
+
+  init(name: String, count: Int, pointer: UnsafePointer<Float>, storage: FloatStorage?) {
+    self.name = name
+    self.count = count
+    self.pointer = pointer
+    self.storage = storage
+  }
+}
+
+/// The tensors of one transformer block.
+public struct LayerWeights: Sendable {
+  public let attentionNorm: WeightVector  // (embd)
+  public let wq: WeightMatrix  // (qDim, embd)
+  public let wk: WeightMatrix  // (kvDim, embd)
+  public let wv: WeightMatrix  // (kvDim, embd)
+  public let bq: WeightVector?  // (qDim)
+  public let bk: WeightVector?  // (kvDim)
+  public let bv: WeightVector?  // (kvDim)
+  public let wo: WeightMatrix  // (embd, qDim)
+  public let ffnNorm: WeightVector  // (embd)
+  public let wGate: WeightMatrix  // (ffn, embd)
+  public let wUp: WeightMatrix  // (ffn, embd)
+  public let wDown: WeightMatrix  // (embd, ffn)
+}
+
+/// All weights of a model as views into the mapped GGUF file (llama2.c's `TransformerWeights`).
+///
+/// - Important: holds the `GGUFFile` so the mapping outlives every view. Immutable; safe to share between threads.
+public final class ModelWeights: @unchecked Sendable {
+  /// The mapped file the views point into.
+  public let file: GGUFFile
+  public let tokenEmbedding: WeightMatrix  // (vocab, embd)
+  public let layers: [LayerWeights]
+  public let outputNorm: WeightVector  // (embd)
+  /// The output head (vocab, embd): `output.weight`, or `token_embd.weight` when the file ties them.
+  public let output: WeightMatrix
+  /// True when `output.weight` is absent and the embeddings double as the output head.
+  public let tiedOutput: Bool
+
+  /// Element types the engine multiplies (the types the Kernels module has dot products for).
+  public static let supportedMatrixTypes: Set<GGMLType> = [
+    .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K,
+  ]
+
+  /// Finds and checks every tensor `config` needs in `file`.
+  ///
+  /// - Throws: `InferenceError.missingTensor`, `.wrongShape` or `.unsupportedTensorType`, naming the file.
+  public init(file: GGUFFile, config: ModelConfig) throws(InferenceError) {
+    self.file = file
+    let path = file.path
+    let embd = config.embeddingLength
+
+    func matrix(_ name: String, rows: Int, cols: Int) throws(InferenceError) -> WeightMatrix {
+      guard let info = file.tensor(named: name) else { throw .missingTensor(path: path, name: name) }
+      guard info.dimensions.count == 2, info.dimensions[0] == cols, info.dimensions[1] == rows else {
+        throw .wrongShape(path: path, name: name, expected: [cols, rows], found: info.dimensions)
+      }
+      guard Self.supportedMatrixTypes.contains(info.type) else {
+        throw .unsupportedTensorType(path: path, name: name, type: info.type.name)
+      }
+      let data = file.data(for: info)
+      return WeightMatrix(
+        name: name, type: info.type, rows: rows, cols: cols, rowBytes: info.rowBytes, base: data.baseAddress!)
+    }
+
+    func vector(_ name: String, count: Int) throws(InferenceError) -> WeightVector {
+      guard let info = file.tensor(named: name) else { throw .missingTensor(path: path, name: name) }
+      guard info.elementCount == count, info.dimensions[0] == count else {
+        throw .wrongShape(path: path, name: name, expected: [count], found: info.dimensions)
+      }
+      let data = file.data(for: info)
+      switch info.type {
+      case .f32:
+        // Tensor data offsets are multiples of the alignment (>= 4 in every real file); fall back to a copy if not.
+        if Int(bitPattern: data.baseAddress!) % MemoryLayout<Float>.alignment == 0 {
+          return WeightVector(
+            name: name, count: count, pointer: data.baseAddress!.assumingMemoryBound(to: Float.self), storage: nil)
+        }
+        let copy = (0..<count).map { data.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+        return WeightVector(name: name, count: count, storage: copy)
+      case .f16:
+        let copy = (0..<count).map { Float(halfBits: data.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
+        return WeightVector(name: name, count: count, storage: copy)
+      case .bf16:
+        let copy = (0..<count).map {
+          Float(bitPattern: UInt32(data.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16)
+        }
+        return WeightVector(name: name, count: count, storage: copy)
+      default:
+        throw .unsupportedTensorType(path: path, name: name, type: info.type.name)
+      }
+    }
+
+    func optionalVector(_ name: String, count: Int) throws(InferenceError) -> WeightVector? {
+      file.tensor(named: name) == nil ? nil : try vector(name, count: count)
+    }
+
+    let vocab = config.vocabularySize
+    tokenEmbedding = try matrix("token_embd.weight", rows: vocab, cols: embd)
+    var layers = [LayerWeights]()
+    layers.reserveCapacity(config.blockCount)
+    let q = config.queryDimension
+    let kv = config.kvDimension
+    let ffn = config.feedForwardLength
+    for i in 0..<config.blockCount {
+      let b = "blk.\(i)."
+      layers.append(
+        LayerWeights(
+          attentionNorm: try vector(b + "attn_norm.weight", count: embd),
+          wq: try matrix(b + "attn_q.weight", rows: q, cols: embd),
+          wk: try matrix(b + "attn_k.weight", rows: kv, cols: embd),
+          wv: try matrix(b + "attn_v.weight", rows: kv, cols: embd),
+          bq: try optionalVector(b + "attn_q.bias", count: q),
+          bk: try optionalVector(b + "attn_k.bias", count: kv),
+          bv: try optionalVector(b + "attn_v.bias", count: kv),
+          wo: try matrix(b + "attn_output.weight", rows: embd, cols: q),
+          ffnNorm: try vector(b + "ffn_norm.weight", count: embd),
+          wGate: try matrix(b + "ffn_gate.weight", rows: ffn, cols: embd),
+          wUp: try matrix(b + "ffn_up.weight", rows: ffn, cols: embd),
+          wDown: try matrix(b + "ffn_down.weight", rows: embd, cols: ffn)))
+    }
+    self.layers = layers
+    outputNorm = try vector("output_norm.weight", count: embd)
+    if file.tensor(named: "output.weight") != nil {
+      output = try matrix("output.weight", rows: vocab, cols: embd)
+      tiedOutput = false
+    } else {
+      output = tokenEmbedding
+      tiedOutput = true
+    }
+  }
+
+  /// Bytes of weights read to compute one token (every matrix once, the embedding row aside): the figure the
+  /// memory-bandwidth bound of decoding divides.
+  public var bytesPerToken: Int {
+    var total = output.byteCount
+    for l in layers {
+      total += l.wq.byteCount + l.wk.byteCount + l.wv.byteCount + l.wo.byteCount
+      total += l.wGate.byteCount + l.wUp.byteCount + l.wDown.byteCount
+    }
+    return total
+  }
+}
+
+/// An owned, immutable float buffer with a stable address.
+final class FloatStorage: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Float>
+  init(_ values: [Float]) {
+    pointer = .allocate(capacity: max(1, values.count))
+    pointer.initialize(from: values, count: values.count)
+  }
+  deinit { pointer.deallocate() }
+}
+
+extension WeightVector {
+  fileprivate init(name: String, count: Int, storage values: [Float]) {
+    let storage = FloatStorage(values)
+    self.init(name: name, count: count, pointer: UnsafePointer(storage.pointer), storage: storage)
+  }
+}
+
+extension Float {
+  /// Converts IEEE 754 half-precision bits.
+  init(halfBits h: UInt16) {
+    #if arch(arm64)
+      self = Float(Float16(bitPattern: h))
+    #else
+      let sign = UInt32(h & 0x8000) << 16
+      let exp = Int((h >> 10) & 0x1F)
+      let mant = UInt32(h & 0x3FF)
+      if exp == 0 {
+        // Zero or subnormal: value = mant * 2^-24.
+        let v = Float(mant) * Float(sign: .plus, exponent: -24, significand: 1)
+        self = sign != 0 ? -v : v
+      } else if exp == 31 {
+        self = Float(bitPattern: sign | 0x7F80_0000 | (mant << 13))
+      } else {
+        self = Float(bitPattern: sign | UInt32(exp - 15 + 127) << 23 | (mant << 13))
+      }
+    #endif
+  }
+}

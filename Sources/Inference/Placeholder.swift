@@ -1,2 +1,0 @@
-// Inference: placeholder until the module lands.
-enum InferencePlaceholder {}

@@ -1,2 +1,0 @@
-// InferenceTestSupport: placeholder until the module lands.
-enum InferenceTestSupportPlaceholder {}

@@ -1,2 +1,0 @@
-// JSON: placeholder until the module lands.
-enum JSONPlaceholder {}

@@ -1,0 +1,108 @@
+/// Kernels: the numeric kernels of the engine: matrix-vector products on packed quantised weights (decode),
+/// batched matrix products (prefill), and the element-wise operations of a llama-family transformer.
+///
+/// ## API summary
+/// ```
+/// let pool = ThreadPool(threads: ThreadPool.defaultThreadCount)   // persistent workers; caller is thread 0
+/// pool.parallelFor(n) { range in ... }                             // static split of 0..<n over the threads
+/// pool.run { thread, threadCount in ... }                          // one call per thread
+///
+/// let w = try WeightMatrix(info, in: file)       // view of a 2-D tensor: rows = ne1 (out features), cols = ne0
+/// let w = WeightMatrix(rows:, cols:, type:, data:)                 // or from any packed buffer
+/// let ws = KernelWorkspace()                                       // reusable scratch; one per generator/thread of use
+///
+/// matvec(w, x, y, pool: pool, workspace: ws)                 // y[r] = Σ_c w[r,c] x[c];  x (cols), y (rows)
+/// matvec(w, x, y, pool:, workspace:, precision: .exact)      // float activations instead of 8-bit (slower)
+/// matvecs([(w1, y1), (w2, y2)], x, pool:, workspace:)        // several matrices of the same x in one dispatch
+/// matmul(w, x, batch: n, y, pool:, workspace:)               // x (n, cols) → y (n, rows); prefill
+/// sgemm(...)                                                 // thin row-major cblas_sgemm wrapper (attention)
+///
+/// rmsNorm(x, weight: g, eps:, count:, out:)          // out = x / sqrt(mean(x²) + eps) * g   (out may be x)
+/// rope(x, heads:, headDim:, position:, style: .normal/.neox, freqBase:, freqScale:, ropeDim:)  // in place
+/// softmax(x, count:)                                  // in place, max-subtracted
+/// silu(x, count:), swiglu(gate:, up:, out:, count:)   // out = silu(gate) * up
+/// add(a, b, out:, count:), addInPlace(x, y, count:), scale(x, by:, count:)
+/// dot(a, b, count:) -> Float, axpy(alpha, x, y, count:)     // y += alpha * x
+/// Reference.*                                          // naive versions of all of the above, for tests
+/// QuantTraits.table[type]                              // block size, bytes, dequantize, dot kernel per type
+/// ```
+/// All pointers are `UnsafePointer<Float>` / `UnsafeMutablePointer<Float>`; shapes are row-major and written in
+/// comments as `(rows, cols)`. Weight types with a fast quantised kernel: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K,
+/// Q6_K; F32, F16 and BF16 use float dot products; Q2_K and Q3_K work through dequantisation.
+///
+/// - Important: a `ThreadPool` runs one job at a time; call it from one thread at a time (the generator's). A
+///   `KernelWorkspace` must not be shared by concurrent calls. Weight views must not outlive their `GGUFFile`.
+import GGUF
+
+/// Errors of the Kernels module (bad input that reaches the kernels, such as an unsupported weight type).
+public enum KernelError: Error, Equatable, CustomStringConvertible {
+  /// A tensor of a type the kernels cannot multiply.
+  case unsupportedType(tensor: String, type: GGMLType)
+  /// A tensor that is not a matrix (or vector) of the expected shape.
+  case badShape(tensor: String, dimensions: [Int], reason: String)
+
+  public var description: String {
+    switch self {
+    case .unsupportedType(let tensor, let type):
+      return "tensor '\(tensor)' has type \(type), which the kernels do not support"
+    case .badShape(let tensor, let dimensions, let reason):
+      return "tensor '\(tensor)' has shape \(dimensions): \(reason)"
+    }
+  }
+}
+
+/// A row-major matrix of packed weights: `rows` output features, each row `cols` elements in blocks of `type`.
+///
+/// A GGUF tensor with dimensions `[ne0, ne1]` is a matrix of `rows = ne1` and `cols = ne0` (ne0 is contiguous).
+public struct WeightMatrix: @unchecked Sendable {
+  /// Number of rows (output features).
+  public let rows: Int
+  /// Number of columns (input features); a multiple of the type's block size.
+  public let cols: Int
+  /// Element type of the packed rows.
+  public let type: GGMLType
+  /// The first byte of row 0; rows follow each other without padding.
+  public let data: UnsafeRawPointer
+  /// Bytes per row.
+  public let rowBytes: Int
+
+  /// A view of packed rows.
+  /// - Precondition: `cols` is a multiple of the type's block size and the type is supported.
+  public init(rows: Int, cols: Int, type: GGMLType, data: UnsafeRawPointer) {
+    precondition(QuantTraits.isSupported(type), "WeightMatrix: unsupported type \(type)")
+    precondition(cols % type.blockSize == 0, "WeightMatrix: \(cols) columns is not a whole number of \(type) blocks")
+    self.rows = rows
+    self.cols = cols
+    self.type = type
+    self.data = data
+    self.rowBytes = cols / type.blockSize * type.bytesPerBlock
+  }
+
+  /// A view of a 1-D or 2-D tensor of `file` (a 1-D tensor is one row); higher dimensions are flattened into rows.
+  /// - Throws: `KernelError.unsupportedType` when no kernel handles the tensor's type.
+  public init(_ info: GGUFTensorInfo, in file: GGUFFile) throws(KernelError) {
+    guard QuantTraits.isSupported(info.type) else { throw .unsupportedType(tensor: info.name, type: info.type) }
+    self.init(rows: info.rows, cols: info.cols, type: info.type, data: file.data(for: info).baseAddress!)
+  }
+
+  /// The packed bytes of row `r`.
+  @inline(__always)
+  public func row(_ r: Int) -> UnsafeRawPointer { data + r * rowBytes }
+
+  /// Dequantises row `r` into `out` (`cols` floats).
+  public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+    QuantTraits.dequantize(type, row(r), count: cols, into: out)
+  }
+
+  /// Bytes of the whole matrix.
+  public var byteCount: Int { rows * rowBytes }
+}
+
+/// How `matvec` treats the activation vector.
+public enum MatVecPrecision: Sendable {
+  /// Quantise the activations to 8-bit blocks (Q8_0/Q8_1 or Q8_K, as llama.cpp does) and use integer dot products:
+  /// the fast path for quantised weights. Float weights (F32, F16, BF16) always use float activations.
+  case fast
+  /// Keep float activations: dequantise each weight row and take a float dot product (slower, for checks).
+  case exact
+}

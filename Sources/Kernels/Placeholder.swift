@@ -1,2 +1,0 @@
-// Kernels: placeholder until the module lands.
-enum KernelsPlaceholder {}

@@ -1,2 +1,0 @@
-// LSPTestSupport: placeholder until the module lands.
-enum LSPTestSupportPlaceholder {}

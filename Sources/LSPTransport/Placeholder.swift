@@ -1,2 +1,0 @@
-// LSPTransport: placeholder until the module lands.
-enum LSPTransportPlaceholder {}

@@ -1,0 +1,403 @@
+import CodeCompletion
+import Foundation
+import GGUF
+import Inference
+import Logging
+import Sampling
+import Tokenization
+
+/// The completion provider backed by a local model: prompt (FIM from the model's metadata, coarse context
+/// windows, other open documents), KV-cache reuse across keystrokes, the sampler chain with code-aware penalties,
+/// the syntax middleware while tokens stream and at the end, post-filters, a completion cache and deadlines.
+///
+/// - Important: `complete`, `generate` and `prepare` run on the server's single worker queue (or the CLI's main
+///   thread), one at a time; `updateSettings` and `status` may be called from any thread (guarded by `lock`).
+public final class ModelProvider: CompletionProvider, @unchecked Sendable {
+  public let model: LanguageModel
+  public let tokenizer: Tokenizer
+  let session: InferenceSession
+  let template: FIMTemplate?
+  let chatFormat: ChatFormat?
+  let promptBuilder: PromptBuilder
+  let tokenClasses: TokenClasses
+  let logger: Logger
+  private var cache = CompletionCache()
+  private let lock = NSLock()
+  private var settingsStorage: CompletionSettings
+  private let statusValue: ProviderStatus
+
+  /// Loads the model a specification names and builds a provider for it; never throws: a missing or broken model
+  /// gives a provider whose status is `.unavailable` with a message that says what is wrong and what to do.
+  public static func make(modelSpec: String, settings: CompletionSettings) -> CompletionProvider {
+    switch ModelPresets.locate(modelSpec) {
+    case .missing(let message):
+      return UnavailableProvider(reason: message)
+    case .file(let path, _):
+      do {
+        return try ModelProvider(path: path, settings: settings)
+      } catch {
+        return UnavailableProvider(reason: "Cannot use the model \(path): \(error)")
+      }
+    }
+  }
+
+  /// Loads a GGUF model.
+  /// - Throws: `GGUFError`, `InferenceError` or `TokenizerError` naming the file and what is wrong.
+  public init(path: String, settings: CompletionSettings) throws {
+    var logger = Logger(label: "codegen-lsp.provider")
+    logger.logLevel = .debug
+    self.logger = logger
+    let file = try GGUFFile(path: path)
+    var options = Inference.ModelOptions()
+    options.contextLimit = settings.contextLength
+    options.threads = settings.threads
+    model = try LanguageModel(file: file, options: options)
+    tokenizer = try Tokenizer(gguf: file)
+    session = InferenceSession(model: model)
+    let adapter = TokenizerAdapter(tokenizer)
+    template = FIMTemplate.detect(adapter)
+    chatFormat = ChatFormat.detect(template: file.string("tokenizer.chat_template"))
+    promptBuilder = PromptBuilder(
+      tokenizer: adapter, template: template, bos: tokenizer.addBOSByDefault ? tokenizer.bosID : nil)
+    tokenClasses = TokenClasses(tokenizer: tokenizer, exemptCharacters: settings.penaltyExemptCharacters)
+    settingsStorage = settings
+    let name = model.summary
+    if let template {
+      statusValue = .ready(description: "\(name), fill-in-the-middle (\(template.family))")
+    } else {
+      statusValue = .degraded(
+        description: name,
+        warning: "The model \((path as NSString).lastPathComponent) has no fill-in-the-middle tokens: completions "
+          + "see only the text before the cursor and are weaker. A code model such as qwen2.5-coder-0.5b "
+          + "(python3 Scripts/fetch_model.py qwen2.5-coder-0.5b) completes with the text after the cursor too.")
+    }
+  }
+
+  public var status: ProviderStatus { statusValue }
+
+  public var settings: CompletionSettings {
+    lock.lock()
+    defer { lock.unlock() }
+    return settingsStorage
+  }
+
+  public func updateSettings(_ settings: CompletionSettings) {
+    lock.lock()
+    settingsStorage = settings
+    lock.unlock()
+  }
+
+  // MARK: Completion
+
+  public func complete(_ request: CompletionRequest, cancellation: CancellationToken) throws -> CompletionResult {
+    let settings = self.settings
+    var trace: [String] = []
+    // 1. Typing through a suggestion shown before: answer from the cache.
+    if let cached = cache.lookup(documentID: request.documentID, prefix: request.prefix, suffix: request.suffix) {
+      trace.append("cache: the text typed since the last request matches a suggestion; returning the rest of it")
+      let limit = request.trigger == .invoked ? max(1, settings.invokedCandidates) : 1
+      return CompletionResult(
+        candidates: cached.prefix(limit).map { CompletionCandidate(text: $0, score: 0, stopReason: "cache") },
+        trace: request.explain ? trace : [], fromCache: true)
+    }
+    // 2. Single line or block, from the cursor's context.
+    let middleware = SyntaxMiddleware(
+      language: request.languageId, prefix: request.prefix, suffix: request.suffix, enabled: settings.syntaxCheck)
+    let mode = middleware.mode(forced: settings.multiline)
+    trace.append("mode: \(mode.description) (\(middleware.modeReason))")
+    // 3. Prompt and prefill (reusing the KV cache).
+    let order = template?.order(for: settings.fimOrder) ?? .psm
+    let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
+    let evaluation = try evaluatePrompt(prompt.tokens, cancellation: cancellation)
+    trace.append("prefill: \(evaluation.computedTokens) of \(prompt.tokens.count) prompt tokens computed, "
+      + "\(evaluation.reusedTokens) reused from the KV cache")
+    var result = CompletionResult(
+      candidates: [], trace: [], promptTokensComputed: evaluation.computedTokens, promptTokens: prompt.tokens.count)
+    guard evaluation.completed else {
+      trace.append("stopped during prefill: \(cancellation.reason?.rawValue ?? "deadline")")
+      result.trace = request.explain ? trace : []
+      return result
+    }
+    // 4. Candidates.
+    let wanted = request.trigger == .invoked ? max(1, settings.invokedCandidates) : 1
+    var candidates: [CompletionCandidate] = []
+    var seen = Set<String>()
+    for index in 0..<wanted {
+      if index > 0 && cancellation.shouldStop { break }
+      var sampler = samplerSettings(settings, mode: mode)
+      if index > 0 {
+        sampler.temperature = max(settings.candidateTemperature, 0.01)
+        sampler.seed = settings.seed &+ UInt64(index)
+      }
+      let maxTokens = mode == .block ? settings.maxTokensBlock : settings.maxTokensLine
+      let outcome = try runCandidate(
+        promptLength: prompt.tokens.count, initialLogits: evaluation.logits, sampler: sampler, maxTokens: maxTokens,
+        middleware: middleware, mode: mode, stopTokens: template?.stopTokens ?? [], stopStrings: [],
+        cancellation: cancellation, onText: nil)
+      result.generatedTokens += outcome.tokenCount
+      trace.append("candidate \(index + 1): \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
+      trace += outcome.trace.map { "candidate \(index + 1): \($0)" }
+      let final = middleware.finalize(outcome.text, mode: mode, stoppedEarly: outcome.stoppedEarly)
+      trace += final.trace.map { "candidate \(index + 1): \($0)" }
+      guard let text = final.text else { continue }
+      if seen.contains(text) {
+        trace.append("candidate \(index + 1): dropped, same as an earlier candidate")
+        continue
+      }
+      seen.insert(text)
+      let length = max(1, outcome.tokenCount)
+      let score = outcome.logprobSum / pow(Double(length), settings.lengthNormalizationAlpha)
+      candidates.append(CompletionCandidate(text: text, score: score, stopReason: outcome.stopReason))
+    }
+    if candidates.count > 1 {
+      // The first (greedy) candidate stays first; the sampled ones are ranked by length-normalised log-probability.
+      let rest = candidates.dropFirst().sorted { $0.score > $1.score }
+      candidates = [candidates[0]] + rest
+    }
+    result.candidates = candidates
+    cache.store(
+      documentID: request.documentID, prefix: request.prefix, suffix: request.suffix,
+      candidates: candidates.map(\.text))
+    result.trace = request.explain ? trace : []
+    if logger.logLevel <= .debug {
+      for line in trace { logger.debug("\(line)") }
+    }
+    return result
+  }
+
+  public func prepare(_ request: CompletionRequest, cancellation: CancellationToken) {
+    let settings = self.settings
+    var trace: [String] = []
+    let order = template?.order(for: settings.fimOrder) ?? .psm
+    let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
+    _ = try? evaluatePrompt(prompt.tokens, cancellation: cancellation)
+  }
+
+  /// Brings the KV cache to `tokens`, computing only what it does not hold yet.
+  func evaluatePrompt(_ tokens: [Int32], cancellation: CancellationToken) throws -> Evaluation {
+    var tokens = tokens
+    let capacity = session.capacity - 8
+    if tokens.count > capacity { tokens = Array(tokens.suffix(capacity)) }
+    do {
+      return try session.evaluate(tokens, shouldStop: { cancellation.shouldStop })
+    } catch {
+      throw CompletionProviderError.engineFailure(String(describing: error))
+    }
+  }
+
+  /// The sampler settings of one candidate.
+  func samplerSettings(_ settings: CompletionSettings, mode: CompletionExtent) -> SamplerSettings {
+    var s = SamplerSettings()
+    s.temperature = settings.temperature
+    s.topK = settings.topK
+    s.topP = settings.topP
+    s.minP = settings.minP
+    s.seed = settings.seed
+    s.penalties = settings.penalties
+    s.repetitionPenalty = settings.repetitionPenalty
+    s.repetitionWindow = settings.repetitionWindow
+    s.frequencyPenalty = settings.frequencyPenalty
+    s.presencePenalty = settings.presencePenalty
+    s.exemptTokens = tokenClasses.exempt(for: settings.penaltyExemptCharacters)
+    s.noRepeatNgramSize = settings.noRepeatNgramSize
+    s.lengthPenaltyStart = mode == .block ? settings.lengthPenaltyStartBlock : settings.lengthPenaltyStartLine
+    s.lengthPenaltyDecay = settings.lengthPenaltyDecay
+    s.endOfLineTokens = mode == .block ? tokenClasses.blankLine : tokenClasses.newline
+    s.endOfSequenceTokens = tokenClasses.endOfGeneration.union(template?.stopTokens ?? [])
+    s.lengthNormalizationAlpha = settings.lengthNormalizationAlpha
+    return s
+  }
+
+  /// What generating one candidate produced.
+  struct CandidateOutcome {
+    var text: String
+    var tokenCount: Int
+    var logprobSum: Double
+    var stopReason: String
+    /// True when generation stopped for time or cancellation rather than by a stop rule.
+    var stoppedEarly: Bool
+    var trace: [String]
+  }
+
+  /// Generates one candidate from the cached prompt: samples with the penalty chain, feeds every piece of text to
+  /// the streaming syntax stopper, and stops at end of generation, a stop rule, a stop string, the token limit,
+  /// the deadline or cancellation (checked after every token).
+  func runCandidate(
+    promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
+    middleware: SyntaxMiddleware, mode: CompletionExtent, stopTokens: Set<Int32>, stopStrings: [String],
+    cancellation: CancellationToken, onText: ((String) -> Void)?
+  ) throws -> CandidateOutcome {
+    do {
+      try session.rollback(to: promptLength)
+    } catch {
+      throw CompletionProviderError.engineFailure(String(describing: error))
+    }
+    let sampler: Sampler
+    do {
+      sampler = try Sampler(settings: samplerSettings)
+    } catch {
+      throw CompletionProviderError.invalidRequest("sampler settings: \(error)")
+    }
+    var stopper = middleware.makeStopper(mode: mode)
+    var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+    var logits = initialLogits
+    var text = ""
+    var outcome = CandidateOutcome(
+      text: "", tokenCount: 0, logprobSum: 0, stopReason: "max-tokens", stoppedEarly: false, trace: [])
+    let endOfGeneration = tokenClasses.endOfGeneration.union(stopTokens)
+    let repeatedLines = RepeatedLineDetector()
+    let checkRepeats = middleware.enabled && samplerSettings.penalties && settings.blockRepeatedLines
+    while outcome.tokenCount < maxTokens {
+      if cancellation.isCancelled {
+        outcome.stopReason = "cancelled"
+        outcome.stoppedEarly = true
+        break
+      }
+      if cancellation.isExpired {
+        outcome.stopReason = "deadline"
+        outcome.stoppedEarly = true
+        break
+      }
+      let sampled: SampledToken
+      do {
+        sampled = try sampler.sample(logits: logits)
+      } catch {
+        throw CompletionProviderError.engineFailure("sampling: \(error)")
+      }
+      if endOfGeneration.contains(sampled.token) {
+        outcome.stopReason = "end of generation (\(tokenizer.tokenText(sampled.token).debugDescription))"
+        break
+      }
+      sampler.accept(sampled.token)
+      outcome.tokenCount += 1
+      outcome.logprobSum += Double(sampled.logprob)
+      let piece = detokenizer.append(sampled.token)
+      text += piece
+      if let stop = stopStrings.first(where: { text.contains($0) }), let range = text.range(of: stop) {
+        text = String(text[..<range.lowerBound])
+        outcome.stopReason = "stop string \(stop.debugDescription)"
+        break
+      }
+      if !piece.isEmpty {
+        if let decision = stopper.feed(piece, accumulated: text) {
+          text = String(decoding: text.utf8.prefix(decision.cut), as: UTF8.self)
+          outcome.stopReason = "syntax: \(decision.reason)"
+          outcome.trace.append("syntax stop: \(decision.reason)")
+          break
+        }
+        if checkRepeats, piece.contains("\n"), let repeat = repeatedLines.repeatedLine(in: text) {
+          text = String(decoding: text.utf8.prefix(repeat.start), as: UTF8.self)
+          outcome.stopReason = "repeated line"
+          outcome.trace.append(
+            "repeated-line blocker: line \(repeat.lineIndex + 1) repeats line \(repeat.earlierLineIndex + 1) "
+              + "\(repeat.text.debugDescription); cut before it")
+          break
+        }
+        onText?(text)
+      }
+      do {
+        logits = try session.append(sampled.token)
+      } catch {
+        outcome.stopReason = "context full"
+        outcome.stoppedEarly = true
+        break
+      }
+    }
+    if outcome.stopReason == "max-tokens" { outcome.stoppedEarly = true }
+    text += detokenizer.flush()
+    outcome.text = text
+    return outcome
+  }
+
+  // MARK: Generate code
+
+  public func generate(
+    _ request: GenerateRequest, cancellation: CancellationToken, onPartial: @escaping (String) -> Void
+  ) throws -> GenerateResult {
+    let settings = self.settings
+    var trace: [String] = []
+    let middleware = SyntaxMiddleware(
+      language: request.languageId, prefix: request.prefix, suffix: request.suffix, enabled: settings.syntaxCheck)
+    var sampler = samplerSettings(settings, mode: .block)
+    sampler.lengthPenaltyStart = settings.maxTokensGenerate / 2
+    if let instruction = request.instruction, !instruction.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+      let chatFormat
+    {
+      // Instruction: the chat template with the surrounding code as context; the answer's code block is the result.
+      let prompt = chatPrompt(request, instruction: instruction, format: chatFormat)
+      let tokens = (tokenizer.addBOSByDefault ? [tokenizer.bosID].compactMap { $0 } : [])
+        + tokenizer.encode(prompt, parseSpecial: true)
+      trace.append("generate: chat prompt (\(chatFormat.rawValue)), \(tokens.count) tokens")
+      let evaluation = try evaluatePrompt(tokens, cancellation: cancellation)
+      guard evaluation.completed else { return GenerateResult(text: "", trace: trace) }
+      let outcome = try runCandidate(
+        promptLength: tokens.count, initialLogits: evaluation.logits, sampler: sampler,
+        maxTokens: settings.maxTokensGenerate, middleware: SyntaxMiddleware.disabled(language: request.languageId),
+        mode: .block, stopTokens: [], stopStrings: chatFormat.stopStrings, cancellation: cancellation,
+        onText: { onPartial(extractCode(fromChatAnswer: $0)) })
+      trace.append("generate: \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
+      let code = extractCode(fromChatAnswer: outcome.text)
+      let final = middleware.finalize(code, mode: .block, stoppedEarly: outcome.stoppedEarly)
+      trace += final.trace
+      return GenerateResult(text: final.text ?? "", trace: trace, generatedTokens: outcome.tokenCount)
+    }
+    // No instruction (or no chat template): complete the block at the cursor with fill-in-the-middle.
+    if request.instruction != nil { trace.append("generate: the model has no chat template; completing the block") }
+    let completionRequest = CompletionRequest(
+      documentID: request.documentID, fileName: request.fileName, languageId: request.languageId,
+      prefix: request.prefix, suffix: request.suffix, trigger: .invoked)
+    let order = template?.order(for: settings.fimOrder) ?? .psm
+    var generateSettings = settings
+    generateSettings.prefixTokens = max(settings.prefixTokens, 1536)
+    let prompt = promptBuilder.build(completionRequest, settings: generateSettings, order: order, trace: &trace)
+    let evaluation = try evaluatePrompt(prompt.tokens, cancellation: cancellation)
+    guard evaluation.completed else { return GenerateResult(text: "", trace: trace) }
+    let outcome = try runCandidate(
+      promptLength: prompt.tokens.count, initialLogits: evaluation.logits, sampler: sampler,
+      maxTokens: settings.maxTokensGenerate, middleware: middleware, mode: .block,
+      stopTokens: template?.stopTokens ?? [], stopStrings: [], cancellation: cancellation, onText: onPartial)
+    trace.append("generate: \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
+    trace += outcome.trace
+    let final = middleware.finalize(outcome.text, mode: .block, stoppedEarly: outcome.stoppedEarly)
+    trace += final.trace
+    return GenerateResult(text: final.text ?? "", trace: trace, generatedTokens: outcome.tokenCount)
+  }
+
+  /// The user message of generate-code: the instruction with the code around the cursor (tails cut to budget).
+  func chatPrompt(_ request: GenerateRequest, instruction: String, format: ChatFormat) -> String {
+    let settings = self.settings
+    let before = String(request.prefix.suffix(max(256, settings.prefixTokens * 3)))
+    let after = String(request.suffix.prefix(max(128, settings.suffixTokens * 3)))
+    let language = request.languageId
+    var user = "File: \(request.fileName ?? request.documentID) (\(language))\n\n"
+    user += "Code before the cursor:\n```\(language)\n\(before)\n```\n\n"
+    if !request.selection.isEmpty { user += "Selected code (to be replaced):\n```\(language)\n\(request.selection)\n```\n\n" }
+    user += "Code after the cursor:\n```\(language)\n\(after)\n```\n\n"
+    user += "Instruction: \(instruction)\n\n"
+    user += request.selection.isEmpty
+      ? "Write only the code to insert at the cursor, in one ```\(language) block, with no explanation."
+      : "Write only the code that replaces the selected code, in one ```\(language) block, with no explanation."
+    let system = "You are a precise coding assistant inside an editor. You answer with code only."
+    return format.render(system: system, user: user)
+  }
+}
+
+/// A provider without a model: empty completions; its status says what is missing.
+public final class UnavailableProvider: CompletionProvider, @unchecked Sendable {
+  let reason: String
+
+  public init(reason: String) {
+    self.reason = reason
+  }
+
+  public var status: ProviderStatus { .unavailable(reason: reason) }
+  public func updateSettings(_ settings: CompletionSettings) {}
+  public func complete(_ request: CompletionRequest, cancellation: CancellationToken) throws -> CompletionResult {
+    .empty
+  }
+  public func generate(
+    _ request: GenerateRequest, cancellation: CancellationToken, onPartial: @escaping (String) -> Void
+  ) throws -> GenerateResult {
+    throw CompletionProviderError.unavailable(reason)
+  }
+}

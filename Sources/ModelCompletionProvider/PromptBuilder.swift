@@ -1,0 +1,193 @@
+import CodeCompletion
+
+/// A prompt ready for the model, with the facts the pipeline and `--explain` need.
+public struct Prompt: Sendable, Equatable {
+  /// The token ids, special tokens included.
+  public var tokens: [Int32]
+  /// Tokens of the prefix window / suffix window / other documents that made it in.
+  public var prefixTokenCount: Int
+  public var suffixTokenCount: Int
+  public var contextTokenCount: Int
+  /// The text of the prefix window (the last part of the text before the cursor that the model sees).
+  public var prefixWindow: String
+  /// The text of the suffix window.
+  public var suffixWindow: String
+  /// `psm`, `spm` or `prefix-only`.
+  public var layout: String
+}
+
+/// Builds fill-in-the-middle prompts within token budgets, moving the prefix window in coarse steps so that the
+/// prompt of the next keystroke starts with the same tokens (and the KV cache stays valid).
+///
+/// The window start is remembered per document and kept while the text from it fits the budget; when it no
+/// longer fits, the start jumps forward to a line boundary that leaves a quarter of the budget free, so the
+/// window moves once every few hundred tokens of typing instead of once per line.
+///
+/// - Important: not thread-safe; the provider uses it from its worker queue only.
+public final class PromptBuilder {
+  let tokenizer: PromptTokenizer
+  let template: FIMTemplate?
+  let bos: Int32?
+  /// Window start (a line index into the prefix) per document.
+  private var windowStarts: [String: (line: Int, firstLine: String)] = [:]
+
+  public init(tokenizer: PromptTokenizer, template: FIMTemplate?, bos: Int32?) {
+    self.tokenizer = tokenizer
+    self.template = template
+    self.bos = bos
+  }
+
+  /// Builds the prompt of a completion request.
+  /// - Parameters:
+  ///   - order: the FIM order (ignored without a template).
+  ///   - trace: receives one line per decision.
+  public func build(
+    _ request: CompletionRequest, settings: CompletionSettings, order: FIMOrder, trace: inout [String]
+  ) -> Prompt {
+    let prefixBudget = max(16, settings.prefixTokens)
+    let (prefixText, prefixTokens) = prefixWindow(
+      documentID: request.documentID, prefix: request.prefix, budget: prefixBudget, trace: &trace)
+    var tokens: [Int32] = []
+    if let bos { tokens.append(bos) }
+    guard let template else {
+      tokens += prefixTokens
+      trace.append("prompt: prefix only (\(prefixTokens.count) tokens): the model has no fill-in-the-middle tokens")
+      return Prompt(
+        tokens: tokens, prefixTokenCount: prefixTokens.count, suffixTokenCount: 0, contextTokenCount: 0,
+        prefixWindow: prefixText, suffixWindow: "", layout: "prefix-only")
+    }
+    let (suffixText, suffixTokens) = suffixWindow(request.suffix, budget: max(0, settings.suffixTokens))
+    let context = contextTokens(request, budget: settings.contextDocumentTokens, template: template)
+    tokens += context
+    switch order {
+    case .psm:
+      tokens.append(template.prefix)
+      tokens += prefixTokens
+      tokens.append(template.suffix)
+      tokens += suffixTokens
+      tokens.append(template.middle)
+    case .spm:
+      tokens.append(template.prefix)
+      tokens.append(template.suffix)
+      tokens += suffixTokens
+      tokens.append(template.middle)
+      tokens += prefixTokens
+    }
+    trace.append(
+      "prompt: \(order.rawValue) (\(template.family)), prefix \(prefixTokens.count) tokens, suffix "
+        + "\(suffixTokens.count) tokens, other documents \(context.count) tokens, \(tokens.count) in all")
+    return Prompt(
+      tokens: tokens, prefixTokenCount: prefixTokens.count, suffixTokenCount: suffixTokens.count,
+      contextTokenCount: context.count, prefixWindow: prefixText, suffixWindow: suffixText, layout: order.rawValue)
+  }
+
+  /// The prefix window: text from the remembered start line when it fits `budget`, else from a new start that
+  /// leaves a quarter of the budget free. A single line longer than the budget is cut to its last tokens.
+  func prefixWindow(documentID: String, prefix: String, budget: Int, trace: inout [String]) -> (String, [Int32]) {
+    let lines = splitLinesKeepingEnds(prefix)
+    if let remembered = windowStarts[documentID], remembered.line < lines.count,
+      lines[remembered.line] == remembered.firstLine
+    {
+      let text = lines[remembered.line...].joined()
+      let tokens = tokenizer.encodePlain(text)
+      if tokens.count <= budget { return (text, tokens) }
+    }
+    // Choose a new start: walk back from the cursor while the lines fit three quarters of the budget.
+    let target = budget * 3 / 4
+    var start = lines.count
+    var used = 0
+    while start > 0 {
+      let cost = tokenizer.encodePlain(lines[start - 1]).count
+      if used + cost > target && start < lines.count { break }
+      used += cost
+      start -= 1
+    }
+    let whole = start == 0
+    var text = lines[start...].joined()
+    var tokens = tokenizer.encodePlain(text)
+    if tokens.count > budget {
+      tokens = Array(tokens.suffix(budget))
+      text = ""  // the exact text of a cut token sequence is not needed; the window is the tokens
+    }
+    if start < lines.count { windowStarts[documentID] = (start, lines[start]) }
+    if !whole { trace.append("prompt: prefix window moved to line \(start) of \(lines.count) before the cursor") }
+    return (text, tokens)
+  }
+
+  /// The suffix window: whole lines after the cursor while they fit `budget` (the rest of the cursor's line
+  /// always, cut to the budget).
+  func suffixWindow(_ suffix: String, budget: Int) -> (String, [Int32]) {
+    guard budget > 0, !suffix.isEmpty else { return ("", []) }
+    var text = ""
+    var tokens: [Int32] = []
+    for line in splitLinesKeepingEnds(suffix) {
+      let lineTokens = tokenizer.encodePlain(line)
+      if tokens.count + lineTokens.count > budget {
+        if tokens.isEmpty {
+          tokens = Array(lineTokens.prefix(budget))
+          text = line
+        }
+        break
+      }
+      tokens += lineTokens
+      text += line
+    }
+    // Re-encode the joined text so the boundary between lines is tokenized as the model would see it.
+    if !text.isEmpty, tokens.count < budget { tokens = tokenizer.encodePlain(text) }
+    return (text, tokens)
+  }
+
+  /// Other open documents of the same language, most recent first, each introduced by the file separator and its
+  /// name, cut at a line boundary to fit `budget` in all; then the current file's name. Empty when the model has no
+  /// file separator or the budget is 0.
+  func contextTokens(_ request: CompletionRequest, budget: Int, template: FIMTemplate) -> [Int32] {
+    guard budget > 0, let separator = template.fileSeparator, !request.contextDocuments.isEmpty else { return [] }
+    var tokens: [Int32] = []
+    for document in request.contextDocuments where document.languageId == request.languageId {
+      let header = tokenizer.encodePlain(displayName(document.name) + "\n")
+      var body: [Int32] = []
+      for line in splitLinesKeepingEnds(document.text) {
+        let lineTokens = tokenizer.encodePlain(line)
+        if tokens.count + 1 + header.count + body.count + lineTokens.count > budget { break }
+        body += lineTokens
+      }
+      if body.isEmpty { break }
+      tokens.append(separator)
+      tokens += header
+      tokens += body
+    }
+    guard !tokens.isEmpty else { return [] }
+    tokens.append(separator)
+    tokens += tokenizer.encodePlain(displayName(request.fileName ?? request.documentID) + "\n")
+    return tokens
+  }
+
+  /// Forgets the window of a closed document.
+  public func forget(documentID: String) {
+    windowStarts[documentID] = nil
+  }
+
+  private func displayName(_ name: String) -> String {
+    if name.hasPrefix("file://") { return String(name.dropFirst("file://".count)) }
+    return name
+  }
+}
+
+/// Splits text into lines that keep their `\n` (the last line may have none). Works on UTF-8 bytes, so `\r\n`
+/// (a single `Character` in Swift) splits after its `\n` too.
+func splitLinesKeepingEnds(_ text: String) -> [String] {
+  var lines: [String] = []
+  let utf8 = text.utf8
+  var lineStart = utf8.startIndex
+  var index = utf8.startIndex
+  while index != utf8.endIndex {
+    let next = utf8.index(after: index)
+    if utf8[index] == 10 {
+      lines.append(String(text[lineStart..<next]))
+      lineStart = next
+    }
+    index = next
+  }
+  if lineStart != utf8.endIndex || lines.isEmpty { lines.append(String(text[lineStart...])) }
+  return lines
+}

@@ -1,2 +1,0 @@
-// Tokenization: placeholder until the module lands.
-enum TokenizationPlaceholder {}

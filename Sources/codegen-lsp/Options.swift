@@ -1,0 +1,117 @@
+import ArgumentParser
+import CodeCompletion
+import Foundation
+import Logging
+
+/// Log verbosity, shared by every command.
+enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
+  case trace, debug, info, warning, error
+
+  var level: Logger.Level {
+    switch self {
+    case .trace: return .trace
+    case .debug: return .debug
+    case .info: return .info
+    case .warning: return .warning
+    case .error: return .error
+    }
+  }
+}
+
+/// Options every model-running command shares: the model and logging.
+struct ModelOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: "A model preset (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path. Default: CODEGEN_LSP_MODEL, else qwen2.5-coder-0.5b.")
+  var model: String?
+
+  @Option(name: .long, help: "Log level on stderr: trace, debug, info, warning, error.")
+  var logLevel: LogLevelOption = .warning
+
+  @Option(name: .long, help: "Engine threads (0: one per core).")
+  var threads: Int = 0
+
+  /// Sends swift-log output to stderr at the chosen level (stdout is reserved for results and protocol messages).
+  func bootstrapLogging() {
+    let level = logLevel.level
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+  }
+}
+
+/// The completion pipeline's knobs on the command line; each maps to the configuration key of the same name.
+struct PipelineOptions: ParsableArguments {
+  @Option(name: .long, help: "Temperature of the first candidate; 0 is greedy. (temperature)")
+  var temperature: Double?
+  @Option(name: .long, help: "Top-k filter, 0 disables. (topK)")
+  var topK: Int?
+  @Option(name: .long, help: "Top-p (nucleus) filter, 1 disables. (topP)")
+  var topP: Double?
+  @Option(name: .long, help: "Min-p filter relative to the most likely token, 0 disables. (minP)")
+  var minP: Double?
+  @Option(name: .long, help: "Seed of every random choice. (seed)")
+  var seed: UInt64?
+  @Option(name: .long, help: "Repetition penalty over recent tokens, 1 disables. (repetitionPenalty)")
+  var repetitionPenalty: Double?
+  @Option(name: .long, help: "Frequency penalty. (frequencyPenalty)")
+  var frequencyPenalty: Double?
+  @Option(name: .long, help: "Presence penalty. (presencePenalty)")
+  var presencePenalty: Double?
+  @Option(name: .long, help: "Forbid repeating an n-gram of this many tokens, 0 disables. (noRepeatNgramSize)")
+  var noRepeatNgramSize: Int?
+  @Option(name: .long, help: "Soft token budget of a single-line completion before the length penalty. (lengthPenaltyStartLine)")
+  var lengthPenaltyStartLine: Int?
+  @Option(name: .long, help: "Soft token budget of a block completion before the length penalty. (lengthPenaltyStartBlock)")
+  var lengthPenaltyStartBlock: Int?
+  @Option(name: .long, help: "Growth factor per token past the soft budget. (lengthPenaltyDecay)")
+  var lengthPenaltyDecay: Double?
+  @Option(name: .long, help: "Deadline per completion in milliseconds. (deadlineMilliseconds)")
+  var deadlineMs: Int?
+  @Option(name: .long, help: "Token budget of the text before the cursor. (prefixTokens)")
+  var prefixTokens: Int?
+  @Option(name: .long, help: "Token budget of the text after the cursor. (suffixTokens)")
+  var suffixTokens: Int?
+  @Option(name: .long, help: "Fill-in-the-middle order: auto, psm, spm. (fimOrder)")
+  var fimOrder: String?
+  @Option(name: .long, help: "Completion extent: auto, line, block. (multiline)")
+  var multiline: String?
+  @Option(name: .long, help: "Maximum tokens of a single-line completion. (maxTokensLine)")
+  var maxTokensLine: Int?
+  @Option(name: .long, help: "Maximum tokens of a block completion. (maxTokensBlock)")
+  var maxTokensBlock: Int?
+  @Flag(name: .long, help: "Turn the syntax middleware off (for measurement). (syntaxCheck=false)")
+  var noSyntaxCheck = false
+  @Flag(name: .long, help: "Turn every penalty and blocker off (for measurement). (penalties=false)")
+  var noPenalties = false
+
+  /// The settings these flags describe, starting from the defaults.
+  func settings(threads: Int) -> CompletionSettings {
+    var s = CompletionSettings()
+    if let temperature { s.temperature = temperature }
+    if let topK { s.topK = topK }
+    if let topP { s.topP = topP }
+    if let minP { s.minP = minP }
+    if let seed { s.seed = seed }
+    if let repetitionPenalty { s.repetitionPenalty = repetitionPenalty }
+    if let frequencyPenalty { s.frequencyPenalty = frequencyPenalty }
+    if let presencePenalty { s.presencePenalty = presencePenalty }
+    if let noRepeatNgramSize { s.noRepeatNgramSize = noRepeatNgramSize }
+    if let lengthPenaltyStartLine { s.lengthPenaltyStartLine = lengthPenaltyStartLine }
+    if let lengthPenaltyStartBlock { s.lengthPenaltyStartBlock = lengthPenaltyStartBlock }
+    if let lengthPenaltyDecay { s.lengthPenaltyDecay = lengthPenaltyDecay }
+    if let deadlineMs { s.deadlineMilliseconds = deadlineMs }
+    if let prefixTokens { s.prefixTokens = prefixTokens }
+    if let suffixTokens { s.suffixTokens = suffixTokens }
+    if let fimOrder { s.fimOrder = fimOrder }
+    if let multiline { s.multiline = multiline }
+    if let maxTokensLine { s.maxTokensLine = maxTokensLine }
+    if let maxTokensBlock { s.maxTokensBlock = maxTokensBlock }
+    if noSyntaxCheck { s.syntaxCheck = false }
+    if noPenalties { s.penalties = false }
+    s.threads = threads
+    return s
+  }
+}

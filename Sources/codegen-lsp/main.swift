@@ -1,1 +1,0 @@
-print("codegen-lsp: not wired yet")

@@ -1,5 +1,0 @@
-import XCTest
-
-final class CompletionServerTestsPlaceholderTests: XCTestCase {
-  func testNothingYet() throws { throw XCTSkip("placeholder") }
-}

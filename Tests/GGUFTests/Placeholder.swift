@@ -1,5 +1,0 @@
-import XCTest
-
-final class GGUFTestsPlaceholderTests: XCTestCase {
-  func testNothingYet() throws { throw XCTSkip("placeholder") }
-}

@@ -1,0 +1,95 @@
+import Foundation
+import InferenceTestSupport
+import XCTest
+
+@testable import Inference
+
+/// Compares the engine with transformers' fp32 logits on the real preset models over 832 positions of real code
+/// (fixtures from Scripts/inference_reference_logits.py). Runs only with CODEGEN_LSP_MODEL_TESTS=1.
+final class RealModelLogitTests: XCTestCase {
+  struct Segment {
+    let source: String
+    let tokens: [Int32]
+    let top1: [Int32]
+    let top5Ids: [[Int32]]
+    let top5Logits: [[Float]]
+  }
+
+  struct Reference {
+    let vocab: Int
+    let sampleIds: [Int]
+    let segments: [Segment]
+    let samples: [Float]  // (positions, sampleIds.count)
+  }
+
+  func loadReference(_ preset: String) throws -> Reference {
+    guard
+      let json = Bundle.module.url(forResource: "ref-\(preset)", withExtension: "json", subdirectory: "Fixtures"),
+      let bin = Bundle.module.url(forResource: "ref-\(preset).sample", withExtension: "f32", subdirectory: "Fixtures")
+    else { throw XCTSkip("reference fixture for \(preset) missing") }
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
+    let ints = { (v: Any?) in (v as! [NSNumber]).map { Int32($0.intValue) } }
+    let segments = (object["segments"] as! [[String: Any]]).map { s in
+      Segment(
+        source: s["source"] as! String, tokens: ints(s["tokens"]), top1: ints(s["top1"]),
+        top5Ids: (s["top5_ids"] as! [[NSNumber]]).map { $0.map { Int32($0.intValue) } },
+        top5Logits: (s["top5_logits"] as! [[NSNumber]]).map { $0.map { $0.floatValue } })
+    }
+    let data = try Data(contentsOf: bin)
+    let samples = data.withUnsafeBytes { raw in
+      (0..<(data.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+    }
+    return Reference(
+      vocab: (object["vocab_size"] as! NSNumber).intValue,
+      sampleIds: (object["sample_ids"] as! [NSNumber]).map(\.intValue), segments: segments, samples: samples)
+  }
+
+  func check(_ preset: String, kvCacheType: KVCacheType = .f32) throws {
+    guard let path = ModelFixtures.realModelPath(preset) else {
+      throw XCTSkip("set CODEGEN_LSP_MODEL_TESTS=1 and put \(preset).gguf in \(ModelFixtures.modelsDirectory)")
+    }
+    let ref = try loadReference(preset)
+    let model = try LanguageModel(
+      path: path, options: ModelOptions(contextLimit: 1024, kvCacheType: kvCacheType, loadTokenizer: false))
+    XCTAssertEqual(model.config.vocabularySize, ref.vocab)
+    let session = InferenceSession(model: model)
+    var positions = 0
+    var agree = 0
+    var maxDiff: Float = 0
+    var sumDiff: Double = 0
+    var diffCount = 0
+    var maxTop5: Float = 0
+    let k = ref.sampleIds.count
+    for segment in ref.segments {
+      session.reset()
+      let result = try session.evaluate(segment.tokens, allLogits: true)
+      let all = try XCTUnwrap(result.allLogits)
+      for i in 0..<segment.tokens.count {
+        let row = all[(i * ref.vocab)..<((i + 1) * ref.vocab)]
+        let best = row.indices.max { row[$0] < row[$1] }! - i * ref.vocab
+        if Int32(best) == segment.top1[i] { agree += 1 }
+        for (id, logit) in zip(segment.top5Ids[i], segment.top5Logits[i]) {
+          maxTop5 = max(maxTop5, abs(row[i * ref.vocab + Int(id)] - logit))
+        }
+        for (j, id) in ref.sampleIds.enumerated() {
+          let d = abs(row[i * ref.vocab + id] - ref.samples[(positions + i) * k + j])
+          maxDiff = max(maxDiff, d)
+          sumDiff += Double(d)
+          diffCount += 1
+        }
+      }
+      positions += segment.tokens.count
+    }
+    let rate = Double(agree) / Double(positions)
+    let line = String(
+      format: "%@ (kv %@): top-1 agreement %d/%d = %.2f%%; sampled logits max |diff| %.4f mean %.5f; top-5 max |diff| %.4f",
+      preset, kvCacheType.rawValue, agree, positions, rate * 100, maxDiff, sumDiff / Double(diffCount), maxTop5)
+    print(line)
+    XCTAssertGreaterThanOrEqual(positions, 500)
+    XCTAssertGreaterThanOrEqual(rate, 0.99, line)
+  }
+
+  func testSmolLM2MatchesTransformers() throws { try check(ModelFixtures.smollm) }
+  func testQwenCoderMatchesTransformers() throws { try check(ModelFixtures.qwenCoder) }
+  func testQwenCoderWithF16Cache() throws { try check(ModelFixtures.qwenCoder, kvCacheType: .f16) }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class TokenizationTestsPlaceholderTests: XCTestCase {
-  func testNothingYet() throws { throw XCTSkip("placeholder") }
-}
