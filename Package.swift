@@ -76,7 +76,7 @@ let package = Package(
     .target(name: "Kernels", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: numericSettings),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], swiftSettings: numericSettings),
     .target(name: "Tokenization", dependencies: ["GGUF"]),
-    .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
+    .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"], resources: [.copy("Fixtures")]),
     .target(name: "Sampling", swiftSettings: numericSettings),
     .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
     .target(
@@ -99,7 +99,7 @@ let package = Package(
     .executableTarget(
       name: "codegen-lsp",
       dependencies: [
-        "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Tokenization",
+        "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Tokenization", "Kernels",
         "Sampling", "SyntaxCheck", "JSON", "LSPTransport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

@@ -107,14 +107,14 @@ extension LanguageServer {
     case .menu:
       response = menuList(candidates, prefix: prefix, cursor: cursor, encoding: snapshot.encoding).json
     }
-    let sent = reply.succeed(response)
     let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+    // The trace goes out before the answer, so a client sees it by the time it has the result.
     logTrace(
       "\(style == .inline ? "inlineCompletion" : "completion") \(uri) \(cursor): \(candidates.count) candidate(s) in "
         + "\(String(format: "%.1f", milliseconds)) ms\(result.fromCache ? " (cache)" : ""), prompt "
-        + "\(result.promptTokensComputed)/\(result.promptTokens) tokens computed, \(result.generatedTokens) generated"
-        + (sent ? "" : " (answer dropped: already cancelled)"),
+        + "\(result.promptTokensComputed)/\(result.promptTokens) tokens computed, \(result.generatedTokens) generated",
       verbose: result.trace.isEmpty ? nil : result.trace.joined(separator: "\n"))
+    reply.succeed(response)
   }
 
   func emptyResult(_ style: CompletionStyle) -> JSONValue {

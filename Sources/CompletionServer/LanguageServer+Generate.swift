@@ -61,7 +61,7 @@ extension LanguageServer {
   }
 
   /// Shortens streamed text for a progress message: its last non-empty line, at most 80 characters.
-  static func progressMessage(for text: String) -> String {
+  public static func progressMessage(for text: String) -> String {
     let lines = text.split(whereSeparator: \.isNewline)
     let last = lines.last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
     let count = lines.count

@@ -1,6 +1,6 @@
-import COpenBLAS
 import Foundation
 import GGUF
+import Kernels
 
 /// The transformer forward pass of the llama family over a chunk of tokens, writing keys and values into the KV
 /// cache (after llama2.c `forward()` and llama.cpp `llm_build_llama` / `llm_build_qwen2`).
@@ -25,7 +25,11 @@ final class ForwardPass {
   let cache: KVCache
   /// Most tokens per forward call (scratch buffers are sized for it).
   let chunk: Int
-  let linear: LinearOps
+  /// Persistent workers (the caller is worker 0); owned by this pass, so sessions never share one.
+  let pool: ThreadPool
+  let workspace = KernelWorkspace()
+  /// Activation precision of the decode products.
+  let precision: MatVecPrecision
   let workers: Int
 
   // Scratch, sized for `chunk` rows.
@@ -45,13 +49,16 @@ final class ForwardPass {
   /// Inverse frequencies of the rotated pairs, times the linear scaling factor.  // (rot/2)
   private let invFreq: [Double]
 
-  init(config: ModelConfig, weights: ModelWeights, cache: KVCache, chunk: Int, threads: Int) {
+  init(
+    config: ModelConfig, weights: ModelWeights, cache: KVCache, chunk: Int, threads: Int, precision: MatVecPrecision
+  ) {
     self.config = config
     self.weights = weights
     self.cache = cache
     self.chunk = chunk
-    self.linear = LinearOps(threads: threads)
-    self.workers = linear.workers
+    self.pool = ThreadPool(threads: threads > 0 ? threads : ThreadPool.defaultThreadCount)
+    self.workers = pool.threadCount
+    self.precision = precision
     let embd = config.embeddingLength
     x = .allocate(capacity: chunk * embd)
     xb = .allocate(capacity: chunk * embd)
@@ -92,16 +99,16 @@ final class ForwardPass {
     let ffn = c.feedForwardLength
 
     for (i, t) in tokens.enumerated() {
-      linear.dequantizeRow(weights.tokenEmbedding, row: Int(t), into: x + i * embd)
+      weights.tokenEmbedding.dequantizeRow(Int(t), into: x + i * embd)
     }
     prepareRope(start: start, count: n)
 
     for (l, w) in weights.layers.enumerated() {
       // Attention.
-      for i in 0..<n { rmsnorm(x + i * embd, w.attentionNorm.pointer, xb + i * embd, embd, c.rmsNormEpsilon) }
-      linear.apply(w.wq, input: xb, rows: n, output: q)
-      linear.apply(w.wk, input: xb, rows: n, output: k)
-      linear.apply(w.wv, input: xb, rows: n, output: v)
+      for i in 0..<n {
+        rmsNorm(x + i * embd, weight: w.attentionNorm.pointer, eps: c.rmsNormEpsilon, count: embd, out: xb + i * embd)
+      }
+      products([(w.wq, q), (w.wk, k), (w.wv, v)], input: xb, rows: n)
       if let b = w.bq { addBias(q, b.pointer, n, qDim) }
       if let b = w.bk { addBias(k, b.pointer, n, kvDim) }
       if let b = w.bv { addBias(v, b.pointer, n, kvDim) }
@@ -111,25 +118,40 @@ final class ForwardPass {
       }
       storeKV(layer: l, start: start, count: n)
       attention(layer: l, start: start, count: n)
-      linear.apply(w.wo, input: att, rows: n, output: xb2)
-      addInPlace(x, xb2, n * embd)
+      products([(w.wo, xb2)], input: att, rows: n)
+      addInPlace(x, xb2, count: n * embd)
 
       // Feed-forward (SwiGLU).
-      for i in 0..<n { rmsnorm(x + i * embd, w.ffnNorm.pointer, xb + i * embd, embd, c.rmsNormEpsilon) }
-      linear.apply(w.wGate, input: xb, rows: n, output: hb)
-      linear.apply(w.wUp, input: xb, rows: n, output: hb2)
-      siluMul(hb, hb2, n * ffn)
-      linear.apply(w.wDown, input: hb, rows: n, output: xb2)
-      addInPlace(x, xb2, n * embd)
+      for i in 0..<n {
+        rmsNorm(x + i * embd, weight: w.ffnNorm.pointer, eps: c.rmsNormEpsilon, count: embd, out: xb + i * embd)
+      }
+      products([(w.wGate, hb), (w.wUp, hb2)], input: xb, rows: n)
+      swiglu(gate: hb, up: hb2, out: hb, count: n * ffn)
+      products([(w.wDown, xb2)], input: hb, rows: n)
+      addInPlace(x, xb2, count: n * embd)
     }
 
     guard let logitsOut else { return }
     let first = allRows ? 0 : n - 1
     let rows = n - first
     for i in 0..<rows {
-      rmsnorm(x + (first + i) * embd, weights.outputNorm.pointer, xb + i * embd, embd, c.rmsNormEpsilon)
+      rmsNorm(
+        x + (first + i) * embd, weight: weights.outputNorm.pointer, eps: c.rmsNormEpsilon, count: embd,
+        out: xb + i * embd)
     }
-    linear.apply(weights.output, input: xb, rows: rows, output: logitsOut)
+    products([(weights.output, logitsOut)], input: xb, rows: rows)
+  }
+
+  /// `y_i (rows, w_i.rows) = input (rows, cols) · w_iᵀ` for each pair: quantised matrix-vector products for one row
+  /// (all pairs in one dispatch), dequantised tiles through sgemm for a batch.
+  private func products(
+    _ pairs: [(WeightMatrix, UnsafeMutablePointer<Float>)], input: UnsafePointer<Float>, rows n: Int
+  ) {
+    if n == 1 {
+      matvecs(pairs, input, pool: pool, workspace: workspace, precision: precision)
+    } else {
+      for (w, y) in pairs { matmul(w, input, batch: n, y, pool: pool, workspace: workspace) }
+    }
   }
 
   // MARK: RoPE
@@ -214,8 +236,7 @@ final class ForwardPass {
     let scale = 1 / Float(hd).squareRoot()
     let capacity = cache.capacity
     let heads = c.headCount
-    let workers = self.workers
-    linear.parallel(workers) { worker in
+    pool.run { worker, workers in
       let s = self.scores + worker * self.chunk * capacity  // (n, total), leading dimension `total`
       var h = worker
       while h < heads {
@@ -241,19 +262,16 @@ final class ForwardPass {
         }
         let qh = self.q + h * hd
         // S = scale * Q_h K^T   (n, total)
-        cblas_sgemm(
-          CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(total), Int32(hd), scale,
-          qh, Int32(qDim), keys, Int32(hd), 0, s, Int32(total))
+        sgemm(
+          transB: true, m: n, n: total, k: hd, alpha: scale, a: qh, lda: qDim, b: keys, ldb: hd, c: s, ldc: total)
         for i in 0..<n {
           let row = s + i * total
           let visible = start + i + 1
-          softmaxInPlace(row, visible)
+          softmax(row, count: visible)
           if visible < total { (row + visible).update(repeating: 0, count: total - visible) }
         }
         // A_h = S V   (n, hd) into columns h*hd of att
-        cblas_sgemm(
-          CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(total), 1,
-          s, Int32(total), values, Int32(hd), 0, self.att + h * hd, Int32(qDim))
+        sgemm(m: n, n: hd, k: total, a: s, lda: total, b: values, ldb: hd, c: self.att + h * hd, ldc: qDim)
         h += workers
       }
     }
@@ -262,53 +280,8 @@ final class ForwardPass {
 
 // MARK: - Element-wise helpers
 
-/// `out = x / sqrt(mean(x²) + eps) * weight` over `n` elements (Zhang & Sennrich 2019, RMSNorm).
-@inline(__always)
-func rmsnorm(
-  _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-  _ eps: Float
-) {
-  var sum: Float = 0
-  for i in 0..<n { sum += x[i] * x[i] }
-  let scale = 1 / (sum / Float(n) + eps).squareRoot()
-  for i in 0..<n { out[i] = x[i] * scale * weight[i] }
-}
-
-/// Softmax of the first `n` elements in place (max-subtracted).
-@inline(__always)
-func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-  var m = -Float.infinity
-  for i in 0..<n where x[i] > m { m = x[i] }
-  var sum: Float = 0
-  for i in 0..<n {
-    let e = expf(x[i] - m)
-    x[i] = e
-    sum += e
-  }
-  let inv = 1 / sum
-  for i in 0..<n { x[i] *= inv }
-}
-
-/// `a[i] = silu(a[i]) * b[i]` with silu(x) = x / (1 + e^-x).
-@inline(__always)
-func siluMul(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
-  for i in 0..<n {
-    let g = a[i]
-    a[i] = g / (1 + expf(-g)) * b[i]
-  }
-}
-
-/// `x[i] += y[i]`.
-@inline(__always)
-func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
-  for i in 0..<n { x[i] += y[i] }
-}
-
 /// Adds `bias` (cols) to each of `rows` rows.
 @inline(__always)
 func addBias(_ x: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ rows: Int, _ cols: Int) {
-  for r in 0..<rows {
-    let p = x + r * cols
-    for j in 0..<cols { p[j] += bias[j] }
-  }
+  for r in 0..<rows { addInPlace(x + r * cols, bias, count: cols) }
 }

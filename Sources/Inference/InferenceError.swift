@@ -23,6 +23,8 @@ public enum InferenceError: Error, Sendable, Equatable, CustomStringConvertible 
   case invalidArgument(String)
   /// The model file has no tokenizer, or the tokenizer could not be built.
   case tokenizer(path: String, reason: String)
+  /// The sampler rejected its settings or found no token to choose.
+  case sampling(String)
 
   public var description: String {
     switch self {
@@ -46,6 +48,8 @@ public enum InferenceError: Error, Sendable, Equatable, CustomStringConvertible 
       return message
     case .tokenizer(let path, let reason):
       return "\(path): tokenizer: \(reason)"
+    case .sampling(let message):
+      return "sampling: \(message)"
     }
   }
 }

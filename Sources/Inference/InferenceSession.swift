@@ -49,7 +49,7 @@ public final class InferenceSession {
       headDim: c.headDimension, capacity: c.contextLength)
     engine = ForwardPass(
       config: c, weights: model.weights, cache: cache, chunk: max(1, model.options.prefillChunk),
-      threads: model.options.threads)
+      threads: model.options.threads, precision: model.options.exactProducts ? .exact : .fast)
   }
 
   /// Capacity of the context window in tokens.

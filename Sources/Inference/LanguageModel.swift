@@ -1,4 +1,5 @@
 import GGUF
+import Tokenization
 
 /// How to load and run a model.
 public struct ModelOptions: Sendable, Equatable {
@@ -10,13 +11,17 @@ public struct ModelOptions: Sendable, Equatable {
   public var kvCacheType: KVCacheType = .f32
   /// Tokens per batched prefill step; cancellation is checked between steps.
   public var prefillChunk: Int = 64
+  /// Keep decode activations in F32 (dequantise each weight row) instead of quantising them to 8 bits as
+  /// llama.cpp does: slower, for accuracy checks.
+  public var exactProducts: Bool = false
   /// Load the tokenizer from the file's `tokenizer.ggml.*` metadata (tests of bare weights turn it off).
   public var loadTokenizer: Bool = true
 
   public init(
     contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f32, prefillChunk: Int = 64,
-    loadTokenizer: Bool = true
+    exactProducts: Bool = false, loadTokenizer: Bool = true
   ) {
+    self.exactProducts = exactProducts
     self.contextLimit = contextLimit
     self.threads = threads
     self.kvCacheType = kvCacheType
@@ -39,7 +44,7 @@ public final class LanguageModel: @unchecked Sendable {
   public let config: ModelConfig
   public let weights: ModelWeights
   /// The tokenizer from the file's metadata; nil when `ModelOptions.loadTokenizer` was false.
-  public let tokenizer: Int? = nil  // TOKENIZER-PENDING
+  public let tokenizer: Tokenizer?
   public let options: ModelOptions
 
   /// Maps `path` and checks every tensor.
@@ -58,6 +63,20 @@ public final class LanguageModel: @unchecked Sendable {
     self.options = options
     config = try ModelConfig(file: file, contextLimit: options.contextLimit)
     weights = try ModelWeights(file: file, config: config)
+    if options.loadTokenizer {
+      do {
+        tokenizer = try Tokenizer(gguf: file)
+      } catch {
+        throw .tokenizer(path: file.path, reason: "\(error)")
+      }
+      if let tokenizer, tokenizer.vocabularySize > config.vocabularySize {
+        throw .tokenizer(
+          path: file.path,
+          reason: "\(tokenizer.vocabularySize) tokens but the embedding has only \(config.vocabularySize) rows")
+      }
+    } else {
+      tokenizer = nil
+    }
   }
 
   /// Bytes of the model file.

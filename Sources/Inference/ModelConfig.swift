@@ -1,4 +1,5 @@
 import GGUF
+import Kernels
 
 /// The model families the engine runs.
 public enum Architecture: String, Sendable, CaseIterable {
@@ -6,14 +7,6 @@ public enum Architecture: String, Sendable, CaseIterable {
   case llama
   /// Qwen2 and Qwen2.5 (Qwen2.5-Coder, DeepSeek-R1-Distill-Qwen): NeoX rope, QKV biases.
   case qwen2
-}
-
-/// How RoPE pairs the dimensions of a head (llama.cpp `llama_rope_type`).
-public enum RopeStyle: String, Sendable {
-  /// `LLAMA_ROPE_TYPE_NORM`: rotates adjacent pairs (x[2i], x[2i+1]). GGUF llama files store q/k permuted for it.
-  case normal
-  /// `LLAMA_ROPE_TYPE_NEOX`: rotates (x[i], x[i + n/2]) as Hugging Face's `rotate_half` does.
-  case neox
 }
 
 /// The hyperparameters of a llama-family transformer, read from GGUF metadata (`{arch}.*` keys).
@@ -44,7 +37,8 @@ public struct ModelConfig: Sendable, Equatable {
   /// Position multiplier of linear RoPE scaling: 1 / `rope.scaling.factor` when `rope.scaling.type` is linear,
   /// else 1.
   public var ropeFrequencyScale: Float
-  /// Pairing of rotated dimensions, from the architecture.
+  /// Pairing of rotated dimensions, from the architecture (llama.cpp `llama_model_rope_type`): llama files store
+  /// q/k permuted for the normal (adjacent pairs) rope, qwen2 uses NeoX (halves).
   public var ropeStyle: RopeStyle
   /// The context length the model was trained for (`context_length`).
   public var trainedContextLength: Int

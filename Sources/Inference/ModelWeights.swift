@@ -1,29 +1,5 @@
 import GGUF
-
-/// A weight matrix as stored in the file: `rows` rows of `cols` elements of `type`, row-major, no copy.
-///
-/// ggml names the dimensions ne0 = `cols` (contiguous) and ne1 = `rows`; `y = W x` takes `x` of `cols` elements to
-/// `y` of `rows` elements.
-public struct WeightMatrix: @unchecked Sendable {
-  /// The tensor's name in the file.
-  public let name: String
-  /// Element type of the packed rows.
-  public let type: GGMLType
-  /// Output dimension.
-  public let rows: Int
-  /// Input dimension (elements per row).
-  public let cols: Int
-  /// Bytes of one packed row.
-  public let rowBytes: Int
-  /// Start of row 0 inside the mapping.
-  public let base: UnsafeRawPointer
-
-  /// The packed bytes of row `r`.
-  @inline(__always) public func row(_ r: Int) -> UnsafeRawPointer { base + r * rowBytes }
-
-  /// Bytes of the whole matrix.
-  public var byteCount: Int { rows * rowBytes }
-}
+import Kernels
 
 /// A vector of F32 parameters (norm weights, biases): a view into the mapping when stored as F32, else a converted
 /// copy (a few KB at most).
@@ -73,11 +49,6 @@ public final class ModelWeights: @unchecked Sendable {
   /// True when `output.weight` is absent and the embeddings double as the output head.
   public let tiedOutput: Bool
 
-  /// Element types the engine multiplies (the types the Kernels module has dot products for).
-  public static let supportedMatrixTypes: Set<GGMLType> = [
-    .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K,
-  ]
-
   /// Finds and checks every tensor `config` needs in `file`.
   ///
   /// - Throws: `InferenceError.missingTensor`, `.wrongShape` or `.unsupportedTensorType`, naming the file.
@@ -91,12 +62,10 @@ public final class ModelWeights: @unchecked Sendable {
       guard info.dimensions.count == 2, info.dimensions[0] == cols, info.dimensions[1] == rows else {
         throw .wrongShape(path: path, name: name, expected: [cols, rows], found: info.dimensions)
       }
-      guard Self.supportedMatrixTypes.contains(info.type) else {
+      guard QuantTraits.isSupported(info.type) else {
         throw .unsupportedTensorType(path: path, name: name, type: info.type.name)
       }
-      let data = file.data(for: info)
-      return WeightMatrix(
-        name: name, type: info.type, rows: rows, cols: cols, rowBytes: info.rowBytes, base: data.baseAddress!)
+      return WeightMatrix(rows: rows, cols: cols, type: info.type, data: file.data(for: info).baseAddress!)
     }
 
     func vector(_ name: String, count: Int) throws(InferenceError) -> WeightVector {

@@ -4,12 +4,19 @@
 /// different values (`.int(1) != .double(1)`), but `intValue` and `doubleValue` convert between them where
 /// that is exact. Objects are unordered; `serialized()` writes their keys sorted so output is deterministic.
 public enum JSONValue: Sendable, Hashable {
+  /// `null`.
   case null
+  /// `true` or `false`.
   case bool(Bool)
+  /// A number written without fraction or exponent.
   case int(Int64)
+  /// Any other number; always finite when parsed.
   case double(Double)
+  /// A string (any Unicode, U+0000 included).
   case string(String)
+  /// An array.
   case array([JSONValue])
+  /// An object; keys are unique.
   case object([String: JSONValue])
 }
 

@@ -90,39 +90,63 @@ struct JSONWriter {
   }
 
   private mutating func writeString(_ text: String) {
-    output.append(UInt8(ascii: "\""))
     var text = text
     text.withUTF8 { bytes in
-      output.reserveCapacity(output.count + bytes.count + 2)
-      var runStart = 0
-      for index in 0..<bytes.count {
-        let byte = bytes[index]
-        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-        if runStart < index { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-        runStart = index + 1
-        output.append(UInt8(ascii: "\\"))
-        switch byte {
-        case UInt8(ascii: "\""): output.append(UInt8(ascii: "\""))
-        case UInt8(ascii: "\\"): output.append(UInt8(ascii: "\\"))
-        case 0x08: output.append(UInt8(ascii: "b"))
-        case 0x0C: output.append(UInt8(ascii: "f"))
-        case 0x0A: output.append(UInt8(ascii: "n"))
-        case 0x0D: output.append(UInt8(ascii: "r"))
-        case 0x09: output.append(UInt8(ascii: "t"))
-        default:
-          let high = byte >> 4
-          let low = byte & 0xF
-          output.append(UInt8(ascii: "u"))
-          output.append(UInt8(ascii: "0"))
-          output.append(UInt8(ascii: "0"))
-          output.append(UInt8(ascii: "0") + high)
-          output.append(low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10)
-        }
+      // First pass: how many bytes the escapes add (each escaped byte becomes 2 or 6 bytes).
+      var extra = 0
+      for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+        extra += Self.escapeLength(byte) - 1
       }
-      if runStart < bytes.count {
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+      let start = output.count
+      let total = bytes.count + extra + 2
+      output.append(contentsOf: repeatElement(0, count: total))
+      output.withUnsafeMutableBufferPointer { buffer in
+        var out = start
+        buffer[out] = UInt8(ascii: "\"")
+        out += 1
+        if extra == 0 {
+          if bytes.count > 0 {
+            UnsafeMutableBufferPointer(rebasing: buffer[out..<(out + bytes.count)]).initialize(from: bytes)
+          }
+          out += bytes.count
+        } else {
+          for byte in bytes {
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+              buffer[out] = byte
+              out += 1
+              continue
+            }
+            buffer[out] = UInt8(ascii: "\\")
+            switch byte {
+            case UInt8(ascii: "\""): buffer[out + 1] = UInt8(ascii: "\"")
+            case UInt8(ascii: "\\"): buffer[out + 1] = UInt8(ascii: "\\")
+            case 0x08: buffer[out + 1] = UInt8(ascii: "b")
+            case 0x0C: buffer[out + 1] = UInt8(ascii: "f")
+            case 0x0A: buffer[out + 1] = UInt8(ascii: "n")
+            case 0x0D: buffer[out + 1] = UInt8(ascii: "r")
+            case 0x09: buffer[out + 1] = UInt8(ascii: "t")
+            default:
+              let low = byte & 0xF
+              buffer[out + 1] = UInt8(ascii: "u")
+              buffer[out + 2] = UInt8(ascii: "0")
+              buffer[out + 3] = UInt8(ascii: "0")
+              buffer[out + 4] = UInt8(ascii: "0") + (byte >> 4)
+              buffer[out + 5] = low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10
+            }
+            out += Self.escapeLength(byte)
+          }
+        }
+        buffer[out] = UInt8(ascii: "\"")
       }
     }
-    output.append(UInt8(ascii: "\""))
+  }
+
+  /// The length of the escape for a byte that needs one: `\n` style (2) or `\u00XX` (6).
+  @inline(__always)
+  private static func escapeLength(_ byte: UInt8) -> Int {
+    switch byte {
+    case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x08, 0x0C, 0x0A, 0x0D, 0x09: return 2
+    default: return 6
+    }
   }
 }

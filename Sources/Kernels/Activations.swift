@@ -43,7 +43,7 @@ func quantizeActivations(
     var amax = SIMD8<Float>()
     for k in stride(from: 0, to: block, by: 8) {
       let v = rx.loadUnaligned(fromByteOffset: 4 * (b * block + k), as: SIMD8<Float>.self)
-      amax = pointwiseMax(amax, abs(v))
+      amax = pointwiseMax(amax, pointwiseMax(v, -v))
     }
     let m = amax.max()
     let d = m / 127
@@ -83,6 +83,9 @@ public final class KernelWorkspace: @unchecked Sendable {
   private var floatCapacity = 0
 
   public init() {}
+
+  /// A second workspace for the rare call that needs two activation layouts at once.
+  lazy var secondary = KernelWorkspace()
 
   deinit {
     qs?.deallocate()

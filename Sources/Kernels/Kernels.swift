@@ -91,7 +91,7 @@ public struct WeightMatrix: @unchecked Sendable {
 
   /// Dequantises row `r` into `out` (`cols` floats).
   public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-    QuantTraits.dequantize(type, row(r), count: cols, into: out)
+    QuantTraits.fastDequantize(type, row(r), count: cols, into: out)
   }
 
   /// Bytes of the whole matrix.

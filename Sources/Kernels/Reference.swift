@@ -62,11 +62,22 @@ public enum Reference {
   }
 
   /// SiLU in Double.
-  public static func silu(_ x: [Float]) -> [Float] { x.map { Float(Double($0) / (1 + exp(-Double($0)))) } }
+  public static func silu(_ x: [Float]) -> [Float] {
+    x.map { v -> Float in
+      let g = Double(v)
+      return Float(g / (1 + exp(-g)))
+    }
+  }
 
   /// SwiGLU in Double.
   public static func swiglu(gate: [Float], up: [Float]) -> [Float] {
-    (0..<gate.count).map { Float(Double(gate[$0]) / (1 + exp(-Double(gate[$0]))) * Double(up[$0])) }
+    var out = [Float](repeating: 0, count: gate.count)
+    for i in 0..<gate.count {
+      let g = Double(gate[i])
+      let sig = 1 / (1 + exp(-g))
+      out[i] = Float(g * sig * Double(up[i]))
+    }
+    return out
   }
 
   /// Dot product in Double.

@@ -4,9 +4,6 @@
   import Darwin
 #endif
 import Synchronization
-#if arch(x86_64)
-  import _Builtin_intrinsics.intel
-#endif
 
 /// A persistent pool of worker threads for data-parallel kernels; the calling thread works as thread 0.
 ///
@@ -25,8 +22,9 @@ public final class ThreadPool: @unchecked Sendable {
   /// The number of online CPUs (at least 1): the default pool size.
   public static var defaultThreadCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-  /// How many polls a worker spins before parking (about 50-100 µs on a 3 GHz core).
-  private static let spinPolls = 20_000
+  /// How many polls a worker spins before parking by default (tens of microseconds on a 3 GHz core).
+  public static let defaultSpinPolls = 20_000
+  private let spinPolls: Int
 
   private let generation = Atomic<Int>(0)
   private let pending = Atomic<Int>(0)
@@ -38,9 +36,12 @@ public final class ThreadPool: @unchecked Sendable {
   private var threads: [pthread_t] = []
 
   /// Starts `threads - 1` workers.
-  /// - Parameter threads: the total number of threads including the caller (values below 1 mean 1).
-  public init(threads: Int = ThreadPool.defaultThreadCount) {
+  /// - Parameters:
+  ///   - threads: the total number of threads including the caller (values below 1 mean 1).
+  ///   - spinPolls: how long an idle worker polls for the next job before parking (0: park at once).
+  public init(threads: Int = ThreadPool.defaultThreadCount, spinPolls: Int = ThreadPool.defaultSpinPolls) {
     threadCount = max(1, threads)
+    self.spinPolls = max(0, spinPolls)
     pthread_mutex_init(&mutex, nil)
     pthread_cond_init(&condition, nil)
     for index in 1..<threadCount {
@@ -131,12 +132,9 @@ public final class ThreadPool: @unchecked Sendable {
     return lower..<(lower + base + (index < extra ? 1 : 0))
   }
 
+  /// A polling step. (`_mm_pause` is declared but not defined for Swift's importer, so a poll is a plain load.)
   @inline(__always)
-  static func pause() {
-    #if arch(x86_64)
-      _mm_pause()
-    #endif
-  }
+  static func pause() {}
 
   private func workerLoop(index: Int) {
     var seen = 0
@@ -144,7 +142,7 @@ public final class ThreadPool: @unchecked Sendable {
       var polls = 0
       while generation.load(ordering: .acquiring) == seen {
         polls += 1
-        if polls < Self.spinPolls {
+        if polls < spinPolls {
           Self.pause()
           continue
         }

@@ -259,7 +259,23 @@ public final class TestClient: @unchecked Sendable {
     return exitCode!
   }
 
-  /// Protocol errors the client connection saw (malformed server output; should stay empty).
+  /// Waits for a protocol error of the client connection containing `text` (for example the server's error reply
+  /// with a null id to a malformed message, which the client reports as an unmatched response).
+  @discardableResult
+  public func waitForProtocolError(containing text: String, timeout: Double = TestClient.safetyTimeout) throws
+    -> String
+  {
+    let limit = Date(timeIntervalSinceNow: timeout)
+    condition.lock()
+    defer { condition.unlock() }
+    while true {
+      if let match = protocolErrors.first(where: { $0.contains(text) }) { return match }
+      if !condition.wait(until: limit) { throw TestClientError.timedOut("a protocol error containing \(text)") }
+    }
+  }
+
+  /// Protocol errors the client connection saw: malformed server output or responses it could not match (the
+  /// server's null-id error replies to malformed input land here).
   public var clientProtocolErrors: [String] {
     condition.lock()
     defer { condition.unlock() }

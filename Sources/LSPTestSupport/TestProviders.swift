@@ -42,6 +42,8 @@ public final class ProviderLog: @unchecked Sendable {
 /// `return <last identifier>` line, streamed line by line; it stops early when cancelled.
 public final class BracketClosingProvider: CompletionProvider, @unchecked Sendable {
   public let log = ProviderLog()
+  /// Signalled after each `prepare` call.
+  public let prepared = DispatchSemaphore(value: 0)
   private let lock = NSLock()
   private var settingsStorage = CompletionSettings()
   private var statusStorage: ProviderStatus
@@ -109,6 +111,7 @@ public final class BracketClosingProvider: CompletionProvider, @unchecked Sendab
 
   public func prepare(_ request: CompletionRequest, cancellation: CancellationToken) {
     log.recordPrepare(request)
+    prepared.signal()
   }
 
   /// The unclosed brackets of `prefix` closed, or the completion of the identifier being typed.

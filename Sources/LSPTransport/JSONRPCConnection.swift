@@ -243,8 +243,9 @@ public final class JSONRPCConnection: @unchecked Sendable {
       outputDisabled = true
       let report = protocolErrorHandler
       stateLock.unlock()
-      report?("write to descriptor \(outputFD) failed: \(String(cString: strerror(failure))) (errno \(failure)); "
-        + "further messages are dropped")
+      report?(
+        "write to descriptor \(outputFD) failed: \(String(cString: strerror(failure))) (errno \(failure)); "
+          + "further messages are dropped")
     }
   }
 

@@ -2,7 +2,9 @@ import JSON
 
 /// A JSON-RPC 2.0 request id: an integer or a string.
 public enum RequestID: Hashable, Sendable, CustomStringConvertible {
+  /// An integer id (a JSON number with an integral value).
   case int(Int64)
+  /// A string id.
   case string(String)
 
   /// The id as it appears on the wire.
@@ -139,7 +141,9 @@ public struct ResponseError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// A request or notification received from the peer. `params` is nil when absent or `null`.
 public enum IncomingMessage: Sendable {
+  /// A request: the handler's side must send exactly one response with this id.
   case request(id: RequestID, method: String, params: JSONValue?)
+  /// A notification: never answered.
   case notification(method: String, params: JSONValue?)
 
   /// The method name.

@@ -44,9 +44,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// Loads a GGUF model.
   /// - Throws: `GGUFError`, `InferenceError` or `TokenizerError` naming the file and what is wrong.
   public init(path: String, settings: CompletionSettings) throws {
-    var logger = Logger(label: "codegen-lsp.provider")
-    logger.logLevel = .debug
-    self.logger = logger
+    logger = Logger(label: "codegen-lsp.provider")
     let file = try GGUFFile(path: path)
     var options = Inference.ModelOptions()
     options.contextLimit = settings.contextLength
@@ -61,6 +59,11 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       tokenizer: adapter, template: template, bos: tokenizer.addBOSByDefault ? tokenizer.bosID : nil)
     tokenClasses = TokenClasses(tokenizer: tokenizer, exemptCharacters: settings.penaltyExemptCharacters)
     settingsStorage = settings
+    // Touch every weight once (page faults of the mapping, caches) so the first completion is not the slow one.
+    if let warmToken = tokenizer.encode("\n").first {
+      _ = try? session.evaluate([warmToken])
+      session.reset()
+    }
     let name = model.summary
     if let template {
       statusValue = .ready(description: "\(name), fill-in-the-middle (\(template.family))")
@@ -101,7 +104,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         trace: request.explain ? trace : [], fromCache: true)
     }
     // 2. Single line or block, from the cursor's context.
-    let middleware = SyntaxMiddleware(
+    var middleware = SyntaxMiddleware(
       language: request.languageId, prefix: request.prefix, suffix: request.suffix, enabled: settings.syntaxCheck)
     let mode = middleware.mode(forced: settings.multiline)
     trace.append("mode: \(mode.description) (\(middleware.modeReason))")
@@ -246,7 +249,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       text: "", tokenCount: 0, logprobSum: 0, stopReason: "max-tokens", stoppedEarly: false, trace: [])
     let endOfGeneration = tokenClasses.endOfGeneration.union(stopTokens)
     let repeatedLines = RepeatedLineDetector()
-    let checkRepeats = middleware.enabled && samplerSettings.penalties && settings.blockRepeatedLines
+    let checkRepeats = middleware.enabled && samplerSettings.penalties && self.settings.blockRepeatedLines
     while outcome.tokenCount < maxTokens {
       if cancellation.isCancelled {
         outcome.stopReason = "cancelled"
@@ -285,12 +288,12 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
           outcome.trace.append("syntax stop: \(decision.reason)")
           break
         }
-        if checkRepeats, piece.contains("\n"), let repeat = repeatedLines.repeatedLine(in: text) {
-          text = String(decoding: text.utf8.prefix(repeat.start), as: UTF8.self)
+        if checkRepeats, piece.contains("\n"), let repeated = repeatedLines.repeatedLine(in: text) {
+          text = String(decoding: text.utf8.prefix(repeated.start), as: UTF8.self)
           outcome.stopReason = "repeated line"
           outcome.trace.append(
-            "repeated-line blocker: line \(repeat.lineIndex + 1) repeats line \(repeat.earlierLineIndex + 1) "
-              + "\(repeat.text.debugDescription); cut before it")
+            "repeated-line blocker: line \(repeated.lineIndex + 1) repeats line \(repeated.earlierLineIndex + 1) "
+              + "\(repeated.text.debugDescription); cut before it")
           break
         }
         onText?(text)

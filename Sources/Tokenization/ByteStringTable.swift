@@ -59,19 +59,22 @@ struct ByteStringTable: Sendable {
   /// Stores `value` for `key` unless the key is already present (the first value wins, as in llama.cpp's
   /// `token_to_id` for duplicate token texts).
   mutating func insertIfAbsent(_ key: [UInt8], _ value: Int32) {
+    key.withUnsafeBufferPointer { insertIfAbsent($0, value) }
+  }
+
+  /// Stores `value` for `key` unless the key is already present.
+  mutating func insertIfAbsent(_ k: UnsafeBufferPointer<UInt8>, _ value: Int32) {
     if (count + 1) * 2 > lengths.count { grow() }
-    key.withUnsafeBufferPointer { k in
-      var slot = Self.hash(k) & mask
-      while lengths[slot] >= 0 {
-        if keyEquals(slot: slot, k) { return }
-        slot = (slot + 1) & mask
-      }
-      starts[slot] = Int32(arena.count)
-      lengths[slot] = Int32(k.count)
-      values[slot] = value
-      arena.append(contentsOf: k)
-      count += 1
+    var slot = Self.hash(k) & mask
+    while lengths[slot] >= 0 {
+      if keyEquals(slot: slot, k) { return }
+      slot = (slot + 1) & mask
     }
+    starts[slot] = Int32(arena.count)
+    lengths[slot] = Int32(k.count)
+    values[slot] = value
+    arena.append(contentsOf: k)
+    count += 1
   }
 
   private mutating func grow() {

@@ -61,7 +61,7 @@ public final class Tokenizer: @unchecked Sendable {
   /// The token of each single byte's byte-level spelling (-1 when missing).
   private let byteTokens: [Int32]
   /// `(left id << 32 | right id)` → `(rank << 32 | merged id)`.
-  private let merges: [UInt64: UInt64]
+  private let merges: PairTable
 
   // SentencePiece
   private let scores: [Float]
@@ -85,8 +85,8 @@ public final class Tokenizer: @unchecked Sendable {
     "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>", "<|EOT|>", "<|end_of_text|>",
   ]
   static let eotTexts = [
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>", "<｜end▁of▁sentence｜>",
-    "<|EOT|>",
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>", "<|EOT|>",
+    "<｜end▁of▁sentence｜>",
   ]
   static let fimPrefixTexts = ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>"]
   static let fimSuffixTexts = ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>"]
@@ -117,11 +117,14 @@ public final class Tokenizer: @unchecked Sendable {
 
     // Text → id (the first id wins for duplicate texts).
     var table = ByteStringTable(capacity: n)
-    for (id, text) in vocabulary.tokens.enumerated() { table.insertIfAbsent(Array(text.utf8), Int32(id)) }
+    for (id, text) in vocabulary.tokens.enumerated() {
+      var text = text
+      text.withUTF8 { table.insertIfAbsent($0, Int32(id)) }
+    }
     textTable = table
+    /// The lowest id whose text is one of `texts`.
     func find(_ texts: [String]) -> Int32? {
-      for text in texts { if let id = table.get(Array(text.utf8)) { return id } }
-      return nil
+      texts.compactMap { table.get(Array($0.utf8)) }.min()
     }
 
     bosID = vocabulary.bosID
@@ -152,23 +155,31 @@ public final class Tokenizer: @unchecked Sendable {
 
     // Byte-level BPE: single-byte tokens and merges.
     var byteTokens = [Int32](repeating: -1, count: 256)
-    var merges: [UInt64: UInt64] = [:]
+    var merges = PairTable(capacity: vocabulary.algorithm == .byteLevelBPE ? vocabulary.merges.count : 0)
     if vocabulary.algorithm == .byteLevelBPE {
       for b in 0..<256 { byteTokens[b] = table.get(ByteLevel.utf8ForByte[b]) ?? -1 }
-      merges.reserveCapacity(vocabulary.merges.count)
+      var joined = [UInt8]()
       for (rank, merge) in vocabulary.merges.enumerated() {
-        let utf8 = Array(merge.utf8)
-        guard let space = utf8.dropFirst().firstIndex(of: 0x20) else {
-          throw .inconsistentVocabulary(file: vocabulary.source, reason: "merge \(rank) '\(merge)' has no space")
+        var merge = merge
+        let ids: (Int32, Int32, Int32)?? = merge.withUTF8 { utf8 in
+          guard utf8.count > 2, let space = utf8[1...].firstIndex(of: 0x20) else { return .none }
+          let left = UnsafeBufferPointer(rebasing: utf8[..<space])
+          let right = UnsafeBufferPointer(rebasing: utf8[(space + 1)...])
+          joined.removeAll(keepingCapacity: true)
+          joined.append(contentsOf: left)
+          joined.append(contentsOf: right)
+          guard let l = table.get(left), let r = table.get(right), let m = table.get(joined) else { return .some(nil) }
+          return .some((l, r, m))
         }
-        let left = Array(utf8[..<space])
-        let right = Array(utf8[(space + 1)...])
+        guard let found = ids else {
+          throw .inconsistentVocabulary(file: vocabulary.source, reason: "merge \(rank) '\(merge)' is not two tokens")
+        }
         // A merge whose parts or result are not tokens can never apply (Hugging Face rejects such files; llama.cpp
         // ignores the merge); skip it.
-        guard let l = table.get(left), let r = table.get(right), let m = table.get(left + right) else { continue }
-        let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
-        if merges[key] == nil { merges[key] = UInt64(rank) << 32 | UInt64(UInt32(m)) }
+        guard let (l, r, m) = found else { continue }
+        merges.insertIfAbsent(UInt64(UInt32(l)) << 32 | UInt64(UInt32(r)), UInt64(rank) << 32 | UInt64(UInt32(m)))
       }
+      _ = CharacterClass.basicPlaneTable.count  // build the class table now rather than in the first request
     }
     self.byteTokens = byteTokens
     self.merges = merges
@@ -287,6 +298,32 @@ public final class Tokenizer: @unchecked Sendable {
   /// `<｜fim▁begin｜>`, `<|file_sep|>`, `<|im_start|>`), or nil.
   public func tokenID(forText text: String) -> Int32? {
     textTable.get(Array(text.utf8))
+  }
+
+  /// A human-readable description for `codegen-lsp model info`: algorithm, pre-tokenizer, sizes, special and FIM
+  /// tokens, one item per line.
+  public var summaryLines: [String] {
+    func describe(_ id: Int32?) -> String {
+      guard let id else { return "none" }
+      return "\(id) \(tokenText(id).debugDescription)"
+    }
+    var lines = [
+      "tokenizer: \(algorithm.rawValue) (\(algorithm == .byteLevelBPE ? "byte-level BPE" : "SentencePiece BPE")), "
+        + "\(vocabularySize) tokens"
+        + (algorithm == .byteLevelBPE ? ", \(vocabulary.merges.count) merges, pre-tokenizer "
+          + "\(vocabulary.preTokenizerName ?? "default") (\(preTokenizer?.name ?? "?") rules)" : ""),
+      "add BOS: \(addBOSByDefault), BOS: \(describe(bosID)), EOS: \(describe(eosID)), EOT: \(describe(eotID)), "
+        + "PAD: \(describe(padID)), UNK: \(describe(unknownID))",
+      "FIM prefix: \(describe(fimPrefixID)), suffix: \(describe(fimSuffixID)), middle: \(describe(fimMiddleID)), "
+        + "pad: \(describe(fimPadID)), repo: \(describe(fimRepoID)), file separator: \(describe(fimSeparatorID))",
+      "end of generation: " + endOfGenerationIDs.map { describe($0) }.joined(separator: ", "),
+    ]
+    var counts: [TokenType: Int] = [:]
+    for type in types { counts[type, default: 0] += 1 }
+    lines.append(
+      "token types: "
+        + counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    return lines
   }
 
   // MARK: Decoding
@@ -436,7 +473,7 @@ public final class Tokenizer: @unchecked Sendable {
     if wordCache.lookup(word, into: &out) { return }
     let start = out.count
     mergeWord(word, into: &out)
-    wordCache.store(word, Array(out[start...]))
+    if word.count <= WordCache.maxWordBytes { wordCache.store(word, Array(out[start...])) }
   }
 
   /// Byte-level BPE of one word: start from its bytes' tokens and apply the lowest-ranked merge (leftmost first)
@@ -458,7 +495,7 @@ public final class Tokenizer: @unchecked Sendable {
     var heap = MinHeap(capacity: 2 * n)
     @inline(__always) func rankedMerge(_ l: Int, _ r: Int) -> UInt64? {
       guard ids[l] >= 0 && ids[r] >= 0 else { return nil }
-      return merges[UInt64(UInt32(ids[l])) << 32 | UInt64(UInt32(ids[r]))]
+      return merges.get(UInt64(UInt32(ids[l])) << 32 | UInt64(UInt32(ids[r])))
     }
     @inline(__always) func push(_ l: Int) {
       guard l >= 0, next[l] >= 0, let m = rankedMerge(l, next[l]) else { return }
@@ -577,6 +614,8 @@ public final class Tokenizer: @unchecked Sendable {
 /// Encoded words, keyed by their UTF-8 bytes; emptied when it grows past `limit` words.
 struct WordCache {
   static let limit = 100_000
+  /// Longer words (minified code, base64) are not worth keeping.
+  static let maxWordBytes = 256
   private var table = ByteStringTable(capacity: 4096)
   private var starts: [Int32] = []
   private var counts: [Int32] = []
@@ -592,7 +631,7 @@ struct WordCache {
 
   mutating func store(_ word: UnsafeBufferPointer<UInt8>, _ ids: [Int32]) {
     if starts.count >= Self.limit { self = WordCache() }
-    table.insertIfAbsent(Array(word), Int32(starts.count))
+    table.insertIfAbsent(word, Int32(starts.count))
     starts.append(Int32(arena.count))
     counts.append(Int32(ids.count))
     arena.append(contentsOf: ids)

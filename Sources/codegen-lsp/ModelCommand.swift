@@ -9,7 +9,7 @@ struct ModelCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "model",
     abstract: "Inspect models: list presets, print a GGUF file's header, tokenize text.",
-    subcommands: [ListPresets.self, Info.self, Tokenize.self]
+    subcommands: [ListPresets.self, Info.self, Tokenize.self, BenchCommand.self]
   )
 
   struct ListPresets: ParsableCommand {

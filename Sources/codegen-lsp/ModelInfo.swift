@@ -20,7 +20,7 @@ enum ModelInfo {
     ]
     for (label, key) in sizeKeys {
       if let value = file.metadata["\(arch).\(key)"] {
-        lines.append("\(label + ":")".padding(toLength: 15, withPad: " ", startingAt: 0)) \(value)")
+        lines.append(pad(label + ":", 15) + " \(value)")
       }
     }
     let parameters = file.tensors.reduce(0) { $0 + $1.elementCount }
@@ -42,7 +42,7 @@ enum ModelInfo {
       ("fim file sep", "fim_sep_token_id"),
     ] {
       if let id = file.int("tokenizer.ggml.\(key)") {
-        lines.append("  \(label + ":")".padding(toLength: 15, withPad: " ", startingAt: 0)) \(token(id))")
+        lines.append("  " + pad(label + ":", 15) + " " + token(id))
       }
     }
     if let types = file.intArray("tokenizer.ggml.token_type") {
@@ -62,5 +62,9 @@ enum ModelInfo {
       lines.append("  \(type.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(count.tensors) tensors, \(count.bytes) bytes")
     }
     return lines.joined(separator: "\n")
+  }
+
+  private static func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
   }
 }

@@ -42,7 +42,8 @@ final class TextDocumentTests: XCTestCase {
     }
     XCTAssertEqual(document.position(ofOffset: 5, encoding: .utf16), Position(line: 0, character: 3))
     XCTAssertEqual(document.position(ofOffset: 11, encoding: .utf8), Position(line: 1, character: 3))
-    XCTAssertEqual(document.position(ofOffset: 17, encoding: .utf32), Position(line: 2, character: 0))
+    XCTAssertEqual(document.position(ofOffset: 16, encoding: .utf32), Position(line: 2, character: 0))
+    XCTAssertEqual(document.position(ofOffset: 17, encoding: .utf32), Position(line: 2, character: 1))
   }
 
   func testPrefixAndSuffixAtPositions() {

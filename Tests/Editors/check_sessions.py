@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks what lsp_wire_check.py recorded for one editor run and prints one result line per check.
 
-Usage: check_sessions.py EDITOR SESSION_ROOT [--expect-progress]
+Usage: check_sessions.py EDITOR SESSION_ROOT [--expect-progress] [--expect-apply-edit]
 
 For every server process the editor started (one directory each under SESSION_ROOT):
   - no framing or JSON violations in either direction (nothing but LSP messages on the server's stdout);
@@ -10,7 +10,8 @@ For every server process the editor started (one directory each under SESSION_RO
   - a shutdown request answered without error, followed by an exit notification;
   - the server exited on its own with status 0 (not killed, no signal).
 With --expect-progress, generate-code must have reported progress: window/workDoneProgress/create and $/progress
-begin and end with the same token.
+begin and end with the same token. With --expect-apply-edit, the server must have sent workspace/applyEdit and
+the editor must have answered it with applied: true.
 Lines look like `ok wire(nvim): NAME` or `not ok wire(nvim): NAME -- DETAIL`.
 """
 
@@ -22,6 +23,7 @@ import sys
 def main():
   args = [a for a in sys.argv[1:] if not a.startswith("--")]
   expect_progress = "--expect-progress" in sys.argv
+  expect_apply_edit = "--expect-apply-edit" in sys.argv
   if len(args) != 2:
     sys.stderr.write(__doc__)
     return 2
@@ -75,6 +77,15 @@ def main():
     exit_path = os.path.join(session, "server.exit")
     status = open(exit_path).read().strip() if os.path.exists(exit_path) else "still running or vanished"
     check(status == "code=0", tag + "server exited by itself with status 0", status)
+
+    if expect_apply_edit:
+      edit_ids = {json.dumps(m["message"]["id"]) for m in messages
+                  if m["dir"] == "s2c" and m["message"].get("method") == "workspace/applyEdit"}
+      applied = [m["message"] for m in messages if m["dir"] == "c2s" and "method" not in m["message"]
+                 and json.dumps(m["message"].get("id")) in edit_ids]
+      check(any((a.get("result") or {}).get("applied") is True for a in applied),
+            tag + "the server sent workspace/applyEdit and the editor applied it",
+            "applyEdit requests: %d, answers: %s" % (len(edit_ids), applied))
 
     if expect_progress:
       created = {json.dumps(m["message"]["params"]["token"]) for m in messages

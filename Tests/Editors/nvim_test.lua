@@ -10,13 +10,12 @@ local env = function(name, default)
   return value
 end
 
-local repo = assert(env('CODEGEN_EDITORS_REPO'), 'CODEGEN_EDITORS_REPO is not set')
-local work = assert(env('CODEGEN_EDITORS_WORK'), 'CODEGEN_EDITORS_WORK is not set')
-local results_path = assert(env('CODEGEN_EDITORS_RESULTS'), 'CODEGEN_EDITORS_RESULTS is not set')
-local server_cmd = vim.fn.json_decode(assert(env('CODEGEN_EDITORS_CMD'), 'CODEGEN_EDITORS_CMD is not set'))
-local init_options = vim.fn.json_decode(env('CODEGEN_EDITORS_INIT_OPTIONS', '{}'))
-local timeout_ms = tonumber(env('CODEGEN_EDITORS_REQUEST_TIMEOUT_MS', '120000'))
+local repo = env('CODEGEN_EDITORS_REPO')
+local work = env('CODEGEN_EDITORS_WORK')
+local results_path = env('CODEGEN_EDITORS_RESULTS', 'nvim_results.txt')
 local api = vim.api
+local server_cmd, init_options
+local timeout_ms = tonumber(env('CODEGEN_EDITORS_REQUEST_TIMEOUT_MS', '120000'))
 
 local results = assert(io.open(results_path, 'a'))
 local function report(ok, name, detail)
@@ -68,13 +67,19 @@ end
 local exit_status = nil
 
 local function run()
+  assert(repo and work, 'CODEGEN_EDITORS_REPO and CODEGEN_EDITORS_WORK must be set (run Tests/Editors/run.sh)')
+  server_cmd = vim.fn.json_decode((assert(env('CODEGEN_EDITORS_CMD'), 'CODEGEN_EDITORS_CMD is not set')))
+  init_options = vim.fn.json_decode(env('CODEGEN_EDITORS_INIT_OPTIONS', '{}'))
   vim.cmd('filetype on')
+  -- The checks put the cursor where it is while typing (after the last character); normal mode needs this.
+  vim.o.virtualedit = 'onemore'
   vim.opt.runtimepath:prepend(repo .. '/EditorConfigs/neovim')
   local codegen = require('codegen_lsp')
   codegen.setup({
     cmd = server_cmd,
     init_options = init_options,
-    ghost_text = false, -- the test asks for ghost text itself; no timers racing the checks
+    -- ghost_text stays at its default (true): automatic requests only start in insert mode, which the checks
+    -- never enter, so no timer races them.
     on_exit = function(code, signal)
       exit_status = { code = code, signal = signal }
     end,
@@ -166,8 +171,13 @@ local function run()
     end
   end
 
-  -- The shipped module's own ghost text (the 0.7 to 0.11 path): request, render as extmark, accept.
-  if not (vim.fn.has('nvim-0.12') == 1 and vim.lsp.inline_completion) then
+  if vim.fn.has('nvim-0.12') == 1 and vim.lsp.inline_completion then
+    check(vim.lsp.inline_completion.is_enabled({ bufnr = bufnr }), 'built-in inline completion is enabled (0.12+)')
+  end
+
+  -- The shipped module's own ghost text (typing on 0.7 to 0.11, the `inline` key everywhere): request, render
+  -- as an extmark, accept.
+  do
     api.nvim_buf_set_lines(bufnr, 0, -1, false, {
       'def greet(name):',
       '    """Return a greeting for name."""',

@@ -44,13 +44,20 @@ final class RealModelLogitTests: XCTestCase {
       sampleIds: (object["sample_ids"] as! [NSNumber]).map(\.intValue), segments: segments, samples: samples)
   }
 
-  func check(_ preset: String, kvCacheType: KVCacheType = .f32) throws {
+  /// - Parameter decode: compute every position as a decode step (matrix-vector products, 8-bit activations
+  ///   unless `exact`) instead of batched prefill chunks (dequantised weights through sgemm).
+  ///   - minimumAgreement: required share of positions whose top-1 token equals transformers'.
+  func check(
+    _ preset: String, kvCacheType: KVCacheType = .f32, exact: Bool = false, decode: Bool = false,
+    minimumAgreement: Double = 0.99
+  ) throws {
     guard let path = ModelFixtures.realModelPath(preset) else {
       throw XCTSkip("set CODEGEN_LSP_MODEL_TESTS=1 and put \(preset).gguf in \(ModelFixtures.modelsDirectory)")
     }
     let ref = try loadReference(preset)
     let model = try LanguageModel(
-      path: path, options: ModelOptions(contextLimit: 1024, kvCacheType: kvCacheType, loadTokenizer: false))
+      path: path, options: ModelOptions(
+        contextLimit: 1024, kvCacheType: kvCacheType, exactProducts: exact, loadTokenizer: false))
     XCTAssertEqual(model.config.vocabularySize, ref.vocab)
     let session = InferenceSession(model: model)
     var positions = 0
@@ -62,8 +69,13 @@ final class RealModelLogitTests: XCTestCase {
     let k = ref.sampleIds.count
     for segment in ref.segments {
       session.reset()
-      let result = try session.evaluate(segment.tokens, allLogits: true)
-      let all = try XCTUnwrap(result.allLogits)
+      var all: [Float]
+      if decode {
+        all = try session.evaluate([segment.tokens[0]]).logits
+        for t in segment.tokens.dropFirst() { all += try session.append(t) }
+      } else {
+        all = try XCTUnwrap(session.evaluate(segment.tokens, allLogits: true).allLogits)
+      }
       for i in 0..<segment.tokens.count {
         let row = all[(i * ref.vocab)..<((i + 1) * ref.vocab)]
         let best = row.indices.max { row[$0] < row[$1] }! - i * ref.vocab
@@ -82,14 +94,22 @@ final class RealModelLogitTests: XCTestCase {
     }
     let rate = Double(agree) / Double(positions)
     let line = String(
-      format: "%@ (kv %@): top-1 agreement %d/%d = %.2f%%; sampled logits max |diff| %.4f mean %.5f; top-5 max |diff| %.4f",
-      preset, kvCacheType.rawValue, agree, positions, rate * 100, maxDiff, sumDiff / Double(diffCount), maxTop5)
+      format: "%@ (%@, kv %@, %@ products): top-1 agreement %d/%d = %.2f%%; sampled logits max |diff| %.2e mean %.2e; top-5 max |diff| %.2e",
+      preset, decode ? "decode steps" : "batched prefill", kvCacheType.rawValue,
+      exact || !decode ? "F32" : "8-bit activation", agree, positions, rate * 100, maxDiff, sumDiff / Double(diffCount), maxTop5)
     print(line)
     XCTAssertGreaterThanOrEqual(positions, 500)
-    XCTAssertGreaterThanOrEqual(rate, 0.99, line)
+    XCTAssertGreaterThanOrEqual(rate, minimumAgreement, line)
   }
 
   func testSmolLM2MatchesTransformers() throws { try check(ModelFixtures.smollm) }
   func testQwenCoderMatchesTransformers() throws { try check(ModelFixtures.qwenCoder) }
   func testQwenCoderWithF16Cache() throws { try check(ModelFixtures.qwenCoder, kvCacheType: .f16) }
+  /// Decode steps quantise activations to 8-bit blocks (as llama.cpp does): SmolLM2's activation outliers cost
+  /// precision there (measured 97.7% top-1 agreement), so this variant is held to a lower bar and reported.
+  func testSmolLM2DecodeSteps() throws { try check(ModelFixtures.smollm, decode: true, minimumAgreement: 0.95) }
+  func testSmolLM2DecodeStepsExact() throws { try check(ModelFixtures.smollm, exact: true, decode: true) }
+  func testQwenCoderDecodeSteps() throws {
+    try check(ModelFixtures.qwenCoder, decode: true, minimumAgreement: 0.95)
+  }
 }

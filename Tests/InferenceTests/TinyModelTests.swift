@@ -38,20 +38,20 @@ final class TinyModelTests: XCTestCase {
   }
 
   func testConfigOfEveryVariant() throws {
-    let expectations: [String: (Architecture, RopeStyle, Int, Int, Bool, Float)] = [
-      "llama": (.llama, .normal, 4, 4, false, 1),
-      "llama-tied": (.llama, .normal, 4, 4, true, 1),
-      "llama-gqa": (.llama, .normal, 8, 2, false, 1),
-      "llama-rope-linear": (.llama, .normal, 4, 2, false, 0.25),
-      "qwen2": (.qwen2, .neox, 4, 2, true, 1),
+    let expectations: [String: (Architecture, Bool, Int, Int, Bool, Float)] = [
+      "llama": (.llama, false, 4, 4, false, 1),
+      "llama-tied": (.llama, false, 4, 4, true, 1),
+      "llama-gqa": (.llama, false, 8, 2, false, 1),
+      "llama-rope-linear": (.llama, false, 4, 2, false, 0.25),
+      "qwen2": (.qwen2, true, 4, 2, true, 1),
     ]
     for variant in Self.variants {
       let ref = try TinyReference(variant)
       let model = try load(ref)
-      let (arch, rope, heads, kvHeads, tied, scale) = expectations[variant]!
+      let (arch, neox, heads, kvHeads, tied, scale) = expectations[variant]!
       let c = model.config
       XCTAssertEqual(c.architecture, arch, variant)
-      XCTAssertEqual(c.ropeStyle, rope, variant)
+      XCTAssertEqual(c.ropeStyle == .neox, neox, variant)
       XCTAssertEqual(c.headCount, heads, variant)
       XCTAssertEqual(c.headCountKV, kvHeads, variant)
       XCTAssertEqual(model.weights.tiedOutput, tied, variant)

@@ -13,16 +13,20 @@ private final class Recorder: @unchecked Sendable {
   private var _messages: [IncomingMessage] = []
   private var _protocolErrors: [String] = []
   private var _closeReason: ConnectionCloseReason?
-  var onMessage: ((IncomingMessage) -> Void)?
+  private var _onMessage: ((IncomingMessage) -> Void)?
   let closed: XCTestExpectation
 
   init(_ test: XCTestCase, name: String) {
-    closed = test.expectation(description: "\(name) closed")
+    closed = XCTestExpectation(description: "\(name) closed")
   }
 
   var messages: [IncomingMessage] { lock.withLock { _messages } }
   var protocolErrors: [String] { lock.withLock { _protocolErrors } }
   var closeReason: ConnectionCloseReason? { lock.withLock { _closeReason } }
+  var onMessage: ((IncomingMessage) -> Void)? {
+    get { lock.withLock { _onMessage } }
+    set { lock.withLock { _onMessage = newValue } }
+  }
 
   func start(_ connection: JSONRPCConnection) {
     connection.start(
@@ -147,6 +151,28 @@ final class JSONRPCConnectionTests: XCTestCase {
     XCTAssertEqual(client.closeReason, .closed)
   }
 
+  func testRawBytesThroughConnectionPair() throws {
+    let pair = try ConnectionPair()
+    defer { pair.close() }
+    let server = Recorder(self, name: "server")
+    server.onMessage = { message in
+      if case .request(let id, _, _) = message { pair.server.sendResponse(id: id, result: "ok") }
+    }
+    let client = Recorder(self, name: "client")
+    server.start(pair.server)
+    client.start(pair.client)
+    pair.writeRawToServer(Array("Content-Length: 3\r\n\r\n{\"a".utf8))
+    let replied = expectation(description: "reply")
+    pair.client.sendRequest(method: "after", params: nil) { result in
+      XCTAssertEqual(try? result.get(), "ok")
+      replied.fulfill()
+    }
+    wait(for: [replied], timeout: 30)
+    // The server's -32700 answer (id null) reached the client, which reports it as unmatched.
+    XCTAssertTrue(client.protocolErrors.contains { $0.contains("-32700") }, "\(client.protocolErrors)")
+    XCTAssertEqual(server.messages.map(\.method), ["after"])
+  }
+
   func testServerToClientRequest() throws {
     let pair = try ConnectionPair()
     defer { pair.close() }
@@ -216,13 +242,14 @@ final class JSONRPCConnectionTests: XCTestCase {
     func expectServed(_ n: Int, file: StaticString = #filePath, line: UInt = #line) {
       rig.write(#"{"jsonrpc":"2.0","id":\#(n),"method":"m\#(n)"}"#)
       let reply = rig.reader.next()
-      XCTAssertEqual(reply, ["jsonrpc": "2.0", "id": .int(Int64(n)), "result": .string("m\(n)")], file: file, line: line)
+      XCTAssertEqual(
+        reply, ["jsonrpc": "2.0", "id": .int(Int64(n)), "result": .string("m\(n)")], file: file, line: line)
     }
 
     rig.write("{not json")
     expectError(-32700, id: nil)
     expectServed(1)
-    rig.write(Array("Content-Length: 6\r\n\r\n\"a".utf8) + [0xFF, 0xFE] + Array("\"".utf8))
+    rig.write(MessageFramer.frame(Array("\"a".utf8) + [0xFF, 0xFE] + Array("\"".utf8)))
     expectError(-32700, id: nil)
     expectServed(2)
     rig.write("[1,2]")
@@ -369,7 +396,8 @@ final class JSONRPCConnectionTests: XCTestCase {
     DispatchQueue.global().async {
       DispatchQueue.concurrentPerform(iterations: senders) { sender in
         for n in 0..<perSender {
-          rig.connection.sendNotification(method: "n", params: ["s": .int(Int64(sender)), "n": .int(Int64(n)), "p": .string(payload)])
+          rig.connection.sendNotification(
+            method: "n", params: ["s": .int(Int64(sender)), "n": .int(Int64(n)), "p": .string(payload)])
         }
       }
     }

@@ -98,7 +98,8 @@ final class MessageFramerTests: XCTestCase {
   func testLengthPastLimitIsSkippedWithoutBuffering() {
     let big = String(repeating: "x", count: 1000)
     let stream = framed(big) + framed(#"{"ok":7}"#)
-    assertEvents(stream, [.error(.messageTooLarge(length: 1000, limit: 100)), .message(bytes(#"{"ok":7}"#))], limit: 100)
+    assertEvents(
+      stream, [.error(.messageTooLarge(length: 1000, limit: 100)), .message(bytes(#"{"ok":7}"#))], limit: 100)
     // Mid-skip, the framer knows it is inside a message.
     var framer = MessageFramer(maxMessageSize: 100)
     XCTAssertEqual(framer.push(Array(framed(big).prefix(500))), [.error(.messageTooLarge(length: 1000, limit: 100))])

@@ -277,9 +277,10 @@ local function schedule_ghost_text(bufnr)
   end))
 end
 
-local function attach_ghost_text(bufnr)
+--- Dismisses the module's ghost text when the cursor moves away; with `auto`, also requests it while typing.
+local function attach_ghost_text(bufnr, auto)
   local group = api.nvim_create_augroup('codegen_lsp_ghost_text_' .. bufnr, { clear = true })
-  if M.options.ghost_text then
+  if auto then
     api.nvim_create_autocmd('TextChangedI', {
       group = group,
       buffer = bufnr,
@@ -403,24 +404,34 @@ local function on_attach(client, bufnr)
     M.generate({ bufnr = bufnr, instruction = instruction, range = visual and M.selection_range(bufnr, client) or nil })
   end, bufnr, 'codegen-lsp: generate code from an instruction')
 
+  local accept_key = keys.accept and api.nvim_replace_termcodes(keys.accept, true, false, true)
   if has('0.12') and vim.lsp.inline_completion then
+    -- Neovim's own ghost text while typing; the `inline` key shows the module's (an explicit request).
     vim.lsp.inline_completion.enable(M.options.ghost_text, { bufnr = bufnr })
+    attach_ghost_text(bufnr, false)
     map('i', keys.inline, function()
-      vim.lsp.inline_completion.get()
-    end, bufnr, 'codegen-lsp: ghost text now (or accept it)')
+      M.request_inline(bufnr, true)
+    end, bufnr, 'codegen-lsp: ghost text now')
     map('i', keys.accept, function()
-      if not vim.lsp.inline_completion.get() then
-        return api.nvim_replace_termcodes(keys.accept, true, false, true)
+      if vim.lsp.inline_completion.get() then
+        return ''
       end
+      if M.ghost_text_visible(bufnr) then
+        vim.schedule(function()
+          M.accept(bufnr)
+        end)
+        return ''
+      end
+      return accept_key
     end, bufnr, 'codegen-lsp: accept ghost text', true)
   else
-    attach_ghost_text(bufnr)
+    attach_ghost_text(bufnr, M.options.ghost_text)
     map('i', keys.inline, function()
       M.request_inline(bufnr, true)
     end, bufnr, 'codegen-lsp: ghost text now')
     map('i', keys.accept, function()
       if not M.accept(bufnr) then
-        api.nvim_feedkeys(api.nvim_replace_termcodes(keys.accept, true, false, true), 'n', false)
+        api.nvim_feedkeys(accept_key, 'n', false)
       end
     end, bufnr, 'codegen-lsp: accept ghost text')
   end

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Completion latency while typing, through `codegen-lsp complete --jsonl` (one process, as an editor session).
+
+For each of N real 300-line files (Python standard library), the cursor is put inside a line in the lower half
+of the file. The first request on a file is "cold" (the model is loaded, but nothing of this file is in the KV
+cache: the first completion in a freshly opened file). Then the original text after the cursor is typed 1 to 3
+characters at a time, with a request after each step ("warm": 1 to 3 characters typed since the last request).
+Reported: cold p50/p95/max, warm p50/p95, the share of warm answers that came from the completion cache, and
+prompt tokens computed per warm request.
+
+Usage: python3 Benchmarks/latency/typing_bench.py --binary .build/release/codegen-lsp [--files 20] [--steps 6]
+       [--model qwen2.5-coder-0.5b] [extra flags for codegen-lsp complete after --]
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import sysconfig
+
+MARKER = "<|cursor|>"
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q / 100.0 * (len(ordered) - 1)))))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--binary", default=".build/release/codegen-lsp")
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("extra", nargs="*")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    root = sysconfig.get_paths()["stdlib"]
+    names = sorted(n for n in os.listdir(root) if n.endswith(".py"))
+    requests, kinds = [], []
+    for name in names:
+        if len(kinds) and kinds.count("cold") >= args.files:
+            break
+        lines = open(os.path.join(root, name), encoding="utf-8", errors="replace").read().splitlines(keepends=True)
+        if len(lines) < 320 or rng.random() < 0.6:
+            continue
+        start = rng.randrange(0, len(lines) - 300)
+        window = lines[start:start + 300]
+        candidates = [i for i in range(150, 290) if len(window[i].strip()) > 20 and not window[i].strip().startswith("#")]
+        if not candidates:
+            continue
+        index = rng.choice(candidates)
+        line = window[index]
+        column = len(line) - len(line.lstrip())
+        typed_end = column
+        for step in range(args.steps + 1):
+            if step > 0:
+                typed_end = min(len(line.rstrip("\n")), typed_end + rng.randint(1, 3))
+            prefix = "".join(window[:index]) + line[:typed_end]
+            suffix = line[typed_end:] + "".join(window[index + 1:])
+            requests.append({"id": len(requests), "text": prefix + MARKER + suffix, "language": "python",
+                             "fileName": name})
+            kinds.append("cold" if step == 0 else "warm")
+    command = [args.binary, "complete", "--jsonl"] + (["--model", args.model] if args.model else []) + args.extra
+    result = subprocess.run(command, input="".join(json.dumps(r) + "\n" for r in requests), capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        raise SystemExit("%s failed:\n%s" % (" ".join(command), result.stderr[-3000:]))
+    outputs = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    cold = [o["ms"] for o, k in zip(outputs, kinds) if k == "cold" and "ms" in o]
+    warm = [o for o, k in zip(outputs, kinds) if k == "warm" and "ms" in o]
+    warm_ms = [o["ms"] for o in warm]
+    print("command: %s" % " ".join(command))
+    print("files: %d, warm requests: %d, errors: %d" % (len(cold), len(warm), sum("error" in o for o in outputs)))
+    print("| requests | p50 ms | p95 ms | max ms |")
+    print("|---|---|---|---|")
+    print("| cold (first in a fresh 300-line file) | %.0f | %.0f | %.0f |" % (
+        percentile(cold, 50), percentile(cold, 95), max(cold)))
+    print("| warm (1-3 characters typed) | %.0f | %.0f | %.0f |" % (
+        percentile(warm_ms, 50), percentile(warm_ms, 95), max(warm_ms)))
+    model_warm = [o for o in warm if not o.get("fromCache")]
+    if model_warm:
+        print("| warm, model ran (cache misses) | %.0f | %.0f | %.0f |" % (
+            percentile([o["ms"] for o in model_warm], 50), percentile([o["ms"] for o in model_warm], 95),
+            max(o["ms"] for o in model_warm)))
+    print("warm answers from the completion cache: %.0f%%" % (100.0 * sum(bool(o.get("fromCache")) for o in warm) / len(warm)))
+    computed = [o.get("computedTokens", 0) for o in model_warm]
+    if computed:
+        print("prompt tokens computed per warm model request: p50 %d, max %d" % (percentile(computed, 50), max(computed)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+import COpenBLAS
+import GGUF
+
+/// Matrix-vector product for decode: `y[r] = Σ_c w[r, c] · x[c]`, rows split over the pool's threads.
+///
+/// With `.fast` precision and a quantised weight type, `x` is first quantised to 8-bit blocks (Q8_0/Q8_1 or Q8_K,
+/// as llama.cpp does) and each row is an integer dot product on the packed blocks (AVX2); float weight types use
+/// float dot products. `.exact` dequantises each row and uses float activations.
+/// - Parameters:
+///   - w: the weights (rows, cols). x: (cols). y: (rows); must not overlap `x`.
+public func matvec(
+  _ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool,
+  workspace: KernelWorkspace, precision: MatVecPrecision = .fast
+) {
+  matvecs([(w, y)], x, pool: pool, workspace: workspace, precision: precision)
+}
+
+/// Several matrix-vector products with the same input in one dispatch (e.g. q, k, v or gate, up): saves the pool
+/// wake-ups and quantises `x` once per activation layout.
+/// - Parameters:
+///   - products: pairs of weights (rows_i, cols) and outputs (rows_i); all weights have `cols` columns.
+///   - x: (cols).
+public func matvecs(
+  _ products: [(WeightMatrix, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, pool: ThreadPool,
+  workspace: KernelWorkspace, precision: MatVecPrecision = .fast
+) {
+  guard let first = products.first else { return }
+  let cols = first.0.cols
+  // Quantise the activations once per layout needed.
+  var q8: QuantizedActivations? = nil
+  var q8K: QuantizedActivations? = nil
+  var needsRowBuffer = false
+  var wantQ8 = false, wantQ8K = false
+  for (w, _) in products {
+    precondition(w.cols == cols, "matvecs: all matrices need the same column count")
+    let traits = QuantTraits.table[w.type]!
+    if precision == .exact {
+      needsRowBuffer = needsRowBuffer || w.type != .f32
+    } else {
+      needsRowBuffer = needsRowBuffer || !traits.hasFastKernel
+      wantQ8 = wantQ8 || traits.activationLayout == .q8
+      wantQ8K = wantQ8K || traits.activationLayout == .q8K
+    }
+  }
+  if wantQ8 {
+    let a = workspace.activations(count: cols, layout: .q8)
+    quantizeActivations(x, count: cols, layout: .q8, into: a)
+    q8 = a
+  }
+  if wantQ8K {
+    // The second layout of one call gets its own buffers.
+    let a = (wantQ8 ? workspace.secondary : workspace).activations(count: cols, layout: .q8K)
+    quantizeActivations(x, count: cols, layout: .q8K, into: a)
+    q8K = a
+  }
+  let rowBuffers = needsRowBuffer ? workspace.floatBuffers(threads: pool.threadCount, count: cols) : []
+  let totalRows = products.reduce(0) { $0 + $1.0.rows }
+  // Split the concatenated rows of all products evenly; chunk boundaries at multiples of 4 rows.
+  pool.run { thread, threads in
+    let units = (totalRows + 3) / 4
+    let r = ThreadPool.chunk(units, thread, threads)
+    var lower = r.lowerBound * 4
+    let upper = min(totalRows, r.upperBound * 4)
+    var base = 0
+    for (w, y) in products {
+      let end = base + w.rows
+      if lower < end && lower < upper {
+        let from = lower - base
+        let to = min(upper, end) - base
+        let buffer = rowBuffers.isEmpty ? nil : rowBuffers[thread]
+        matvecRows(w, x, y, rows: from..<to, q8: q8, q8K: q8K, precision: precision, rowBuffer: buffer)
+        lower = base + to
+      }
+      base = end
+    }
+  }
+}
+
+/// Rows `rows` of a matrix-vector product on the calling thread.
+@inline(__always)
+func matvecRows(
+  _ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>,
+  q8: QuantizedActivations?, q8K: QuantizedActivations?, precision: MatVecPrecision,
+  rowBuffer: UnsafeMutablePointer<Float>?
+) {
+  let cols = w.cols
+  if w.type == .f32 {
+    for r in rows { y[r] = dot(w.row(r).assumingMemoryBound(to: Float.self), x, count: cols) }
+    return
+  }
+  let traits = QuantTraits.table[w.type]!
+  if precision == .exact || !traits.hasFastKernel {
+    let buffer = rowBuffer!
+    for r in rows {
+      w.type.dequantize(w.row(r), count: cols, into: buffer)
+      y[r] = dot(buffer, x, count: cols)
+    }
+    return
+  }
+  #if arch(x86_64)
+    let blocks = cols / w.type.blockSize
+    switch w.type {
+    case .q8_0: for r in rows { y[r] = AVX2Dot.q8_0(w.row(r), q8!, blocks: blocks) }
+    case .q4_0: for r in rows { y[r] = AVX2Dot.q4_0(w.row(r), q8!, blocks: blocks) }
+    case .q4_1: for r in rows { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
+    case .q5_0: for r in rows { y[r] = AVX2Dot.q5_0(w.row(r), q8!, blocks: blocks) }
+    case .q5_1: for r in rows { y[r] = AVX2Dot.q5_1(w.row(r), q8!, blocks: blocks) }
+    case .q4_K: for r in rows { y[r] = AVX2Dot.q4_K(w.row(r), q8K!, blocks: blocks) }
+    case .q5_K: for r in rows { y[r] = AVX2Dot.q5_K(w.row(r), q8K!, blocks: blocks) }
+    case .q6_K: for r in rows { y[r] = AVX2Dot.q6_K(w.row(r), q8K!, blocks: blocks) }
+    case .f16: for r in rows { y[r] = AVX2Dot.f16(w.row(r), x, count: cols) }
+    case .bf16: for r in rows { y[r] = AVX2Dot.bf16(w.row(r), x, count: cols) }
+    default: preconditionFailure("matvec: no fast kernel for \(w.type)")
+    }
+  #else
+    preconditionFailure("matvec: no fast kernel on this architecture")
+  #endif
+}
+
+/// Batched matrix product for prefill: `y[b, r] = Σ_c w[r, c] · x[b, c]`.
+///
+/// Each thread dequantises tiles of weight rows into its own reused float buffer and multiplies them with the
+/// whole batch by `cblas_sgemm` (OpenBLAS runs single-threaded inside each call; our pool supplies the
+/// parallelism). Small batches fall back to one `matvec` per row of `x`.
+/// - Parameters:
+///   - w: (rows, cols). x: (batch, cols). y: (batch, rows); must not overlap `x`.
+public func matmul(
+  _ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool,
+  workspace: KernelWorkspace
+) {
+  if batch <= 0 { return }
+  if batch < MatmulTuning.minimumBatchForGEMM {
+    for b in 0..<batch { matvec(w, x + b * w.cols, y + b * w.rows, pool: pool, workspace: workspace) }
+    return
+  }
+  OpenBLASThreads.ensureSingleThreaded()
+  // Each thread takes a contiguous share of the rows and walks it in tiles as large as the tile budget allows, so
+  // that each sgemm call is big (OpenBLAS packs x again for every call).
+  let tile = min(MatmulTuning.tileRows(cols: w.cols), (w.rows + pool.threadCount - 1) / pool.threadCount)
+  let buffers = w.type == .f32 ? [] : workspace.floatBuffers(threads: pool.threadCount, count: tile * w.cols)
+  pool.run { thread, threads in
+    let mine = ThreadPool.chunk(w.rows, thread, threads)
+    var r0 = mine.lowerBound
+    while r0 < mine.upperBound {
+      let n = min(tile, mine.upperBound - r0)
+      let weights: UnsafePointer<Float>
+      if w.type == .f32 {
+        weights = w.row(r0).assumingMemoryBound(to: Float.self)
+      } else {
+        let buffer = buffers[thread]
+        QuantTraits.fastDequantize(w.type, w.row(r0), count: n * w.cols, into: buffer)
+        weights = UnsafePointer(buffer)
+      }
+      // y[:, r0..<r0+n] (batch, n) = x (batch, cols) · weightsᵀ (cols, n)
+      cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(n), Int32(w.cols), 1, x, Int32(w.cols),
+        weights, Int32(w.cols), 0, y + r0, Int32(w.rows))
+      r0 += n
+    }
+  }
+}
+
+/// Row-major single-precision GEMM: `C (m, n) = alpha · op(A) · op(B) + beta · C` through OpenBLAS
+/// (`op` transposes when asked). Leading dimensions default to the packed row lengths.
+public func sgemm(
+  transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+  a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil, beta: Float = 0,
+  c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+) {
+  cblas_sgemm(
+    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
+    Int32(k), alpha, a, Int32(lda ?? (transA ? m : k)), b, Int32(ldb ?? (transB ? k : n)), beta, c,
+    Int32(ldc ?? n))
+}
+
+/// Sizes used by `matmul`.
+public enum MatmulTuning {
+  /// Batches smaller than this use repeated matvec (quantised dot products) instead of dequantise + GEMM.
+  public static let minimumBatchForGEMM = 4
+  /// Floats per thread in a dequantised tile (16 MB): every layer matrix of a 0.5B model fits in one tile per
+  /// thread; output heads are walked in several.
+  public static let tileElements = 4 << 20
+  /// Rows per dequantised tile for rows of `cols` elements (at least 16).
+  public static func tileRows(cols: Int) -> Int { max(16, tileElements / max(cols, 1)) }
+}
+
+/// OpenBLAS's own threading, switched off once: the pool provides the parallelism, and OpenBLAS threads would
+/// compete with it for the cores.
+enum OpenBLASThreads {
+  static let once: Void = { openblas_set_num_threads(1) }()
+  static func ensureSingleThreaded() { _ = once }
+}
+
+/// Sets OpenBLAS's own thread count (benchmarks compare its threading with the pool's).
+func setOpenBLASThreads(_ n: Int) {
+  OpenBLASThreads.ensureSingleThreaded()
+  openblas_set_num_threads(Int32(n))
+}

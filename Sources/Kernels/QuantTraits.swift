@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import GGUF
+
+/// What the kernels know about each weight type, described once per type (after llama.cpp's `ggml_type_traits`):
+/// block size and bytes (from `GGMLType`), the dequantiser (`GGMLType.dequantize`, the exact reference), the
+/// activation layout of its integer dot product, and the dot product itself.
+public struct QuantTraits: Sendable {
+  /// The weight type.
+  public let type: GGMLType
+  /// Elements per block.
+  public var blockSize: Int { type.blockSize }
+  /// Bytes per block.
+  public var bytesPerBlock: Int { type.bytesPerBlock }
+  /// The activation layout of the integer dot product (nil: float activations).
+  public let activationLayout: QuantizedActivations.Layout?
+  /// Whether a SIMD kernel exists for this type on this machine (otherwise rows go through dequantisation).
+  public let hasFastKernel: Bool
+
+  /// The traits of every type the kernels support.
+  public static let table: [GGMLType: QuantTraits] = {
+    var t = [GGMLType: QuantTraits]()
+    let fast = cpuHasAVX2FMA
+    for type in [GGMLType.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K] {
+      let layout = QuantizedActivations.Layout(for: type)
+      let kernel = type == .f32 || (fast && (layout != nil || type == .f16 || type == .bf16))
+      t[type] = QuantTraits(type: type, activationLayout: fast ? layout : nil, hasFastKernel: kernel)
+    }
+    return t
+  }()
+
+  /// Whether `type` can be multiplied by the kernels.
+  public static func isSupported(_ type: GGMLType) -> Bool { table[type] != nil }
+
+  /// Dequantises `count` elements of `type` (the `gguf`-package-exact reference).
+  @inline(__always)
+  public static func dequantize(_ type: GGMLType, _ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>) {
+    type.dequantize(src, count: count, into: dst)
+  }
+
+  /// Whether the CPU running us has AVX2 and FMA (the SIMD kernels' instructions); read once from the CPU flags.
+  public static let cpuHasAVX2FMA: Bool = {
+    #if arch(x86_64)
+      guard let f = fopen("/proc/cpuinfo", "r") else { return false }
+      defer { fclose(f) }
+      var line = [CChar](repeating: 0, count: 8192)
+      while fgets(&line, Int32(line.count), f) != nil {
+        let s = String(cString: line)
+        if s.hasPrefix("flags") {
+          let flags = Set(s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
+          return flags.contains("avx2") && flags.contains("fma") && flags.contains("f16c")
+        }
+      }
+      return false
+    #else
+      return false
+    #endif
+  }()
+}

@@ -1,0 +1,174 @@
+/// How the suffix reads when the text before it ends in a given lexer state.
+public struct SuffixReport: Sendable, Equatable {
+  /// Errors inside the suffix: closers that match nothing, strings ended by a line break.
+  public var errors: Int
+  /// Frames left open at the end (counted only when the whole suffix was read).
+  public var unclosedAtEnd: Int
+  /// The suffix ends inside a string or comment (only when the whole suffix was read).
+  public var unterminatedAtEnd: Bool
+  /// How many of the starting frames the suffix closes (innermost first).
+  public var closesFrames: Int
+  /// The suffix leaves the starting string or comment through its closing delimiter.
+  public var closesContext: Bool
+  /// The whole suffix was read (not cut at the scan limit).
+  public var complete: Bool
+
+  /// The number the final check compares: errors, plus what stays open at the end of the document.
+  public var badness: Int { errors + unclosedAtEnd + (unterminatedAtEnd ? 1 : 0) }
+}
+
+/// The cursor's surroundings, scanned once per request: lexer state at the cursor, the cursor's line, the
+/// lines below it and how the suffix reads from here.
+public struct CursorContext: Sendable {
+  /// The language.
+  public let spec: LanguageSpec
+  /// Lexer after the prefix, lookahead still pending (for streaming: a word may continue in the completion).
+  public let streamingLexer: Lexer
+  /// Lexer state after the prefix with every pending construct decided.
+  public let state: LexState
+  /// The cursor line's text before the cursor.
+  public let linePrefix: String
+  /// The cursor line's text after the cursor (no line break).
+  public let restOfLine: String
+  /// The first non-blank line after the cursor's line, and its indentation in columns.
+  public let nextLine: (text: String, indent: Int)?
+  /// The non-blank lines after the cursor's line, trimmed (up to 12).
+  public let followingLines: [String]
+  /// The line before the cursor's line is blank (or there is none).
+  public let previousLineBlank: Bool
+  /// The suffix read from the cursor's state.
+  public let suffixReport: SuffixReport
+  /// UTF-8 length of the prefix.
+  public let prefixLength: Int
+  /// The suffix (kept for what-if scans).
+  let suffix: String
+  /// Up to 400 lines before the cursor and 100 after it, for detecting the indentation style.
+  public let styleLines: [String]
+
+  /// Scans the prefix once and the suffix once.
+  public init(prefix: String, suffix: String, language: LanguageSpec) {
+    spec = language
+    var lexer = Lexer(spec: language)
+    lexer.scan(prefix, final: false)
+    streamingLexer = lexer
+    var flushed = lexer
+    while flushed.next(final: true) != nil {}
+    state = flushed.state
+    prefixLength = prefix.utf8.count
+    self.suffix = suffix
+    if let nl = prefix.lastIndex(where: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+      linePrefix = String(prefix[prefix.index(after: nl)...])
+    } else {
+      linePrefix = prefix
+    }
+    let suffixLines = suffix.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+    restOfLine = suffixLines.first.map(String.init) ?? ""
+    var following: [String] = []
+    var next: (String, Int)?
+    for line in suffixLines.dropFirst() {
+      let trimmed = line.trimmingWhitespace()
+      if trimmed.isEmpty { continue }
+      if next == nil { next = (String(line), Indentation.columns(of: line)) }
+      following.append(String(trimmed))
+      if following.count >= 12 { break }
+    }
+    nextLine = next
+    followingLines = following
+    var sample: [String] = []
+    var count = 0
+    var end = prefix.endIndex
+    while count < 400, end > prefix.startIndex {
+      guard let nl = prefix[..<end].lastIndex(where: { $0 == "\n" || $0 == "\r\n" }) else {
+        sample.append(String(prefix[prefix.startIndex..<end]))
+        break
+      }
+      sample.append(String(prefix[prefix.index(after: nl)..<end]))
+      end = nl
+      count += 1
+    }
+    sample.reverse()
+    if !sample.isEmpty { sample.removeLast() }  // the cursor's own line, incomplete
+    styleLines = sample + suffixLines.dropFirst().prefix(100).map(String.init)
+    previousLineBlank = sample.last.map { $0.allSatisfy(\.isWhitespace) } ?? true
+    suffixReport = CursorContext.readSuffix(suffix, from: flushed.state, tables: flushed.tables)
+  }
+
+  /// Reads `suffix` from `state` with a copied lexer and reports how it fares.
+  static func readSuffix(_ suffix: String, from state: LexState, tables: LexTables, limit: Int = 400_000) -> SuffixReport {
+    var lexer = Lexer(tables: tables, state: state)
+    let complete = suffix.utf8.count <= limit
+    lexer.append(complete ? suffix : String(decoding: suffix.utf8.prefix(limit), as: UTF8.self))
+    let startDepth = state.stack.count
+    let startContext = state.context
+    var minDepth = startDepth
+    var closesContext = false
+    var leftContext = startContext.isCode
+    let startErrors = state.errors
+    while let event = lexer.next(final: true) {
+      switch event {
+      case .closed, .badCloser:
+        minDepth = min(minDepth, lexer.state.stack.count)
+      case .exited:
+        if !leftContext {
+          leftContext = true
+          closesContext = true
+        }
+      case .unterminated:
+        leftContext = true
+      default: break
+      }
+    }
+    let end = lexer.state
+    return SuffixReport(
+      errors: end.errors - startErrors,
+      unclosedAtEnd: complete ? end.stack.count : 0,
+      unterminatedAtEnd: complete && !end.context.isCode && end.context != .lineComment,
+      closesFrames: startDepth - minDepth, closesContext: closesContext, complete: complete)
+  }
+
+  /// The suffix report from another state (memoise by `structuralKey` when calling repeatedly).
+  func suffixReport(from state: LexState) -> SuffixReport {
+    CursorContext.readSuffix(suffix, from: state, tables: streamingLexer.tables)
+  }
+
+  /// The cursor's line before the cursor is only whitespace.
+  public var cursorOnBlankLinePrefix: Bool { linePrefix.allSatisfy { $0 == " " || $0 == "\t" } }
+
+  /// Indentation of the cursor's line in columns.
+  public var cursorLineIndent: Int { Indentation.columns(of: Substring(linePrefix)) }
+}
+
+extension StringProtocol {
+  /// The text without leading and trailing whitespace.
+  func trimmingWhitespace() -> Substring {
+    let s = Substring(self)
+    guard let first = s.firstIndex(where: { !$0.isWhitespace }) else { return s[s.endIndex...] }
+    let last = s.lastIndex(where: { !$0.isWhitespace })!
+    return s[first...last]
+  }
+
+  /// The text without trailing whitespace.
+  func trimmingTrailingWhitespace() -> Substring {
+    let s = Substring(self)
+    guard let last = s.lastIndex(where: { !$0.isWhitespace }) else { return s[s.startIndex..<s.startIndex] }
+    return s[...last]
+  }
+}
+
+/// Indentation helpers.
+public enum Indentation {
+  /// Leading whitespace of a line in columns (a tab advances to the next multiple of 8, as Python reads it).
+  public static func columns<S: StringProtocol>(of line: S) -> Int {
+    var n = 0
+    for c in line.unicodeScalars {
+      if c == " " {
+        n += 1
+      } else if c == "\t" {
+        n = (n / 8 + 1) * 8
+      } else {
+        break
+      }
+    }
+    return n
+  }
+}

@@ -1,2 +1,0 @@
-// SyntaxCheck: placeholder until the module lands.
-enum SyntaxCheckPlaceholder {}

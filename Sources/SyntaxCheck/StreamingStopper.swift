@@ -1,0 +1,397 @@
+/// Why generation should stop, and where.
+public struct StopReason: Sendable, Equatable, CustomStringConvertible {
+  /// The rule that fired.
+  public enum Rule: String, Sendable, Equatable {
+    /// Single-line mode reached the end of the line.
+    case endOfLine
+    /// The block the completion is writing ended (a dedent, or its own block closed).
+    case endOfBlock
+    /// A closer would close more than the completion opened (the suffix's own `)` or `}`).
+    case closesOuter
+    /// A closer that matches nothing the completion opened.
+    case badCloser
+    /// The candidate started producing the text that already follows the cursor.
+    case duplicatesSuffix
+    /// A line break ended a single-line string.
+    case unterminatedString
+  }
+
+  public var rule: Rule
+  /// What happened, in words.
+  public var message: String
+
+  public var description: String { "\(rule.rawValue): \(message)" }
+}
+
+/// What the stopper says after a chunk.
+public enum StopDecision: Sendable, Equatable {
+  /// Keep generating.
+  case `continue`
+  /// Stop; keep the first `at` UTF-8 bytes of the accumulated candidate.
+  case stop(at: Int, reason: StopReason)
+
+  /// True for `.stop`.
+  public var isStop: Bool {
+    if case .stop = self { return true }
+    return false
+  }
+}
+
+/// The outcome of `StreamingStopper.finalize`.
+public struct FinalizedCandidate: Sendable, Equatable {
+  /// The text to insert, or nil when the candidate was dropped.
+  public var text: String?
+  /// Every decision, in words (`cut at 37: closes `)` the completion did not open`).
+  public var trace: [String]
+}
+
+/// Follows a completion as it streams and says where generation should stop; then checks the final text.
+///
+/// Scans the prefix and suffix once at creation; each `feed` lexes only the new text. Rules, in order of the
+/// events that trigger them (each records a trace line):
+/// - a closer that would close a bracket, keyword block, string or comment the completion did not open, when
+///   the suffix closes it (the suffix's own `)` or `}`): stop before the closer. When the suffix does not close
+///   it (an unbalanced document being written), the completion may close it;
+/// - single-line mode: stop at the first line break after some text (a completion may begin with one line
+///   break when nothing follows the cursor on its line);
+/// - block mode, indentation languages: stop before a line indented less than the block (after `def f():` any
+///   line at or below the `def`; on a blank line, any line left of the cursor);
+/// - block mode, a completion that starts a block of its own (`if x {`, `for x in y:`, `def g`), unless the
+///   cursor was right after an opener (then the completion is that body): stop at the end of the line that
+///   closes it, unless the next line continues it (`else`, `catch`, `elif`, `rescue`);
+/// - a closing bracket with no match, or a line break inside a single-line string: stop there;
+/// - text that repeats the suffix: the rest of the cursor's line appearing at the completion's own bracket
+///   level, or a line equal to the first non-blank line below the cursor: stop at its start.
+///
+/// - Important: not thread-safe; one stopper per candidate.
+public final class StreamingStopper {
+  /// The cursor's context.
+  public let context: CursorContext
+  /// The mode it stops for.
+  public let mode: CompletionMode
+  /// The candidate so far.
+  public private(set) var text = ""
+  /// Decisions so far.
+  public private(set) var trace: [String] = []
+  /// The first stop decision, once made.
+  public private(set) var stopDecision: StopDecision = .continue
+
+  private var lexer: Lexer
+  private let baseDepth: Int
+  private let prefixLength: Int
+  private let dedentLimit: Int?
+  private let afterOpener: Bool
+  private let restTrimmed: String
+  private let suffixFirstLine: String?
+  private var checkpoints: [(offset: Int, depth: Int, code: Bool)] = []
+  private var contentSeen = false
+  private var leadingBreaks = 0
+  private var lineStartOffset = 0  // candidate offset where the current line starts
+  private var lastBreakOffset = 0
+  private var lineCount = 0
+  private var firstLineOpenedBlock = false
+  private var ownIndentHeader: Int?
+  private var ownIndentBody = false
+  private var firstContentIndent: Int?
+  private var stopAtNextBreak: String?
+  private var awaitingLineStart: (cut: Int, reason: String)?
+  private var awaitingWord: (cut: Int, reason: String)?
+  private var leftInitialContext = false
+  private var restSearchFrom = 0
+  private var firstContentLine: Int?
+  private var restChecked = false
+
+  private func markContent() {
+    if contentSeen { return }
+    contentSeen = true
+    firstContentLine = lineCount
+  }
+
+  /// Prepares a stopper; `mode` usually comes from `completionMode(prefix:suffix:language:)`.
+  public convenience init(prefix: String, suffix: String, language: LanguageSpec, mode: CompletionMode) {
+    self.init(context: CursorContext(prefix: prefix, suffix: suffix, language: language), mode: mode)
+  }
+
+  /// Prepares a stopper from an already scanned context (the pipeline scans once for mode and stopper).
+  public init(context: CursorContext, mode: CompletionMode) {
+    self.context = context
+    self.mode = mode
+    lexer = context.streamingLexer
+    baseDepth = context.state.stack.count
+    prefixLength = context.prefixLength
+    let state = context.state
+    restTrimmed = String(context.restOfLine.trimmingWhitespace())
+    if restTrimmed.isEmpty, let next = context.followingLines.first,
+      next.count >= 2 || next.contains(where: { $0.isLetter || $0.isNumber })
+    {
+      suffixFirstLine = next
+    } else {
+      suffixFirstLine = nil
+    }
+    var limit: Int?
+    var opener = false
+    // Indentation rules only where indentation means blocks: not inside brackets (implicit line joining).
+    if context.spec.blockStyle == .indentation && state.context.isCode && state.stack.isEmpty && mode == .block {
+      if !context.cursorOnBlankLinePrefix && state.currentLineOpensBlock(spec: context.spec) {
+        limit = state.lineIndent + 1
+        opener = true
+      } else if context.cursorOnBlankLinePrefix {
+        if let previous = state.previousLine, previous.opensBlock {
+          limit = previous.indent + 1
+          opener = true
+        } else {
+          limit = context.cursorLineIndent
+        }
+      } else {
+        limit = state.lineIndent
+      }
+    } else {
+      if !context.cursorOnBlankLinePrefix && state.currentLineOpensBlock(spec: context.spec) {
+        opener = true
+      } else if context.cursorOnBlankLinePrefix, let previous = state.previousLine, previous.opensBlock {
+        opener = true
+      } else if restTrimmed.isEmpty == false, state.lastCode.map({ context.spec.blockBrackets.unicodeScalars.contains($0) }) == true {
+        opener = true
+      }
+    }
+    dedentLimit = limit
+    afterOpener = opener
+    if let limit, limit > 0 { trace.append("block ends before a line indented less than column \(limit)") }
+    if opener && mode == .block { trace.append("cursor right after a block opener: the completion is its body") }
+  }
+
+  /// The first `length` UTF-8 bytes of the candidate.
+  public func prefixOfCandidate(_ length: Int) -> String {
+    String(decoding: text.utf8.prefix(max(0, length)), as: UTF8.self)
+  }
+
+  /// Adds streamed text and says whether to stop. After a stop, further calls return the same stop.
+  public func feed(_ chunk: String) -> StopDecision {
+    if stopDecision.isStop { return stopDecision }
+    text += chunk
+    lexer.append(chunk)
+    drain(final: false)
+    checkRestOfLine()
+    return stopDecision
+  }
+
+  /// Reads what lookahead held back (end of generation) and returns the final stop decision.
+  @discardableResult
+  public func flush() -> StopDecision {
+    if stopDecision.isStop { return stopDecision }
+    drain(final: true)
+    checkRestOfLine()
+    if !stopDecision.isStop { checkSuffixLine(endingAt: text.utf8.count) }
+    return stopDecision
+  }
+
+  // MARK: Events
+
+  private func drain(final: Bool) {
+    while !stopDecision.isStop, let event = lexer.next(final: final) {
+      handle(event)
+      let s = lexer.state
+      checkpoints.append((s.offset - prefixLength, s.stack.count, s.context.isCode))
+    }
+  }
+
+  private func stop(_ at: Int, _ rule: StopReason.Rule, _ message: String) {
+    let cut = max(0, min(at, text.utf8.count))
+    stopDecision = .stop(at: cut, reason: StopReason(rule: rule, message: message))
+    trace.append("cut at \(cut): \(message)")
+  }
+
+  private func candidateOffset(_ offset: Int) -> Int { offset - prefixLength }
+
+  private func handle(_ event: LexEvent) {
+    let state = lexer.state
+    // Confirm or cancel a pending end of block.
+    if let pending = awaitingWord {
+      switch event {
+      case .word(let w, _):
+        awaitingWord = nil
+        if context.spec.continuationKeywords.contains(w) {
+          trace.append("`\(w)` continues the block")
+        } else {
+          stop(pending.cut, .endOfBlock, pending.reason)
+          return
+        }
+      case .lineBreak, .lineStart: break
+      default:
+        awaitingWord = nil
+        stop(pending.cut, .endOfBlock, pending.reason)
+        return
+      }
+    }
+    switch event {
+    case .lineStart(let offset, let indent):
+      let at = candidateOffset(offset)
+      guard at >= 0 else { return }
+      if let pending = awaitingLineStart {
+        awaitingLineStart = nil
+        awaitingWord = pending
+      }
+      if !contentSeen {
+        markContent()
+        firstContentIndent = indent
+      }
+      guard mode == .block, state.stack.count <= baseDepth, state.context.isCode else { return }
+      if let limit = dedentLimit, indent < limit {
+        stop(
+          lineCount > 0 ? lastBreakOffset : 0, .endOfBlock,
+          "line indented to column \(indent) leaves the block (column \(limit) or more)")
+        return
+      }
+      if let header = ownIndentHeader {
+        if indent > header {
+          ownIndentBody = true
+        } else if ownIndentBody && awaitingWord == nil {
+          awaitingWord = (lastBreakOffset, "the block the completion opened ended (dedent to column \(indent))")
+        }
+      }
+    case .lineBreak(let offset):
+      let at = candidateOffset(offset)
+      guard at >= 0 else { return }
+      checkSuffixLine(endingAt: at)
+      if stopDecision.isStop { return }
+      if mode == .singleLine {
+        if text.utf8.prefix(at).contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D })
+          || !restTrimmed.isEmpty || leadingBreaks > 0
+        {
+          stop(at, .endOfLine, "end of the line (single-line mode)")
+          return
+        }
+        leadingBreaks += 1
+      } else if state.context.isCode || state.context == .lineComment {
+        // The line that just ended.
+        if context.spec.blockStyle == .indentation, let summary = state.previousLine, summary.opensBlock,
+          firstContentLine == lineCount, !afterOpener, ownIndentHeader == nil,
+          summary.indent == (firstContentIndent ?? -1)
+        {
+          ownIndentHeader = summary.indent
+        }
+        if let reason = stopAtNextBreak, state.stack.count <= baseDepth {
+          stopAtNextBreak = nil
+          awaitingLineStart = (at, reason)
+        } else if stopAtNextBreak != nil && state.stack.count > baseDepth {
+          stopAtNextBreak = nil  // `} else {`: the block goes on
+        }
+      }
+      lineCount += 1
+      lastBreakOffset = at
+      lineStartOffset = at + 1
+    case .word(_, let offset):
+      if candidateOffset(offset) >= 0 { markContent() }
+    case .opened(let frame, let offset):
+      guard candidateOffset(offset) >= 0 else { return }
+      markContent()
+      // Only a block opened on the completion's first line counts as its own block.
+      if firstContentLine == lineCount && frame.isBlock && state.stack.count == baseDepth + 1 {
+        firstLineOpenedBlock = true
+      }
+    case .closed(let frame, let offset):
+      let at = candidateOffset(offset)
+      guard at >= 0 else { return }
+      markContent()
+      let depth = state.stack.count
+      if depth < baseDepth {
+        let index = depth  // the frame's index on the stack
+        let suffixCloses = baseDepth - index <= context.suffixReport.closesFrames
+        if suffixCloses {
+          stop(at, .closesOuter, "closes `\(frame.openerText)` (line \(frame.line + 1)) that the completion did not open; the suffix closes it")
+          return
+        }
+        trace.append("closes `\(frame.openerText)` from before the cursor: the suffix does not close it")
+        if mode == .block && frame.isBlock { stopAtNextBreak = "the enclosing block was closed" }
+      } else if depth == baseDepth && frame.isBlock && mode == .block && firstLineOpenedBlock && !afterOpener {
+        stopAtNextBreak = "the block the completion opened is closed"
+      }
+    case .badCloser(let closer, let expected, let offset):
+      let at = candidateOffset(offset)
+      guard at >= 0 else { return }
+      if let expected {
+        stop(at, .badCloser, "`\(closer)` does not close `\(expected.openerText)` (line \(expected.line + 1))")
+      } else {
+        stop(at, .badCloser, "`\(closer)` closes nothing")
+      }
+    case .entered(_, let offset):
+      if candidateOffset(offset) >= 0 { markContent() }
+    case .exited(let ctx, let offset):
+      let at = candidateOffset(offset)
+      guard at >= 0 else { return }
+      if !leftInitialContext && !context.state.context.isCode && state.stack.count == baseDepth {
+        leftInitialContext = true
+        if context.suffixReport.closesContext {
+          stop(at, .closesOuter, "ends \(ctx.label) that the cursor is in; the suffix ends it")
+          return
+        }
+        trace.append("ends \(ctx.label) opened before the cursor: the suffix does not end it")
+      }
+    case .unterminated(let ctx, let offset):
+      let at = candidateOffset(offset)
+      guard at >= 0 else { return }
+      if mode == .block {
+        stop(at, .unterminatedString, "line break inside \(ctx.label)")
+      }
+    }
+  }
+
+  // MARK: Suffix duplication
+
+  /// A candidate line equal to the first non-blank line below the cursor starts a duplicate.
+  private func checkSuffixLine(endingAt end: Int) {
+    guard let target = suffixFirstLine, !stopDecision.isStop else { return }
+    let start = lineCount == 0 ? 0 : lineStartOffset
+    guard end > start, lineCount > 0 || context.cursorOnBlankLinePrefix else { return }
+    let utf8 = Array(text.utf8)
+    guard end <= utf8.count else { return }
+    let line = String(decoding: utf8[start..<end], as: UTF8.self)
+    if line.trimmingWhitespace() == target {
+      stop(lineCount == 0 ? 0 : lastBreakOffset, .duplicatesSuffix, "line `\(target.prefix(40))` repeats the line below the cursor")
+    }
+  }
+
+  /// The rest of the cursor's line appearing at the completion's own level starts a duplicate. Runs after each
+  /// chunk and may replace a later stop found in the same chunk (so chunking does not change the result).
+  private func checkRestOfLine() {
+    guard !restTrimmed.isEmpty, !restChecked else { return }
+    var laterStop: Int?
+    if case .stop(let at, _) = stopDecision {
+      laterStop = at
+      restChecked = true  // nothing after a stop is ever read
+    }
+    let hay = Array(text.utf8)
+    let needle = Array(restTrimmed.utf8)
+    guard hay.count >= needle.count else { return }
+    let first = max(restSearchFrom, 0)
+    // Only where the lexer has read past the match start is its state known.
+    var lastStart = min(hay.count - needle.count, lexer.state.offset - prefixLength)
+    if let laterStop { lastStart = min(lastStart, laterStop - 1) }
+    guard first <= lastStart else { return }
+    defer { restSearchFrom = max(restSearchFrom, lastStart + 1) }
+    for p in first...lastStart where hay[p] == needle[0] {
+      if !hay[p..<(p + needle.count)].elementsEqual(needle) { continue }
+      if p > 0, isWordByte(needle[0]), isWordByte(hay[p - 1]) { continue }
+      // The state at p: the last checkpoint at or before p.
+      var depth = baseDepth
+      var code = context.state.context.isCode
+      for cp in checkpoints where cp.offset <= p {
+        depth = cp.depth
+        code = cp.code
+      }
+      if depth == baseDepth && code {
+        if laterStop != nil {
+          trace.removeLast()
+          stopDecision = .continue
+        }
+        stop(p, .duplicatesSuffix, "`\(restTrimmed.prefix(40))` repeats the text after the cursor")
+        restChecked = true
+        return
+      }
+    }
+  }
+
+  private func isWordByte(_ b: UInt8) -> Bool {
+    (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b >= 0x80
+  }
+}

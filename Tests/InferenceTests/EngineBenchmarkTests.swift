@@ -1,0 +1,117 @@
+import Dispatch
+import Foundation
+import InferenceTestSupport
+import XCTest
+
+@testable import Inference
+
+/// Opt-in engine benchmark (CODEGEN_LSP_BENCH=1, release build; models as for CODEGEN_LSP_MODEL_TESTS):
+/// prefill of 512 tokens and decode of 64 tokens with 2 threads for both preset models, resident memory, and
+/// decode speed against the memory-bandwidth bound. Prints figures; asserts nothing about speed.
+/// Run with Benchmarks/engine/run.sh.
+final class EngineBenchmarkTests: XCTestCase {
+  static let threads = Int(ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH_THREADS"] ?? "") ?? 2
+
+  func promptTokens(_ preset: String, count: Int) throws -> [Int32] {
+    guard let json = Bundle.module.url(forResource: "ref-\(preset)", withExtension: "json", subdirectory: "Fixtures")
+    else { throw XCTSkip("fixture missing") }
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
+    let segments = object["segments"] as! [[String: Any]]
+    let tokens = (segments[0]["tokens"] as! [NSNumber]).map { Int32($0.intValue) }
+    XCTAssertGreaterThanOrEqual(tokens.count, count)
+    return Array(tokens.prefix(count))
+  }
+
+  /// Read bandwidth of main memory with `threads` threads over a 512 MiB buffer (best of 3), bytes per second.
+  func memoryBandwidth(threads: Int) -> Double {
+    let count = 64 << 20  // 64 Mi doubles-worth of SIMD8<Float> lanes: 512 MiB of Float
+    let buffer = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: count / 8 * 8 / 8)
+    let vectors = count / 8 * 8 / 8
+    buffer.initialize(repeating: SIMD8<Float>(repeating: 1), count: vectors)
+    defer { buffer.deallocate() }
+    var best = 0.0
+    for _ in 0..<3 {
+      let start = DispatchTime.now().uptimeNanoseconds
+      let sums = UnsafeMutablePointer<Float>.allocate(capacity: threads)
+      DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let lo = vectors * t / threads
+        let hi = vectors * (t + 1) / threads
+        var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>(), d = SIMD8<Float>()
+        var i = lo
+        while i + 4 <= hi {
+          a += buffer[i]
+          b += buffer[i + 1]
+          c += buffer[i + 2]
+          d += buffer[i + 3]
+          i += 4
+        }
+        sums[t] = (a + b + c + d).sum()
+      }
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      XCTAssertGreaterThan(sums[0], 0)
+      sums.deallocate()
+      best = max(best, Double(vectors * 32) / seconds)
+    }
+    return best
+  }
+
+  func bench(_ preset: String, kv: KVCacheType = .f32, exact: Bool = false) throws {
+    guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
+    guard let path = ModelFixtures.realModelPath(preset) ?? {
+      let p = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
+      return FileManager.default.fileExists(atPath: p) ? p : nil
+    }() else { throw XCTSkip("\(preset).gguf not found in \(ModelFixtures.modelsDirectory)") }
+    let model = try LanguageModel(
+      path: path,
+      options: ModelOptions(
+        contextLimit: 1024, threads: Self.threads, kvCacheType: kv, exactProducts: exact, loadTokenizer: false))
+    let prompt = try promptTokens(preset, count: 512)
+    let session = InferenceSession(model: model)
+    // Warm-up: page the weights in and start the workers.
+    _ = try session.evaluate(Array(prompt.prefix(80)))
+    for t in prompt.prefix(4) { _ = try session.append(t) }
+
+    var prefillBest = 0.0
+    for _ in 0..<2 {
+      session.reset()
+      let start = DispatchTime.now().uptimeNanoseconds
+      _ = try session.evaluate(prompt)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      prefillBest = max(prefillBest, Double(prompt.count) / seconds)
+    }
+    // Decode 64 tokens greedily after a short prompt (llama-bench's tg64 starts from an empty context).
+    var decodeBest = 0.0
+    for _ in 0..<2 {
+      session.reset()
+      var logits = try session.evaluate(Array(prompt.prefix(1))).logits
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<64 {
+        let best = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+        logits = try session.append(best)
+      }
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      decodeBest = max(decodeBest, 64 / seconds)
+    }
+    // Fill the cache to 512 + 64 positions for the memory figure.
+    session.reset()
+    _ = try session.evaluate(prompt)
+    for t in prompt.prefix(64) { _ = try session.append(t) }
+    let memory = ModelFixtures.residentMemory()
+    let kvBytes = session.tokens.count * session.kvBytesPerToken
+    let bytesPerToken = model.weights.bytesPerToken
+    let bandwidth = memoryBandwidth(threads: Self.threads)
+    let bound = bandwidth / Double(bytesPerToken)
+    let mib = { (b: Int) in String(format: "%.1f MiB", Double(b) / 1048576) }
+    print(
+      String(
+        format:
+          "BENCH %@ threads=%d kv=%@ products=%@: prefill(512) %.1f tok/s, decode(64) %.1f tok/s; weights read per token %@, memory bandwidth %.2f GB/s -> bound %.1f tok/s, decode at %.0f%% of bound; VmRSS %@ VmHWM %@ vs file %@ + KV(%d tok) %@",
+        preset, Self.threads, kv.rawValue, exact ? "exact" : "q8-activations", prefillBest, decodeBest,
+        mib(bytesPerToken), bandwidth / 1e9, bound, 100 * decodeBest / bound, mib(memory?.current ?? 0),
+        mib(memory?.peak ?? 0), mib(model.fileSize), session.tokens.count, mib(kvBytes)))
+  }
+
+  func testBenchSmolLM2() throws { try bench(ModelFixtures.smollm) }
+  func testBenchQwenCoder() throws { try bench(ModelFixtures.qwenCoder) }
+  func testBenchQwenCoderF16Cache() throws { try bench(ModelFixtures.qwenCoder, kv: .f16) }
+}

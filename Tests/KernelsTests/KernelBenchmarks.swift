@@ -1,0 +1,267 @@
+import Foundation
+import GGUF
+import XCTest
+
+@testable import Kernels
+
+/// Speed figures for the kernels, printed, never asserted. Opt-in: CODEGEN_LSP_BENCH=1 (and the real models for
+/// the per-layer figures). Run in release: Benchmarks/kernels/run.sh.
+final class KernelBenchmarks: XCTestCase {
+  override func setUpWithError() throws {
+    guard ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" else {
+      throw XCTSkip("set CODEGEN_LSP_BENCH=1 to run the kernel benchmarks")
+    }
+  }
+
+  var modelsDir: String {
+    ProcessInfo.processInfo.environment["CODEGEN_LSP_MODELS_DIR"] ?? (NSHomeDirectory() + "/.cache/codegen-lsp/models")
+  }
+
+  /// Seconds per call of `body`, the best of `repeats` timings of `iterations` calls.
+  func time(iterations: Int, repeats: Int = 5, _ body: () -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<repeats {
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<iterations { body() }
+      let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      best = min(best, elapsed / Double(iterations))
+    }
+    return best
+  }
+
+  /// Seconds of this thread's CPU time per call (best of `repeats`): for single-threaded runs on a machine shared
+  /// with other work, this is the kernel's own speed, free of time spent descheduled.
+  func cpuTime(iterations: Int, repeats: Int = 5, _ body: () -> Void) -> Double {
+    func now() -> Double {
+      var ts = timespec()
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+      return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+    var best = Double.infinity
+    for _ in 0..<repeats {
+      let start = now()
+      for _ in 0..<iterations { body() }
+      best = min(best, (now() - start) / Double(iterations))
+    }
+    return best
+  }
+
+  func report(_ line: String) {
+    print("BENCH " + line)
+    fflush(stdout)
+  }
+
+  /// Memory bandwidth: a read-only sum over 1 GiB (the access pattern of a gemv) and memcpy, 1 and 2 threads.
+  func testMemoryBandwidth() {
+    let bytes = 1 << 30
+    let floats = bytes / 4
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+    let b = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+    defer {
+      a.deallocate()
+      b.deallocate()
+    }
+    a.initialize(repeating: 1, count: floats)
+    b.initialize(repeating: 0, count: floats)
+    for threads in [1, 2] {
+      let pool = ThreadPool(threads: threads)
+      var sink: Float = 0
+      let read = time(iterations: 1, repeats: 5) {
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads)
+        pool.run { t, n in
+          let r = ThreadPool.chunk(floats / 64, t, n)
+          var acc = SIMD16<Float>()
+          let base = UnsafeRawPointer(a)
+          for i in r {
+            acc += base.load(fromByteOffset: 256 * i, as: SIMD16<Float>.self)
+            acc += base.load(fromByteOffset: 256 * i + 64, as: SIMD16<Float>.self)
+            acc += base.load(fromByteOffset: 256 * i + 128, as: SIMD16<Float>.self)
+            acc += base.load(fromByteOffset: 256 * i + 192, as: SIMD16<Float>.self)
+          }
+          partial[t] = acc.sum()
+        }
+        for t in 0..<threads { sink += partial[t] }
+        partial.deallocate()
+      }
+      let copy = time(iterations: 1, repeats: 5) {
+        pool.parallelFor(floats) { r in
+          (b + r.lowerBound).update(from: a + r.lowerBound, count: r.count)
+        }
+      }
+      report(String(format: "bandwidth threads=%d read-sum %.1f GB/s  memcpy %.1f GB/s (read+write)  [%g]",
+                    threads, Double(bytes) / read / 1e9, 2 * Double(bytes) / copy / 1e9, sink))
+      if threads == 1 {
+        let readCPU = cpuTime(iterations: 1, repeats: 5) {
+          var acc = SIMD16<Float>()
+          let base = UnsafeRawPointer(a)
+          for i in 0..<(floats / 16) { acc += base.load(fromByteOffset: 64 * i, as: SIMD16<Float>.self) }
+          sink += acc.sum()
+        }
+        report(String(format: "bandwidth threads=1 read-sum by CPU time %.1f GB/s", Double(bytes) / readCPU / 1e9))
+      }
+    }
+  }
+
+  /// Cost of one empty dispatch: back-to-back (workers spinning) and after the workers parked.
+  func testDispatchOverhead() {
+    for threads in [2, 3] {
+      let pool = ThreadPool(threads: threads)
+      let hot = time(iterations: 100_000, repeats: 3) { pool.run { _, _ in } }
+      let parked = ThreadPool(threads: threads, spinPolls: 0)
+      let cold = time(iterations: 20_000, repeats: 3) { parked.run { _, _ in } }
+      report(String(format: "dispatch threads=%d spinning %.2f µs  parking %.2f µs", threads, hot * 1e6, cold * 1e6))
+    }
+  }
+
+  /// gemv of every distinct (type, shape) of the real models: time, GB/s of weights read, fast vs exact, 1 vs 2 threads.
+  func testRealLayerGemv() throws {
+    let pools = [1: ThreadPool(threads: 1), 2: ThreadPool(threads: 2)]
+    let ws = KernelWorkspace()
+    for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
+      guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
+      let gguf = try GGUFFile(path: modelsDir + "/" + file)
+      var seen = Set<String>()
+      for info in gguf.tensors where info.dimensions.count == 2 && info.name != "token_embd.weight" {
+        let key = "\(info.type) \(info.dimensions)"
+        if !seen.insert(key).inserted { continue }
+        let w = try WeightMatrix(info, in: gguf)
+        let x = randomVector(w.cols, seed: 1)
+        var y = [Float](repeating: 0, count: w.rows)
+        // Touch the weights once so that page faults are not timed.
+        matvec(w, x, &y, pool: pools[2]!, workspace: ws)
+        let iterations = max(3, 200_000_000 / max(w.byteCount, 1))
+        var line = "gemv \(file.prefix(4)) \(info.name) \(w.type) (\(w.rows)x\(w.cols)) \(w.byteCount / 1024) KiB:"
+        for threads in [1, 2] {
+          let t = time(iterations: iterations) { matvec(w, x, &y, pool: pools[threads]!, workspace: ws) }
+          line += String(format: " %dT %.1f µs %.1f GB/s;", threads, t * 1e6, Double(w.byteCount) / t / 1e9)
+        }
+        let tc = cpuTime(iterations: iterations) { matvec(w, x, &y, pool: pools[1]!, workspace: ws) }
+        line += String(format: " 1T-cpu-time %.1f µs %.1f GB/s;", tc * 1e6, Double(w.byteCount) / tc / 1e9)
+        let te = time(iterations: max(1, iterations / 4), repeats: 3) {
+          matvec(w, x, &y, pool: pools[2]!, workspace: ws, precision: .exact)
+        }
+        line += String(format: " exact-2T %.1f GB/s", Double(w.byteCount) / te / 1e9)
+        report(line)
+      }
+    }
+  }
+
+  /// All weight matrices of a decode step (every layer's matrices and the output head, once each) with 2 threads:
+  /// the kernels' share of a token's time, and the bound it implies.
+  func testDecodeWeightSweep() throws {
+    let pool = ThreadPool(threads: 2)
+    let ws = KernelWorkspace()
+    for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
+      guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
+      let gguf = try GGUFFile(path: modelsDir + "/" + file)
+      var mats = [WeightMatrix]()
+      for info in gguf.tensors where info.dimensions.count == 2 && info.name != "token_embd.weight" {
+        mats.append(try WeightMatrix(info, in: gguf))
+      }
+      if gguf.tensor(named: "output.weight") == nil, let e = gguf.tensor(named: "token_embd.weight") {
+        mats.append(try WeightMatrix(e, in: gguf))  // tied output head
+      }
+      let maxCols = mats.map(\.cols).max()!
+      let maxRows = mats.map(\.rows).max()!
+      let x = randomVector(maxCols, seed: 3)
+      var y = [Float](repeating: 0, count: maxRows)
+      let bytes = mats.reduce(0) { $0 + $1.byteCount }
+      for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
+      let t = time(iterations: 10, repeats: 5) {
+        for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
+      }
+      report(String(format: "decode-sweep %@: %d matrices, %.1f MB/token, 2T %.2f ms/token = %.1f tok/s, %.1f GB/s",
+                    file, mats.count, Double(bytes) / 1e6, t * 1e3, 1 / t, Double(bytes) / t / 1e9))
+      let single = ThreadPool(threads: 1)
+      let tc = cpuTime(iterations: 5, repeats: 3) {
+        for w in mats { matvec(w, x, &y, pool: single, workspace: ws) }
+      }
+      report(String(format: "decode-sweep %@: 1T CPU time %.2f ms/token (%.1f GB/s per core)",
+                    file, tc * 1e3, Double(bytes) / tc / 1e9))
+    }
+  }
+
+  /// Prefill: matmul of a 512-token batch through each distinct layer shape (dequantised tiles + sgemm), GFLOP/s.
+  func testPrefillMatmul() throws {
+    let pool = ThreadPool(threads: 2)
+    let ws = KernelWorkspace()
+    let batch = Int(ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH_BATCH"] ?? "512")!
+    for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
+      guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
+      let gguf = try GGUFFile(path: modelsDir + "/" + file)
+      var seen = Set<String>()
+      var totalFlops = 0.0
+      var totalTime = 0.0
+      for info in gguf.tensors where info.dimensions.count == 2 && info.name.hasPrefix("blk.") {
+        let w = try WeightMatrix(info, in: gguf)
+        let key = "\(info.type) \(info.dimensions)"
+        let x = randomVector(batch * w.cols, seed: 5)
+        var y = [Float](repeating: 0, count: batch * w.rows)
+        let t: Double
+        if seen.insert(key).inserted {
+          t = time(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: pool, workspace: ws) }
+          let flops = 2.0 * Double(batch) * Double(w.rows) * Double(w.cols)
+          report(String(format: "prefill \(file.prefix(4)) \(info.name) \(w.type) (\(w.rows)x\(w.cols)) batch %d: %.1f ms %.1f GFLOP/s",
+                        batch, t * 1e3, flops / t / 1e9))
+          totalFlops += flops
+          totalTime += t
+        }
+      }
+      report(String(format: "prefill \(file.prefix(4)) distinct shapes: %.1f GFLOP/s overall", totalFlops / totalTime / 1e9))
+    }
+  }
+
+  /// Prefill threading: (A) the pool splits rows and OpenBLAS runs single-threaded in each share (what `matmul`
+  /// does) against (B) the pool dequantises the whole matrix and one sgemm runs on OpenBLAS's 2 threads.
+  func testPrefillThreadingChoice() throws {
+    let gguf = try GGUFFile(path: modelsDir + "/qwen2.5-coder-0.5b.gguf")
+    let batch = 512
+    let ws = KernelWorkspace()
+    for name in ["blk.0.ffn_gate.weight", "blk.0.ffn_down.weight", "blk.0.attn_q.weight"] {
+      let w = try WeightMatrix(gguf.requireTensor(named: name), in: gguf)
+      let x = randomVector(batch * w.cols, seed: 5)
+      var y = [Float](repeating: 0, count: batch * w.rows)
+      let flops = 2.0 * Double(batch) * Double(w.rows) * Double(w.cols)
+      let poolA = ThreadPool(threads: 2)
+      let a = time(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: poolA, workspace: ws) }
+      let poolB = ThreadPool(threads: 2, spinPolls: 0)
+      let full = UnsafeMutablePointer<Float>.allocate(capacity: w.rows * w.cols)
+      defer { full.deallocate() }
+      let b = time(iterations: 1, repeats: 3) {
+        poolB.parallelFor(w.rows) { r in
+          QuantTraits.fastDequantize(w.type, w.row(r.lowerBound), count: r.count * w.cols, into: full + r.lowerBound * w.cols)
+        }
+        setOpenBLASThreads(2)
+        sgemm(transB: true, m: batch, n: w.rows, k: w.cols, a: x, b: full, c: &y)
+        setOpenBLASThreads(1)
+      }
+      let dq = time(iterations: 1, repeats: 3) {
+        poolB.parallelFor(w.rows) { r in
+          QuantTraits.fastDequantize(w.type, w.row(r.lowerBound), count: r.count * w.cols, into: full + r.lowerBound * w.cols)
+        }
+      }
+      setOpenBLASThreads(1)
+      let g1 = time(iterations: 1, repeats: 3) { sgemm(transB: true, m: batch, n: w.rows, k: w.cols, a: x, b: full, c: &y) }
+      report(String(format: "prefill-threading %@ %@ (%dx%d) batch %d: pool+1-thread BLAS %.1f GFLOP/s; "
+                    + "2-thread BLAS %.1f GFLOP/s; dequant alone %.2f ms (2T); sgemm 1T %.1f GFLOP/s",
+                    name, "\(w.type)", w.rows, w.cols, batch, flops / a / 1e9, flops / b / 1e9, dq * 1e3, flops / g1 / 1e9))
+    }
+  }
+
+  /// Fixed cost of one matvec call: tiny matrices, 1 thread, CPU time.
+  func testCallOverhead() {
+    let ws = KernelWorkspace()
+    let pool = ThreadPool(threads: 1)
+    for (type, rows, cols) in [(GGMLType.q5_0, 1, 896), (.q5_0, 128, 896), (.q8_0, 1, 896), (.q4_K, 1, 4864), (.f32, 1, 896)] {
+      let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 1)
+      let x = randomVector(cols, seed: 2)
+      var y = [Float](repeating: 0, count: rows)
+      let t = cpuTime(iterations: 20000) { matvec(m.matrix, x, &y, pool: pool, workspace: ws) }
+      report(String(format: "call %@ %dx%d: %.2f µs", "\(type)", rows, cols, t * 1e6))
+    }
+    let x = randomVector(896, seed: 2)
+    let a = ws.activations(count: 896, layout: .q8)
+    let tq = cpuTime(iterations: 20000) { quantizeActivations(x, count: 896, layout: .q8, into: a) }
+    report(String(format: "quantize 896 q8: %.2f µs", tq * 1e6))
+  }
+}

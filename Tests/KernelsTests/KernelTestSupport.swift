@@ -1,0 +1,114 @@
+import GGUF
+import XCTest
+
+@testable import Kernels
+
+/// A deterministic generator (SplitMix64) so that every test run sees the same data.
+struct SeededRandom: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
+
+/// An owned buffer of packed weights with its matrix view.
+final class TestMatrix {
+  let bytes: UnsafeMutableRawPointer
+  let matrix: WeightMatrix
+  init(bytes: UnsafeMutableRawPointer, matrix: WeightMatrix) {
+    self.bytes = bytes
+    self.matrix = matrix
+  }
+  deinit { bytes.deallocate() }
+
+  /// A matrix of random blocks of `type`: random quantised values with small random (valid, finite) scales.
+  static func random(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> TestMatrix {
+    var rng = SeededRandom(seed: seed)
+    let rowBytes = cols / type.blockSize * type.bytesPerBlock
+    let total = rows * rowBytes
+    let p = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 64)
+    func half(_ range: ClosedRange<Float>) -> UInt16 { Float16(Float.random(in: range, using: &rng)).bitPattern }
+    switch type {
+    case .f32:
+      for i in 0..<(rows * cols) { p.storeBytes(of: Float.random(in: -1...1, using: &rng), toByteOffset: 4 * i, as: Float.self) }
+    case .f16:
+      for i in 0..<(rows * cols) { p.storeBytes(of: half(-1...1), toByteOffset: 2 * i, as: UInt16.self) }
+    case .bf16:
+      for i in 0..<(rows * cols) {
+        let f = Float.random(in: -1...1, using: &rng)
+        p.storeBytes(of: UInt16(f.bitPattern >> 16), toByteOffset: 2 * i, as: UInt16.self)
+      }
+    default:
+      for i in 0..<total { p.storeBytes(of: UInt8.random(in: 0...255, using: &rng), toByteOffset: i, as: UInt8.self) }
+      let blocks = total / type.bytesPerBlock
+      for b in 0..<blocks {
+        let blk = p + b * type.bytesPerBlock
+        switch type {
+        case .q4_0, .q5_0, .q8_0:
+          blk.storeBytes(of: half(0.001...0.05), as: UInt16.self)
+        case .q4_1, .q5_1:
+          blk.storeBytes(of: half(0.001...0.05), as: UInt16.self)
+          blk.storeBytes(of: half(-0.5...0.5), toByteOffset: 2, as: UInt16.self)
+        case .q4_K, .q5_K:
+          blk.storeBytes(of: half(0.0001...0.005), as: UInt16.self)
+          blk.storeBytes(of: half(0.0001...0.005), toByteOffset: 2, as: UInt16.self)
+        case .q6_K:
+          blk.storeBytes(of: half(0.0001...0.005), toByteOffset: 208, as: UInt16.self)
+        case .q2_K:
+          blk.storeBytes(of: half(0.0001...0.005), toByteOffset: 80, as: UInt16.self)
+          blk.storeBytes(of: half(0.0001...0.005), toByteOffset: 82, as: UInt16.self)
+        case .q3_K:
+          blk.storeBytes(of: half(0.0001...0.005), toByteOffset: 108, as: UInt16.self)
+        default:
+          fatalError("test data for \(type) not written")
+        }
+      }
+    }
+    return TestMatrix(bytes: p, matrix: WeightMatrix(rows: rows, cols: cols, type: type, data: p))
+  }
+}
+
+func randomVector(_ n: Int, seed: UInt64, range: ClosedRange<Float> = -1...1) -> [Float] {
+  var rng = SeededRandom(seed: seed)
+  return (0..<n).map { _ in Float.random(in: range, using: &rng) }
+}
+
+/// Per-row scale of a matrix-vector product: Σ_c |w[r,c] x[c]| (the natural size of its rounding error).
+func productScales(_ w: WeightMatrix, _ x: [Float]) -> [Double] {
+  var row = [Float](repeating: 0, count: w.cols)
+  return (0..<w.rows).map { r in
+    w.type.dequantize(w.row(r), count: w.cols, into: &row)
+    var s: Double = 0
+    for c in 0..<w.cols { s += abs(Double(row[c]) * Double(x[c])) }
+    return s
+  }
+}
+
+/// Asserts |actual - expected| ≤ atol + rtol·scale element-wise (llm.c `check_tensor` style), reporting the worst.
+func assertClose(
+  _ actual: [Float], _ expected: [Float], scales: [Double]? = nil, atol: Double = 1e-6, rtol: Double = 1e-5,
+  _ label: String, file: StaticString = #filePath, line: UInt = #line
+) {
+  XCTAssertEqual(actual.count, expected.count, label, file: file, line: line)
+  var worst = 0.0
+  var worstIndex = -1
+  for i in 0..<min(actual.count, expected.count) {
+    let scale = scales?[i] ?? abs(Double(expected[i]))
+    let err = abs(Double(actual[i]) - Double(expected[i]))
+    let allowed = atol + rtol * scale
+    if !(err <= allowed) && (worstIndex < 0 || err / allowed > worst) {
+      worst = err / allowed
+      worstIndex = i
+    }
+  }
+  if worstIndex >= 0 {
+    XCTFail(
+      "\(label): element \(worstIndex) is \(actual[worstIndex]), expected \(expected[worstIndex]) "
+        + "(\(worst)x the tolerance)", file: file, line: line)
+  }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class ModelCompletionProviderTestsPlaceholderTests: XCTestCase {
-  func testNothingYet() throws { throw XCTSkip("placeholder") }
-}

@@ -1,0 +1,46 @@
+import XCTest
+
+@testable import SyntaxCheck
+
+final class ModeTests: XCTestCase {
+  func mode(_ language: LanguageSpec, _ document: String) -> CompletionMode {
+    let (p, s) = cursor(document)
+    return completionMode(prefix: p, suffix: s, language: language)
+  }
+
+  func testTextAfterCursorIsSingleLine() {
+    XCTAssertEqual(mode(Languages.python, "print(‸x)\n"), .singleLine)
+    XCTAssertEqual(mode(Languages.swift, "let a = ‸ + 1\n"), .singleLine)
+  }
+
+  func testBlockOpenersAreBlock() {
+    XCTAssertEqual(mode(Languages.python, "def f(x):‸\n"), .block)
+    XCTAssertEqual(mode(Languages.python, "def f(x):\n    ‸\n"), .block)
+    XCTAssertEqual(mode(Languages.python, "def f(x):  # comment\n    ‸\nprint(1)\n"), .block)
+    XCTAssertEqual(mode(Languages.c, "int main(void) {\n    ‸\n}\n"), .block)
+    XCTAssertEqual(mode(Languages.javascript, "function f() {‸}\n"), .block)
+    XCTAssertEqual(mode(Languages.ruby, "def greet(name)\n  ‸\nend\n"), .block)
+    XCTAssertEqual(mode(Languages.lua, "if x then‸\n"), .block)
+    XCTAssertEqual(mode(Languages.shell, "for f in *.txt; do\n  ‸\ndone\n"), .block)
+  }
+
+  func testLinesBetweenStatementsAreSingleLine() {
+    XCTAssertEqual(mode(Languages.python, "def f(x):\n    a = 1\n    ‸\n    return a\n"), .singleLine)
+    XCTAssertEqual(mode(Languages.go, "x := 1‸\ny := 2\n"), .singleLine)
+    XCTAssertEqual(mode(Languages.python, "x = [1,‸\n"), .singleLine)  // a bracket is not a block
+  }
+
+  func testEndOfBlockIsBlock() {
+    XCTAssertEqual(mode(Languages.python, "def f(x):\n    a = 1\n    ‸\n\ndef g():\n    pass\n"), .block)
+    XCTAssertEqual(mode(Languages.swift, "func f() {\n  let a = 1\n  ‸\n}\n"), .block)
+    XCTAssertEqual(mode(Languages.python, "import os\n‸"), .block)
+  }
+
+  func testCommentsAndStrings() {
+    XCTAssertEqual(mode(Languages.python, "x = 1  # the ‸\n"), .singleLine)
+    XCTAssertEqual(mode(Languages.c, "/* a ‸\n"), .singleLine)
+    XCTAssertEqual(mode(Languages.python, "def f():\n    \"\"\"Returns ‸\n"), .block)
+    XCTAssertEqual(mode(Languages.javascript, "const html = `<div>‸"), .block)
+    XCTAssertEqual(mode(Languages.python, "x = 'abc‸'\n"), .singleLine)
+  }
+}

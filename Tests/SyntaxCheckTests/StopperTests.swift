@@ -1,0 +1,173 @@
+import XCTest
+
+@testable import SyntaxCheck
+
+final class StopperTests: XCTestCase {
+  // MARK: Single line
+
+  func testSingleLineStopsAtEndOfLine() {
+    let r = stream(Languages.python, "x = ‸\ny = 2\n", "compute(1)\nz = 3\n")
+    XCTAssertEqual(r.mode, .singleLine)
+    XCTAssertEqual(r.kept, "compute(1)")
+    XCTAssertEqual(r.decision.rule, .endOfLine)
+  }
+
+  func testSingleLineMayStartWithOneLineBreak() {
+    let r = stream(Languages.c, "int x = 1;‸\n", "\nint y = 2;\nint z;", mode: .singleLine)
+    XCTAssertEqual(r.kept, "\nint y = 2;")
+  }
+
+  func testClosingTheSuffixBracketStops() {
+    let r = stream(Languages.python, "print(‸)\n", "\"hello\", name)\n")
+    XCTAssertEqual(r.kept, "\"hello\", name")
+    XCTAssertEqual(r.decision.rule, .closesOuter)
+    XCTAssertTrue(r.trace.last!.contains("cut at 13"), r.trace.joined(separator: "\n"))
+  }
+
+  func testOwnBracketsDoNotStop() {
+    let r = stream(Languages.javascript, "foo(‸);\n", "bar(1, [2, 3]), baz)")
+    XCTAssertEqual(r.kept, "bar(1, [2, 3]), baz")
+  }
+
+  func testClosingAnUnclosedBracketIsAllowedWhenTheSuffixDoesNotClose() {
+    let r = stream(Languages.python, "print(‸\n\nx = 1\n", "\"hi\")\n")
+    XCTAssertEqual(r.kept, "\"hi\")")
+    XCTAssertEqual(r.final.text, "\"hi\")")
+  }
+
+  func testBracketsInStringsDoNotStop() {
+    let r = stream(Languages.python, "f(‸)\n", "\")\", '(', x)")
+    XCTAssertEqual(r.kept, "\")\", '(', x")
+  }
+
+  func testEndingTheCursorsStringStopsWhenSuffixEndsIt() {
+    let r = stream(Languages.python, "print(\"hello ‸\")\n", "world\")")
+    XCTAssertEqual(r.kept, "world")
+    XCTAssertEqual(r.final.text, "world")
+  }
+
+  func testRestOfLineDuplicationStops() {
+    let r = stream(Languages.c, "int x = ‸;\n", "compute(a, b);")
+    XCTAssertEqual(r.kept, "compute(a, b)")
+    XCTAssertEqual(r.decision.rule, .duplicatesSuffix)
+    let own = stream(Languages.python, "total = ‸ + tax\n", "price * (1 + tax) + tax")
+    XCTAssertEqual(own.kept, "price * (1 + tax) ")
+    XCTAssertEqual(own.final.text, "price * (1 + tax)")
+  }
+
+  // MARK: Blocks
+
+  func testPythonDedentEndsTheBody() {
+    let doc = "def area(r):\n    ‸\n\ndef other():\n    pass\n"
+    let r = stream(Languages.python, doc, "return 3.14159 * r * r\n\ndef perimeter(r):\n    return 2 * r\n")
+    XCTAssertEqual(r.mode, .block)
+    XCTAssertEqual(r.decision.rule, .endOfBlock)
+    XCTAssertEqual(r.final.text, "return 3.14159 * r * r")
+  }
+
+  func testPythonBodyAfterHeaderKeepsLoopsAndStatements() {
+    let doc = "def total(xs):‸\n"
+    let candidate = "\n    s = 0\n    for x in xs:\n        s += x\n    return s\nprint(total([1]))\n"
+    let r = stream(Languages.python, doc, candidate)
+    XCTAssertEqual(r.final.text, "\n    s = 0\n    for x in xs:\n        s += x\n    return s")
+  }
+
+  func testPythonOwnBlockEndsUnlessContinued() {
+    let doc = "import os\n\n‸"
+    let candidate = "def main():\n    if os.name:\n        pass\n    else:\n        print(1)\n\nmain()\n"
+    let r = stream(Languages.python, doc, candidate)
+    XCTAssertEqual(r.final.text, "def main():\n    if os.name:\n        pass\n    else:\n        print(1)")
+    let cont = stream(Languages.python, "x = 1\n‸", "if x:\n    a()\nelse:\n    b()\nc()\n")
+    XCTAssertEqual(cont.final.text, "if x:\n    a()\nelse:\n    b()")
+  }
+
+  func testPythonMultilineStringDoesNotEndTheBlock() {
+    let doc = "def f():\n    ‸\n"
+    let r = stream(Languages.python, doc, "s = \"\"\"\nnot a dedent\n\"\"\"\n    return s\nx = 1\n")
+    XCTAssertEqual(r.final.text, "s = \"\"\"\nnot a dedent\n\"\"\"\n    return s")
+  }
+
+  func testBraceOfTheEnclosingBlockStops() {
+    let doc = "int main(void) {\n    ‸\n}\n"
+    let r = stream(Languages.c, doc, "printf(\"}\");\n    return 0;\n}\nint other;")
+    XCTAssertEqual(r.decision.rule, .closesOuter)
+    XCTAssertEqual(r.final.text, "printf(\"}\");\n    return 0;")
+  }
+
+  func testOwnBraceBlockEndsAtItsLine() {
+    let doc = "function f(xs) {\n  const a = 1;\n  ‸\n}\n"
+    let r = stream(Languages.javascript, doc, "for (const x of xs) {\n    log(x);\n  }\n  return a;\n}\n", mode: .block)
+    XCTAssertEqual(r.final.text, "for (const x of xs) {\n    log(x);\n  }")
+    let chained = stream(
+      Languages.javascript, doc, "if (a) {\n    b();\n  }\n  else {\n    c();\n  }\n  d();\n", mode: .block)
+    XCTAssertEqual(chained.final.text, "if (a) {\n    b();\n  }\n  else {\n    c();\n  }")
+  }
+
+  func testRubyEndOfEnclosingDefStops() {
+    let doc = "def greet(name)\n  ‸\nend\n"
+    let r = stream(Languages.ruby, doc, "puts \"Hello, #{name}\" if name\nend\n\ndef other\nend\n")
+    XCTAssertEqual(r.final.text, "puts \"Hello, #{name}\" if name")
+  }
+
+  func testShellDoneStops() {
+    let doc = "for f in *.txt; do\n  ‸\ndone\n"
+    let r = stream(Languages.shell, doc, "case $f in\n    a) echo a;;\n  esac\ndone\necho end\n")
+    XCTAssertEqual(r.final.text, "case $f in\n    a) echo a;;\n  esac")
+  }
+
+  func testLuaEndStops() {
+    let doc = "function f(t)\n  ‸\nend\n"
+    let r = stream(Languages.lua, doc, "for i = 1, #t do print(t[i]) end\n  return #t\nend\n")
+    XCTAssertEqual(r.final.text, "for i = 1, #t do print(t[i]) end\n  return #t")
+  }
+
+  func testSuffixLineDuplicationStops() {
+    let doc = "def f(x):\n    y = x + 1\n    ‸\n    return y\n"
+    let r = stream(Languages.python, doc, "y = y * 2\n    return y\n", mode: .block)
+    XCTAssertEqual(r.decision.rule, .duplicatesSuffix)
+    XCTAssertEqual(r.final.text, "y = y * 2")
+  }
+
+  func testTemplateLiteralWithNestedInterpolation() {
+    let doc = "const msg = `Total: ${‸}`;\n"
+    let r = stream(Languages.typescript, doc, "items.map(i => `${i.price}`).join(\", \")}`;")
+    XCTAssertEqual(r.final.text, "items.map(i => `${i.price}`).join(\", \")")
+  }
+
+  func testRustRawStringAndLifetime() {
+    let doc = "fn parse<'a>(s: &'a str) -> &'a str {\n    ‸\n}\n"
+    let r = stream(Languages.rust, doc, "let re = r#\"}\"#;\n    s.trim_matches('}')\n}\n")
+    XCTAssertEqual(r.final.text, "let re = r#\"}\"#;\n    s.trim_matches('}')")
+  }
+
+  func testGoRawString() {
+    let doc = "func q() string {\n\treturn ‸\n}\n"
+    let r = stream(Languages.go, doc, "`SELECT (a)\n}` + x\n}\n", mode: .block)
+    XCTAssertEqual(r.final.text, "`SELECT (a)\n}` + x")
+  }
+}
+
+final class StopperEdgeTests: XCTestCase {
+  func testDuplicateOfNextLineAfterHeaderStops() {
+    let r = stream(Languages.python, "def f():‸\n    return 1\n", "\n    return 1\n")
+    XCTAssertEqual(r.decision.rule, .duplicatesSuffix)
+    XCTAssertNil(r.final.text)
+  }
+
+  func testStopIsStickyAndFlushIsIdempotent() {
+    let (p, s) = cursor("f(‸)\n")
+    let stopper = StreamingStopper(prefix: p, suffix: s, language: Languages.python, mode: .singleLine)
+    XCTAssertEqual(stopper.feed("a"), .continue)
+    let first = stopper.feed(") + 1")
+    XCTAssertTrue(first.isStop)
+    XCTAssertEqual(stopper.feed("more"), first)
+    XCTAssertEqual(stopper.flush(), first)
+    XCTAssertEqual(stopper.finalize().text, "a")
+  }
+
+  func testWordSplitAcrossTheCursorIsOneWord() {
+    // `en` + `d` is the keyword `end` closing the prefix's `def`.
+    let r = stream(Languages.ruby, "def f\n  x = 1\nen‸\n", "d\n", mode: .block)
+    XCTAssertEqual(r.final.text, "d")
+  }
+}
