@@ -31,11 +31,13 @@
   :prefix "codegen-lsp-")
 
 (defcustom codegen-lsp-command '("codegen-lsp" "lsp")
-  "Program and arguments that start the server (add \"--log-level\" \"debug\" to debug)."
+  "Program and arguments that start the server.
+Add \"--log-level\" \"debug\" to debug."
   :type '(repeat string))
 
 (defcustom codegen-lsp-initialization-options '(:model "qwen2.5-coder-0.5b")
-  "Plist sent as LSP `initializationOptions' (flat keys of Protocol/configuration.schema.json)."
+  "Plist sent as LSP `initializationOptions'.
+Its keys are those of Protocol/configuration.schema.json, flat."
   :type 'plist)
 
 (defcustom codegen-lsp-major-modes
@@ -50,7 +52,8 @@
   :type 'integer)
 
 (defcustom codegen-lsp-auto-ghost-text t
-  "When non-nil, ask for ghost text after `codegen-lsp-ghost-text-delay' idle seconds of typing."
+  "When non-nil, ask for ghost text while typing.
+The request goes out after `codegen-lsp-ghost-text-delay' idle seconds."
   :type 'boolean)
 
 (defcustom codegen-lsp-ghost-text-delay 0.4
@@ -62,8 +65,9 @@
 
 (defconst codegen-lsp--command-name "codegen-lsp.generateCode")
 
-(defun codegen-lsp--contact (&optional _interactive)
-  "The Eglot contact: the command line plus the initialization options."
+(defun codegen-lsp--contact (&optional _interactive _project)
+  "The Eglot contact: the command line and the initialization options.
+Eglot passes INTERACTIVE and, from 1.15, PROJECT."
   (append codegen-lsp-command (list :initializationOptions codegen-lsp-initialization-options)))
 
 ;;;###autoload
@@ -87,9 +91,10 @@
 
 ;;;###autoload
 (defun codegen-lsp-generate-code (&optional instruction)
-  "Generate code at point, or replacing the active region, with codegen-lsp.
-With a prefix argument, ask for an INSTRUCTION.  The server streams progress and inserts the result through
-workspace/applyEdit; the command's answer (a plist with :applied and :text) is returned."
+  "Generate code at point, or replacing the active region.
+With a prefix argument, ask for an INSTRUCTION.  The server streams
+progress and inserts the result through workspace/applyEdit; the
+command's answer (a plist with :applied and :text) is returned."
   (interactive (list (and current-prefix-arg (read-string "Instruction: "))))
   (let* ((server (codegen-lsp--server))
          (argument
@@ -116,7 +121,8 @@ workspace/applyEdit; the command's answer (a plist with :applied and :text) is r
 ;;; Ghost text (textDocument/inlineCompletion)
 
 (defvar-local codegen-lsp--ghost nil
-  "The shown ghost text: a plist (:overlay OV :item ITEM :point P :tick TICK), or nil.")
+  "The shown ghost text, or nil.
+A plist (:overlay OV :item ITEM :point P :tick TICK).")
 
 (defvar-local codegen-lsp--ghost-active nil
   "Non-nil while ghost text is shown; enables `codegen-lsp-ghost-map'.")
@@ -177,7 +183,8 @@ workspace/applyEdit; the command's answer (a plist with :applied and :text) is r
 
 ;;;###autoload
 (defun codegen-lsp-inline-complete ()
-  "Ask codegen-lsp for ghost text at point and show its first item; return that item."
+  "Ask codegen-lsp for ghost text at point and show its first item.
+Return that item."
   (interactive)
   (let ((server (codegen-lsp--server)))
     (codegen-lsp-inline-dismiss)
@@ -267,7 +274,7 @@ workspace/applyEdit; the command's answer (a plist with :applied and :text) is r
     (codegen-lsp-inline-dismiss)))
 
 (defun codegen-lsp--maybe-enable ()
-  "Turn `codegen-lsp-mode' on in buffers Eglot manages with codegen-lsp, off otherwise."
+  "Turn `codegen-lsp-mode' on where Eglot runs codegen-lsp, off elsewhere."
   (let ((server (and (bound-and-true-p eglot--managed-mode) (eglot-current-server))))
     (codegen-lsp-mode (if (and server (codegen-lsp--server-p server)) 1 -1))))
 

@@ -22,11 +22,13 @@
   :prefix "codegen-lsp-")
 
 (defcustom codegen-lsp-command '("codegen-lsp" "lsp")
-  "Program and arguments that start the server (add \"--log-level\" \"debug\" to debug)."
+  "Program and arguments that start the server.
+Add \"--log-level\" \"debug\" to debug."
   :type '(repeat string))
 
 (defcustom codegen-lsp-initialization-options '(:model "qwen2.5-coder-0.5b")
-  "Plist sent as LSP `initializationOptions' (flat keys of Protocol/configuration.schema.json)."
+  "Plist sent as LSP `initializationOptions'.
+Its keys are those of Protocol/configuration.schema.json, flat."
   :type 'plist)
 
 (defcustom codegen-lsp-major-modes
@@ -46,8 +48,9 @@
   :initialization-options (lambda () codegen-lsp-initialization-options)))
 
 (defun codegen-lsp-lsp-generate-code (&optional instruction)
-  "Generate code at point, or replacing the active region, with codegen-lsp.
-With a prefix argument, ask for an INSTRUCTION.  The server inserts the result through workspace/applyEdit."
+  "Generate code at point, or replacing the active region.
+With a prefix argument, ask for an INSTRUCTION.  The server inserts
+the result through workspace/applyEdit."
   (interactive (list (and current-prefix-arg (read-string "Instruction: "))))
   (let ((workspace (lsp-find-workspace 'codegen-lsp (buffer-file-name)))
         (argument `(:uri ,(lsp--buffer-uri)

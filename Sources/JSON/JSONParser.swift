@@ -1,5 +1,11 @@
 import CJSONC
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 extension JSONValue {
   /// The largest `maxDepth` accepted; deeper limits would let the recursive conversion exhaust a thread's stack.
   public static let maxDepthLimit = 10_000
@@ -17,6 +23,8 @@ extension JSONValue {
   /// - A repeated object key keeps its last value. Keys are Swift strings, so two keys that differ only by
   ///   Unicode normalisation are the same key.
   /// - Surrounding whitespace is allowed; anything else after the value is `JSONError.trailingGarbage`.
+  ///
+  /// - Important: Thread-safe: each thread keeps its own json-c tokener for the default depth.
   /// - Parameters:
   ///   - bytes: the UTF-8 text.
   ///   - maxDepth: the most arrays and objects that may nest (`[[1]]` has depth 2); 1 ... `maxDepthLimit`.
@@ -45,13 +53,8 @@ extension JSONValue {
     guard let base = buffer.baseAddress, count > 0 else { throw JSONError.unexpectedEndOfInput(offset: 0) }
     try JSONScanner.validate(buffer, maxDepth: maxDepth)
 
-    // json-c counts the top-level value as one level of its stack; give it room so the scanner's limit,
-    // which has the better message, is the one that applies.
-    guard let tokener = json_tokener_new_ex(Int32(maxDepth + 2)) else {
-      throw JSONError.inputTooLarge(size: count, limit: 0)
-    }
-    defer { json_tokener_free(tokener) }
-    json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS)
+    let tokener = try TokenerCache.tokener(depth: maxDepth)
+    defer { TokenerCache.release(tokener, depth: maxDepth) }
 
     var object: OpaquePointer? = base.withMemoryRebound(to: CChar.self, capacity: count) {
       json_tokener_parse_ex(tokener, $0, Int32(count))
@@ -130,5 +133,45 @@ extension JSONValue {
     default:
       return .null
     }
+  }
+}
+
+/// One json-c tokener per thread for the default depth, reset before each parse (creating one allocates its
+/// whole stack); other depths get a fresh tokener each time.
+private enum TokenerCache {
+  static let defaultDepth = 256
+
+  private static let key: pthread_key_t = {
+    var key = pthread_key_t()
+    let status = pthread_key_create(&key) { pointer in
+      if let pointer = pointer { json_tokener_free(pointer.assumingMemoryBound(to: json_tokener.self)) }
+    }
+    precondition(status == 0, "pthread_key_create failed")
+    return key
+  }()
+
+  /// A reset tokener in strict mode for `depth` nesting levels.
+  static func tokener(depth: Int) throws -> UnsafeMutablePointer<json_tokener> {
+    if depth == defaultDepth, let cached = pthread_getspecific(key) {
+      let tokener = cached.assumingMemoryBound(to: json_tokener.self)
+      json_tokener_reset(tokener)
+      return tokener
+    }
+    // json-c counts the top-level value as one level of its stack; give it room so the scanner's limit,
+    // which has the better message, is the one that applies.
+    guard let tokener = json_tokener_new_ex(Int32(depth + 2)) else {
+      throw JSONError.syntax(reason: "json-c could not allocate a tokener", offset: 0)
+    }
+    json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS)
+    return tokener
+  }
+
+  /// Keeps the default-depth tokener for this thread's next parse; frees any other.
+  static func release(_ tokener: UnsafeMutablePointer<json_tokener>, depth: Int) {
+    if depth == defaultDepth {
+      if pthread_getspecific(key) == nil, pthread_setspecific(key, UnsafeRawPointer(tokener)) == 0 { return }
+      if let cached = pthread_getspecific(key), cached == UnsafeMutableRawPointer(tokener) { return }
+    }
+    json_tokener_free(tokener)
   }
 }

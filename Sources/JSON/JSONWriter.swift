@@ -50,14 +50,13 @@ struct JSONWriter {
       output.append(UInt8(ascii: "]"))
     case .object(let members):
       output.append(UInt8(ascii: "{"))
-      let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
       var first = true
-      for key in keys {
+      for (key, member) in members.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
         if !first { output.append(UInt8(ascii: ",")) }
         first = false
         writeString(key)
         output.append(UInt8(ascii: ":"))
-        write(members[key]!)
+        write(member)
       }
       output.append(UInt8(ascii: "}"))
     }
@@ -106,7 +105,7 @@ struct JSONWriter {
         out += 1
         if extra == 0 {
           if bytes.count > 0 {
-            UnsafeMutableBufferPointer(rebasing: buffer[out..<(out + bytes.count)]).initialize(from: bytes)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[out..<(out + bytes.count)]).initialize(from: bytes)
           }
           out += bytes.count
         } else {

@@ -1,5 +1,9 @@
 import GGUF
 
+#if arch(x86_64)
+  import _Builtin_intrinsics.intel
+#endif
+
 /// The activation vector quantised to 8-bit blocks for integer dot products (llama.cpp's `vec_dot_type`).
 ///
 /// Two layouts share one buffer set, filled according to the weight type:
@@ -38,23 +42,28 @@ func quantizeActivations(
 ) {
   let block = layout == .q8 ? 32 : 256
   precondition(count % block == 0, "activations: \(count) is not a multiple of \(block)")
-  let rx = UnsafeRawPointer(x)
-  for b in 0..<(count / block) {
-    var amax = SIMD8<Float>()
-    for k in stride(from: 0, to: block, by: 8) {
-      let v = rx.loadUnaligned(fromByteOffset: 4 * (b * block + k), as: SIMD8<Float>.self)
-      amax = pointwiseMax(amax, pointwiseMax(v, -v))
+  #if arch(x86_64)
+    if QuantTraits.cpuHasAVX2FMA {
+      AVX2Activations.quantize(x, count: count, block: block, layout: layout, into: out)
+      return
     }
-    let m = amax.max()
-    let d = m / 127
+  #endif
+  quantizeActivationsScalar(x, count: count, layout: layout, into: out)
+}
+
+/// The portable version of `quantizeActivations` (same results).
+func quantizeActivationsScalar(
+  _ x: UnsafePointer<Float>, count: Int, layout: QuantizedActivations.Layout, into out: QuantizedActivations
+) {
+  let block = layout == .q8 ? 32 : 256
+  for b in 0..<(count / block) {
+    var amax: Float = 0
+    for i in 0..<block { amax = max(amax, abs(x[b * block + i])) }
+    let d = amax / 127
     let id: Float = d != 0 ? 1 / d : 0
     out.d[b] = d
-    let vid = SIMD8<Float>(repeating: id)
-    for k in stride(from: 0, to: block, by: 8) {
-      let v = rx.loadUnaligned(fromByteOffset: 4 * (b * block + k), as: SIMD8<Float>.self) * vid
-      let q = SIMD8<Int32>(v.rounded(.toNearestOrEven))
-      let q8 = SIMD8<Int8>(truncatingIfNeeded: q)
-      UnsafeMutableRawPointer(out.qs).storeBytes(of: q8, toByteOffset: b * block + k, as: SIMD8<Int8>.self)
+    for i in 0..<block {
+      out.qs[b * block + i] = Int8((x[b * block + i] * id).rounded(.toNearestOrEven))
     }
     if layout == .q8 {
       var sum: Int32 = 0
@@ -69,6 +78,62 @@ func quantizeActivations(
     }
   }
 }
+
+#if arch(x86_64)
+  enum AVX2Activations {
+    @inline(__always)
+    static func quantize(
+      _ x: UnsafePointer<Float>, count: Int, block: Int, layout: QuantizedActivations.Layout,
+      into out: QuantizedActivations
+    ) {
+      let signBit = _mm256_set1_ps(-0.0)
+      let raw = UnsafeRawPointer(x)
+      let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)
+      for b in 0..<(count / block) {
+        let base = b * block
+        var amax = _mm256_setzero_ps()
+        for k in stride(from: 0, to: block, by: 8) {
+          let v = raw.loadUnaligned(fromByteOffset: 4 * (base + k), as: __m256.self)
+          amax = _mm256_max_ps(amax, _mm256_andnot_ps(signBit, v))
+        }
+        let m: SIMD8<Float> = amax
+        let m4 = pointwiseMax(m.lowHalf, m.highHalf)
+        let m2 = pointwiseMax(m4.lowHalf, m4.highHalf)
+        let d = max(m2[0], m2[1]) / 127
+        let id: Float = d != 0 ? 1 / d : 0
+        out.d[b] = d
+        let vid = _mm256_set1_ps(id)
+        var blockSum = _mm256_setzero_si256()
+        for k in stride(from: 0, to: block, by: 32) {
+          let p = base + k
+          // cvtps rounds to nearest even (the default MXCSR mode).
+          let i0 = _mm256_cvtps_epi32(_mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p, as: __m256.self), vid))
+          let i1 = _mm256_cvtps_epi32(_mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 32, as: __m256.self), vid))
+          let i2 = _mm256_cvtps_epi32(_mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 64, as: __m256.self), vid))
+          let i3 = _mm256_cvtps_epi32(_mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 96, as: __m256.self), vid))
+          if layout == .q8K {
+            // Group sums of 16: (i0 + i1) and (i2 + i3).
+            let g0: SIMD8<Int32> = unsafeBitCast(_mm256_add_epi32(i0, i1), to: SIMD8<Int32>.self)
+            let g1: SIMD8<Int32> = unsafeBitCast(_mm256_add_epi32(i2, i3), to: SIMD8<Int32>.self)
+            out.bsums[p / 16] = Int16(truncatingIfNeeded: g0.wrappedSum())
+            out.bsums[p / 16 + 1] = Int16(truncatingIfNeeded: g1.wrappedSum())
+          } else {
+            blockSum = _mm256_add_epi32(blockSum, _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)))
+          }
+          // Pack to bytes (values are within ±127, so saturation never bites) and undo the lane interleaving.
+          let w01 = _mm256_packs_epi32(i0, i1)
+          let w23 = _mm256_packs_epi32(i2, i3)
+          let bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w01, w23), order)
+          UnsafeMutableRawPointer(out.qs + p).storeBytes(of: bytes, as: __m256i.self)
+        }
+        if layout == .q8 {
+          let s: SIMD8<Int32> = unsafeBitCast(blockSum, to: SIMD8<Int32>.self)
+          out.s[b] = d * Float(s.wrappedSum())
+        }
+      }
+    }
+  }
+#endif
 
 /// Reusable scratch for the kernels: the quantised activation vector and per-thread float buffers; grows on demand.
 ///

@@ -163,6 +163,90 @@
       return hsum(_mm256_add_ps(acc0, acc1))
     }
 
+    /// Q5_0 values q = 0...31 as unsigned bytes (the stored value is q - 16).
+    @inline(__always)
+    static func q5_0UnsignedBytes(_ blk: UnsafeRawPointer) -> __m256i {
+      let qh = blk.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+      let lo = bytesFromNibbles32(blk + 6)
+      return _mm256_or_si256(lo, _mm256_and_si256(bytesFromBits32(qh), _mm256_set1_epi8(0x10)))
+    }
+
+    /// Two rows of Q5_0 at once, sharing the activation loads; values taken unsigned (0...31) and the -16 offset
+    /// applied once per block through the activation block sums: Σ d_w d_x (q - 16) x = d_w (d_x Σ q x - 16 s_x).
+    @inline(__always)
+    static func q5_0x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+      -> (Float, Float)
+    {
+      var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+      var off0: Float = 0, off1: Float = 0
+      for b in 0..<blocks {
+        let b0 = w0 + 22 * b, b1 = w1 + 22 * b
+        let qx = load256(a.qs + 32 * b)
+        let dx = a.d[b], sx = a.s[b]
+        let d0 = halfAt(b0), d1 = halfAt(b1)
+        off0 += d0 * sx
+        off1 += d1 * sx
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * dx), mulSumUS8PairsFloat(q5_0UnsignedBytes(b0), qx), acc0)
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * dx), mulSumUS8PairsFloat(q5_0UnsignedBytes(b1), qx), acc1)
+      }
+      return (hsum(acc0) - 16 * off0, hsum(acc1) - 16 * off1)
+    }
+
+    /// Two rows of Q8_0 at once, sharing the activation loads.
+    @inline(__always)
+    static func q8_0x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+      -> (Float, Float)
+    {
+      var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+      for b in 0..<blocks {
+        let b0 = w0 + 34 * b, b1 = w1 + 34 * b
+        let qx = load256(a.qs + 32 * b)
+        let dx = a.d[b]
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(b0) * dx), mulSumI8PairsFloat(load256(b0 + 2), qx), acc0)
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(b1) * dx), mulSumI8PairsFloat(load256(b1 + 2), qx), acc1)
+      }
+      return (hsum(acc0), hsum(acc1))
+    }
+
+    /// Two rows of Q4_0 at once; nibbles taken unsigned and the -8 offset applied through the block sums.
+    @inline(__always)
+    static func q4_0x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+      -> (Float, Float)
+    {
+      var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+      var off0: Float = 0, off1: Float = 0
+      for b in 0..<blocks {
+        let b0 = w0 + 18 * b, b1 = w1 + 18 * b
+        let qx = load256(a.qs + 32 * b)
+        let dx = a.d[b], sx = a.s[b]
+        let d0 = halfAt(b0), d1 = halfAt(b1)
+        off0 += d0 * sx
+        off1 += d1 * sx
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * dx), mulSumUS8PairsFloat(bytesFromNibbles32(b0 + 2), qx), acc0)
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * dx), mulSumUS8PairsFloat(bytesFromNibbles32(b1 + 2), qx), acc1)
+      }
+      return (hsum(acc0) - 8 * off0, hsum(acc1) - 8 * off1)
+    }
+
+    /// Two rows of Q4_1 at once, sharing the activation loads.
+    @inline(__always)
+    static func q4_1x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+      -> (Float, Float)
+    {
+      var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+      var min0: Float = 0, min1: Float = 0
+      for b in 0..<blocks {
+        let b0 = w0 + 20 * b, b1 = w1 + 20 * b
+        let qx = load256(a.qs + 32 * b)
+        let dx = a.d[b], sx = a.s[b]
+        min0 += halfAt(b0, 2) * sx
+        min1 += halfAt(b1, 2) * sx
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(b0) * dx), mulSumUS8PairsFloat(bytesFromNibbles32(b0 + 4), qx), acc0)
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(b1) * dx), mulSumUS8PairsFloat(bytesFromNibbles32(b1 + 4), qx), acc1)
+      }
+      return (hsum(acc0) + min0, hsum(acc1) + min1)
+    }
+
     /// Q5_1 values 0...31 as unsigned bytes.
     @inline(__always)
     static func q5_1Bytes(_ blk: UnsafeRawPointer) -> __m256i {

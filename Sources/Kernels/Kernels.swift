@@ -24,11 +24,20 @@
 /// add(a, b, out:, count:), addInPlace(x, y, count:), scale(x, by:, count:)
 /// dot(a, b, count:) -> Float, axpy(alpha, x, y, count:)     // y += alpha * x
 /// Reference.*                                          // naive versions of all of the above, for tests
-/// QuantTraits.table[type]                              // block size, bytes, dequantize, dot kernel per type
+/// QuantTraits.table[type]                              // block size, bytes, activation layout, fast kernel?
+/// QuantTraits.fastDequantize(type, src, count:, into:) // SIMD dequantisation, bit-identical to GGUF's reference
+/// w.dequantizeRow(r, into:)                            // one row (e.g. an embedding lookup)
 /// ```
 /// All pointers are `UnsafePointer<Float>` / `UnsafeMutablePointer<Float>`; shapes are row-major and written in
 /// comments as `(rows, cols)`. Weight types with a fast quantised kernel: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K,
 /// Q6_K; F32, F16 and BF16 use float dot products; Q2_K and Q3_K work through dequantisation.
+///
+/// Decode (`matvec`): the activations are quantised to 8-bit blocks once per call (Q8_0-like blocks of 32 with
+/// their sums, or Q8_K blocks of 256 with 16-element group sums) and each weight row is an integer dot product on the
+/// packed blocks (`vpmaddubsw`/`vpmaddwd`, AVX2), two rows at a time for the legacy types. Prefill (`matmul`, batch
+/// ≥ `MatmulTuning.minimumBatchForGEMM`): each pool thread dequantises its share of the rows into a reused float
+/// tile and calls `cblas_sgemm` with OpenBLAS single-threaded (OpenBLAS's thread count is set to 1 once, on first
+/// use). Compute the output head for the last position only during prefill: it is a third of the weights.
 ///
 /// - Important: a `ThreadPool` runs one job at a time; call it from one thread at a time (the generator's). A
 ///   `KernelWorkspace` must not be shared by concurrent calls. Weight views must not outlive their `GGUFFile`.

@@ -100,10 +100,34 @@ func matvecRows(
   #if arch(x86_64)
     let blocks = cols / w.type.blockSize
     switch w.type {
-    case .q8_0: for r in rows { y[r] = AVX2Dot.q8_0(w.row(r), q8!, blocks: blocks) }
-    case .q4_0: for r in rows { y[r] = AVX2Dot.q4_0(w.row(r), q8!, blocks: blocks) }
-    case .q4_1: for r in rows { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
-    case .q5_0: for r in rows { y[r] = AVX2Dot.q5_0(w.row(r), q8!, blocks: blocks) }
+    case .q8_0:
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        (y[r], y[r + 1]) = AVX2Dot.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = AVX2Dot.q8_0(w.row(r), q8!, blocks: blocks) }
+    case .q4_0:
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        (y[r], y[r + 1]) = AVX2Dot.q4_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = AVX2Dot.q4_0(w.row(r), q8!, blocks: blocks) }
+    case .q4_1:
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        (y[r], y[r + 1]) = AVX2Dot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
+    case .q5_0:
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        (y[r], y[r + 1]) = AVX2Dot.q5_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = AVX2Dot.q5_0(w.row(r), q8!, blocks: blocks) }
     case .q5_1: for r in rows { y[r] = AVX2Dot.q5_1(w.row(r), q8!, blocks: blocks) }
     case .q4_K: for r in rows { y[r] = AVX2Dot.q4_K(w.row(r), q8K!, blocks: blocks) }
     case .q5_K: for r in rows { y[r] = AVX2Dot.q5_K(w.row(r), q8K!, blocks: blocks) }
@@ -161,12 +185,14 @@ public func matmul(
 }
 
 /// Row-major single-precision GEMM: `C (m, n) = alpha · op(A) · op(B) + beta · C` through OpenBLAS
-/// (`op` transposes when asked). Leading dimensions default to the packed row lengths.
+/// (`op` transposes when asked). Leading dimensions default to the packed row lengths. Runs on the calling thread
+/// (OpenBLAS single-threaded), so it may be called from inside a pool job, one call per thread.
 public func sgemm(
   transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
   a: UnsafePointer<Float>, lda: Int? = nil, b: UnsafePointer<Float>, ldb: Int? = nil, beta: Float = 0,
   c: UnsafeMutablePointer<Float>, ldc: Int? = nil
 ) {
+  OpenBLASThreads.ensureSingleThreaded()
   cblas_sgemm(
     CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
     Int32(k), alpha, a, Int32(lda ?? (transA ? m : k)), b, Int32(ldb ?? (transB ? k : n)), beta, c,

@@ -19,14 +19,29 @@ public struct RepeatedLine: Sendable, Equatable {
 /// Detects a completion that loops on whole lines: the pipeline asks it whenever a generated token contains a
 /// line break (and once at the end with `final: true`).
 ///
-/// A line repeats when it equals (indentation included, trailing whitespace ignored) an earlier complete line of
-/// the generated text and is non-trivial: at least `minimumLength` non-whitespace characters with a letter or
-/// digit among them, so `}`, `end`, `else:`, `pass` or blank lines may repeat freely.
+/// Lines are compared with their indentation, trailing whitespace ignored. A line counts only when it is
+/// non-trivial: at least `minimumLength` non-whitespace characters with a letter or digit among them, so `}`,
+/// `end`, `else:`, `pass` or blank lines may repeat freely.
 public struct RepeatedLineDetector: Sendable, Equatable {
+  /// What counts as a repetition.
+  public enum Policy: String, Sendable, Equatable {
+    /// The line repeats the line right before it, or closes a block of lines that repeats the block right
+    /// before it (a loop). Lines that recur with other code between them (`if err != nil {` in Go, rows of a
+    /// table) are legitimate: measured on real Go, Lua and Python, `anyEarlierLine` cut correct code.
+    case consecutive
+    /// The line equals any earlier complete line of the completion.
+    case anyEarlierLine
+  }
+
   /// Fewest non-whitespace characters of a line that counts (8: `return x`, `i += 1` and `break` may repeat).
   public var minimumLength: Int
+  /// What counts as a repetition (default `consecutive`).
+  public var policy: Policy
 
-  public init(minimumLength: Int = 8) { self.minimumLength = minimumLength }
+  public init(minimumLength: Int = 8, policy: Policy = .consecutive) {
+    self.minimumLength = minimumLength
+    self.policy = policy
+  }
 
   /// True when `line` (without its break) is non-trivial.
   public func isNonTrivial(_ line: Substring) -> Bool {
@@ -40,11 +55,10 @@ public struct RepeatedLineDetector: Sendable, Equatable {
   }
 
   /// Checks the last complete line of `generated` (the one its last line break ends), or with `final` the
-  /// unterminated last line too, against the earlier complete lines.
+  /// unterminated last line too.
   ///
-  /// - Returns: the repeating line, or nil.
+  /// - Returns: the repeating line (for a repeated block, its first line, where the second copy starts), or nil.
   public func repeatedLine(in generated: String, final: Bool = false) -> RepeatedLine? {
-    // Split into lines with their UTF-8 start offsets.
     var lines: [(start: Int, text: Substring)] = []
     var lineStart = generated.startIndex
     var offset = 0
@@ -62,22 +76,34 @@ public struct RepeatedLineDetector: Sendable, Equatable {
       index = next
     }
     let trailing = generated[lineStart...]
-    let candidateIndex: Int
-    if final && !trailing.isEmpty {
-      lines.append((startOffset, trailing))
-      candidateIndex = lines.count - 1
-    } else {
-      candidateIndex = lines.count - 1
+    if final && !trailing.isEmpty { lines.append((startOffset, trailing)) }
+    let last = lines.count - 1
+    guard last >= 1 else { return nil }
+    let trimmed = lines.map { trimTrailing($0.text) }
+    switch policy {
+    case .anyEarlierLine:
+      guard isNonTrivial(trimmed[last]) else { return nil }
+      for earlier in 0..<last where trimmed[earlier] == trimmed[last] {
+        return RepeatedLine(
+          start: lines[last].start, lineIndex: last, earlierLineIndex: earlier, text: String(trimmed[last]))
+      }
+      return nil
+    case .consecutive:
+      // A block of k lines ending at `last` equal to the k lines before it.
+      for k in 1...((last + 1) / 2) {
+        let second = (last - k + 1)...last
+        let first = (last - 2 * k + 1)...(last - k)
+        guard trimmed[second].elementsEqual(trimmed[first]) else { continue }
+        let size = trimmed[second].reduce(0) { $0 + $1.unicodeScalars.filter { !$0.properties.isWhitespace }.count }
+        let significant = k == 1 ? isNonTrivial(trimmed[last]) : size >= minimumLength
+        if significant {
+          return RepeatedLine(
+            start: lines[second.lowerBound].start, lineIndex: second.lowerBound,
+            earlierLineIndex: first.lowerBound, text: String(trimmed[second.lowerBound]))
+        }
+      }
+      return nil
     }
-    guard candidateIndex >= 1 else { return nil }
-    let current = trimTrailing(lines[candidateIndex].text)
-    guard isNonTrivial(current) else { return nil }
-    for earlier in 0..<candidateIndex where trimTrailing(lines[earlier].text) == current {
-      return RepeatedLine(
-        start: lines[candidateIndex].start, lineIndex: candidateIndex, earlierLineIndex: earlier,
-        text: String(current))
-    }
-    return nil
   }
 
   private func trimTrailing(_ s: Substring) -> Substring {

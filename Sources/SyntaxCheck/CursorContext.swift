@@ -6,10 +6,6 @@ public struct SuffixReport: Sendable, Equatable {
   public var unclosedAtEnd: Int
   /// The suffix ends inside a string or comment (only when the whole suffix was read).
   public var unterminatedAtEnd: Bool
-  /// How many of the starting frames the suffix closes (innermost first).
-  public var closesFrames: Int
-  /// The suffix leaves the starting string or comment through its closing delimiter.
-  public var closesContext: Bool
   /// The whole suffix was read (not cut at the scan limit).
   public var complete: Bool
 
@@ -98,32 +94,13 @@ public struct CursorContext: Sendable {
     var lexer = Lexer(tables: tables, state: state)
     let complete = suffix.utf8.count <= limit
     lexer.append(complete ? suffix : String(decoding: suffix.utf8.prefix(limit), as: UTF8.self))
-    let startDepth = state.stack.count
-    let startContext = state.context
-    var minDepth = startDepth
-    var closesContext = false
-    var leftContext = startContext.isCode
     let startErrors = state.errors
-    while let event = lexer.next(final: true) {
-      switch event {
-      case .closed, .badCloser:
-        minDepth = min(minDepth, lexer.state.stack.count)
-      case .exited:
-        if !leftContext {
-          leftContext = true
-          closesContext = true
-        }
-      case .unterminated:
-        leftContext = true
-      default: break
-      }
-    }
+    while lexer.next(final: true) != nil {}
     let end = lexer.state
     return SuffixReport(
       errors: end.errors - startErrors,
       unclosedAtEnd: complete ? end.stack.count : 0,
-      unterminatedAtEnd: complete && !end.context.isCode && end.context != .lineComment,
-      closesFrames: startDepth - minDepth, closesContext: closesContext, complete: complete)
+      unterminatedAtEnd: complete && !end.context.isCode && end.context != .lineComment, complete: complete)
   }
 
   /// The suffix report from another state (memoise by `structuralKey` when calling repeatedly).

@@ -77,21 +77,28 @@ extension StreamingStopper {
       return (candidate, ["syntax check skipped: the candidate could not be read to its end"])
     }
     let endScore = last.errors + badness(last.state)
-    if endScore <= baseline { return (candidate, []) }
-    var log = [
-      "syntax: prefix+candidate+suffix scores \(endScore) against \(baseline) without the candidate"
-        + (firstBadCloser.map { " (\($0))" } ?? "")
-    ]
+    // Score every token boundary (memoised by structure, at most 32 suffix scans), keep the longest cut with
+    // the lowest score; the empty candidate scores the baseline.
+    var best = (score: endScore, offset: total, state: last.state)
     var scans = 0
     for point in points.reversed() where point.offset < total && point.offset > 0 {
       if memo[point.state.structuralKey] == nil {
         scans += 1
-        if scans > 48 { break }
+        if scans > 32 { break }
       }
-      if point.errors + badness(point.state) <= baseline {
-        let cut = String(decoding: candidate.utf8.prefix(point.offset), as: UTF8.self)
-        if cut.allSatisfy(\.isWhitespace) { break }
-        log.append("cut at \(point.offset): the last position that leaves \(point.state.context.label) and brackets as the suffix expects")
+      let score = point.errors + badness(point.state)
+      if score < best.score { best = (score, point.offset, point.state) }
+    }
+    if best.offset == total && endScore <= baseline { return (candidate, []) }
+    var log = [
+      "syntax: prefix+candidate+suffix scores \(endScore), without the candidate \(baseline)"
+        + (firstBadCloser.map { " (\($0))" } ?? "")
+    ]
+    if best.score <= baseline {
+      let cut = String(decoding: candidate.utf8.prefix(best.offset), as: UTF8.self)
+      if !cut.allSatisfy(\.isWhitespace) {
+        log.append(
+          "cut at \(best.offset): the longest part that reads best (score \(best.score)), ending in \(best.state.context.label)")
         return (cut, log)
       }
     }

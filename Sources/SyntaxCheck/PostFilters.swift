@@ -25,10 +25,13 @@ public struct IndentStyle: Sendable, Equatable {
     var previous: Int?
     for line in lines {
       guard line.contains(where: { !$0.isWhitespace }) else { continue }
-      if line.first == "\t" { tabLines += 1 } else if line.first == " " { spaceLines += 1 }
+      if line.first == "\t" { tabLines += 1 } else if line.hasPrefix("  ") { spaceLines += 1 }
       let columns = Indentation.columns(of: line)
       if line.first != "\t", let p = previous, columns > p, columns - p <= 8 { steps[columns - p, default: 0] += 1 }
       previous = columns
+    }
+    if tabLines > 0 && spaceLines > 0 && min(tabLines, spaceLines) * 5 > max(tabLines, spaceLines) {
+      return nil  // mixed (tabs for some levels, spaces for others): leave the candidate alone
     }
     if tabLines > spaceLines && tabLines > 0 { return IndentStyle(usesTabs: true, width: 8) }
     guard let best = steps.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }) else { return nil }
@@ -95,25 +98,23 @@ public enum PostFilters {
     return result
   }
 
-  /// Where to cut a candidate that repeats itself: at the first non-trivial line equal to an earlier one, or at
-  /// the second copy of a block of lines repeated right after itself.
+  /// Where to cut a candidate that loops: at the second copy of a non-trivial line repeated right after itself,
+  /// or of a block of lines repeated right after itself. Lines that recur with other code between them are
+  /// legitimate (`if err != nil {` in Go, rows of a table) and stay.
   static func repetitionCut(_ text: String) -> (Int, String)? {
     let ls = lines(text)
     let trimmed = ls.map { $0.text.trimmingTrailingWhitespace() }
     var best: (Int, String)?
-    for i in 1..<max(1, ls.count) where isNonTrivial(trimmed[i]) {
-      if let j = trimmed[0..<i].firstIndex(of: trimmed[i]) {
-        best = (i, "line \(i + 1) repeats line \(j + 1)")
-        break
-      }
-    }
-    if ls.count >= 4 {
-      outer: for k in 2...(ls.count / 2) {
-        for i in 0...(ls.count - 2 * k) where best == nil || i + k < best!.0 {
+    let n = ls.count
+    if n >= 2 {
+      outer: for k in 1...(n / 2) {
+        for i in 0...(n - 2 * k) where best == nil || i + k < best!.0 {
           let a = trimmed[i..<(i + k)]
           let b = trimmed[(i + k)..<(i + 2 * k)]
-          if a.elementsEqual(b), a.reduce(0, { $0 + $1.filter { !$0.isWhitespace }.count }) >= 8 {
-            best = (i + k, "lines \(i + k + 1)–\(i + 2 * k) repeat lines \(i + 1)–\(i + k)")
+          guard a.elementsEqual(b) else { continue }
+          let significant = k == 1 ? isNonTrivial(a.first!) : a.reduce(0, { $0 + $1.filter { !$0.isWhitespace }.count }) >= 8
+          if significant {
+            best = (i + k, k == 1 ? "line \(i + 2) repeats line \(i + 1)" : "lines \(i + k + 1)–\(i + 2 * k) repeat lines \(i + 1)–\(i + k)")
             continue outer
           }
         }
@@ -186,7 +187,9 @@ public enum PostFilters {
           context.cursorOnBlankLinePrefix ? context.cursorLineIndent + Indentation.columns(of: ls[0]) : context.cursorLineIndent
         let deltas = rest.map { Indentation.columns(of: $0) - base }
         let unit = deltas.map(abs).reduce(0, gcd)
-        if unit >= 2 && unit < style.width && style.width % unit == 0 && base % style.width == 0 {
+        if unit >= 2 && unit < style.width && style.width % unit == 0 && base % style.width == 0
+          && linesStartInCode(text, context: context)
+        {
           let factor = style.width / unit
           for i in 1..<ls.count where ls[i].contains(where: { !$0.isWhitespace }) {
             let cols = Indentation.columns(of: ls[i])
@@ -198,6 +201,24 @@ public enum PostFilters {
       }
     }
     return (ls.joined(separator: "\n"), log)
+  }
+
+  /// True when every line after the first starts in code at the cursor's bracket depth (no continuation lines
+  /// inside brackets or strings, whose alignment must not be rescaled).
+  static func linesStartInCode(_ text: String, context: CursorContext) -> Bool {
+    var lexer = Lexer(tables: context.streamingLexer.tables, state: context.state)
+    lexer.append(text)
+    let depth = context.state.stack.count
+    while let event = lexer.next(final: true) {
+      switch event {
+      case .lineBreak:
+        if !lexer.state.context.isCode { return false }  // a line inside a string, comment or here-document
+      case .lineStart:
+        if lexer.state.stack.count != depth { return false }  // a continuation line inside brackets
+      default: break
+      }
+    }
+    return true
   }
 
   /// Trims trailing whitespace of every line, and at the end when the suffix starts with whitespace, a line

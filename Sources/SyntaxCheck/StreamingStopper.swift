@@ -83,7 +83,7 @@ public final class StreamingStopper {
   private let afterOpener: Bool
   private let restTrimmed: String
   private let suffixFirstLine: String?
-  private var checkpoints: [(offset: Int, depth: Int, code: Bool)] = []
+  private var checkpoints: [(offset: Int, depth: Int, sameContext: Bool)] = []
   private var contentSeen = false
   private var leadingBreaks = 0
   private var lineStartOffset = 0  // candidate offset where the current line starts
@@ -100,6 +100,7 @@ public final class StreamingStopper {
   private var restSearchFrom = 0
   private var firstContentLine: Int?
   private var restChecked = false
+  private var scoreMemo: [StructuralKey: Int] = [:]
 
   private func markContent() {
     if contentSeen { return }
@@ -122,7 +123,8 @@ public final class StreamingStopper {
     let state = context.state
     restTrimmed = String(context.restOfLine.trimmingWhitespace())
     if restTrimmed.isEmpty, let next = context.followingLines.first,
-      next.count >= 2 || next.contains(where: { $0.isLetter || $0.isNumber })
+      next.filter({ !$0.isWhitespace }).count >= 6, next.contains(where: { $0.isLetter || $0.isNumber }),
+      !context.spec.continuationKeywords.contains(String(next.prefix { $0.isLetter || $0.isNumber || $0 == "_" }))
     {
       suffixFirstLine = next
     } else {
@@ -181,6 +183,7 @@ public final class StreamingStopper {
     if stopDecision.isStop { return stopDecision }
     drain(final: true)
     checkRestOfLine()
+    if !stopDecision.isStop && lineCount == 0 { checkLineEndsWithRest(lineEnd: text.utf8.count) }
     if !stopDecision.isStop { checkSuffixLine(endingAt: text.utf8.count) }
     return stopDecision
   }
@@ -191,7 +194,7 @@ public final class StreamingStopper {
     while !stopDecision.isStop, let event = lexer.next(final: final) {
       handle(event)
       let s = lexer.state
-      checkpoints.append((s.offset - prefixLength, s.stack.count, s.context.isCode))
+      checkpoints.append((s.offset - prefixLength, s.stack.count, s.context == context.state.context))
     }
   }
 
@@ -254,6 +257,8 @@ public final class StreamingStopper {
       guard at >= 0 else { return }
       checkSuffixLine(endingAt: at)
       if stopDecision.isStop { return }
+      if lineCount == 0 { checkLineEndsWithRest(lineEnd: at) }
+      if stopDecision.isStop { return }
       if mode == .singleLine {
         if text.utf8.prefix(at).contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D })
           || !restTrimmed.isEmpty || leadingBreaks > 0
@@ -295,13 +300,15 @@ public final class StreamingStopper {
       markContent()
       let depth = state.stack.count
       if depth < baseDepth {
-        let index = depth  // the frame's index on the stack
-        let suffixCloses = baseDepth - index <= context.suffixReport.closesFrames
-        if suffixCloses {
-          stop(at, .closesOuter, "closes `\(frame.openerText)` (line \(frame.line + 1)) that the completion did not open; the suffix closes it")
+        let (after, before) = scores(state)
+        if after > before {
+          stop(
+            at, .closesOuter,
+            "closes `\(frame.openerText)` (line \(frame.line + 1)) that the completion did not open; the suffix "
+              + "needs it (document score \(after) against \(before))")
           return
         }
-        trace.append("closes `\(frame.openerText)` from before the cursor: the suffix does not close it")
+        trace.append("closes `\(frame.openerText)` from before the cursor: the document reads no worse (\(after) ≤ \(before))")
         if mode == .block && frame.isBlock { stopAtNextBreak = "the enclosing block was closed" }
       } else if depth == baseDepth && frame.isBlock && mode == .block && firstLineOpenedBlock && !afterOpener {
         stopAtNextBreak = "the block the completion opened is closed"
@@ -321,11 +328,12 @@ public final class StreamingStopper {
       guard at >= 0 else { return }
       if !leftInitialContext && !context.state.context.isCode && state.stack.count == baseDepth {
         leftInitialContext = true
-        if context.suffixReport.closesContext {
-          stop(at, .closesOuter, "ends \(ctx.label) that the cursor is in; the suffix ends it")
+        let (after, before) = scores(state)
+        if after > before {
+          stop(at, .closesOuter, "ends \(ctx.label) that the cursor is in; the suffix needs it (score \(after) against \(before))")
           return
         }
-        trace.append("ends \(ctx.label) opened before the cursor: the suffix does not end it")
+        if ctx != .lineComment { trace.append("ends \(ctx.label) opened before the cursor: the document reads no worse") }
       }
     case .unterminated(let ctx, let offset):
       let at = candidateOffset(offset)
@@ -336,7 +344,47 @@ public final class StreamingStopper {
     }
   }
 
+  /// How the document would read if the candidate ended in `state` (errors so far plus the suffix read from
+  /// there), against the document without the candidate. Memoised by the state's structure.
+  private func scores(_ state: LexState) -> (after: Int, before: Int) {
+    let key = state.structuralKey
+    let suffixScore: Int
+    if let known = scoreMemo[key] {
+      suffixScore = known
+    } else {
+      suffixScore = context.suffixReport(from: state).badness
+      scoreMemo[key] = suffixScore
+    }
+    return (state.errors - context.state.errors + suffixScore, context.suffixReport.badness)
+  }
+
   // MARK: Suffix duplication
+
+  /// The candidate's first line ends with the whole rest of the cursor's line (`free (*p);` before `*p);`): cut
+  /// the repeated text, when the document then reads no worse than with it.
+  private func checkLineEndsWithRest(lineEnd: Int) {
+    guard !restTrimmed.isEmpty, !stopDecision.isStop else { return }
+    let line = Array(text.utf8.prefix(lineEnd))
+    var end = line.count
+    while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
+    let needle = Array(restTrimmed.utf8)
+    guard end >= needle.count else { return }
+    let p = end - needle.count
+    guard line[p..<end].elementsEqual(needle) else { return }
+    if p > 0, isWordByte(needle[0]), isWordByte(line[p - 1]) { return }
+    let withRest = stateAfter(candidateLength: end)
+    let withoutRest = stateAfter(candidateLength: p)
+    if scores(withoutRest).after <= scores(withRest).after {
+      stop(p, .duplicatesSuffix, "the line ends with `\(restTrimmed.prefix(40))`, the text after the cursor")
+    }
+  }
+
+  /// The lexer state after the first `candidateLength` bytes of the candidate (a separate, final scan).
+  private func stateAfter(candidateLength: Int) -> LexState {
+    var l = Lexer(tables: context.streamingLexer.tables, state: context.state)
+    l.scan(prefixOfCandidate(candidateLength), final: true)
+    return l.state
+  }
 
   /// A candidate line equal to the first non-blank line below the cursor starts a duplicate.
   private func checkSuffixLine(endingAt end: Int) {
@@ -374,12 +422,12 @@ public final class StreamingStopper {
       if p > 0, isWordByte(needle[0]), isWordByte(hay[p - 1]) { continue }
       // The state at p: the last checkpoint at or before p.
       var depth = baseDepth
-      var code = context.state.context.isCode
+      var same = true
       for cp in checkpoints where cp.offset <= p {
         depth = cp.depth
-        code = cp.code
+        same = cp.sameContext
       }
-      if depth == baseDepth && code {
+      if depth == baseDepth && same {
         if laterStop != nil {
           trace.removeLast()
           stopDecision = .continue

@@ -78,15 +78,16 @@ extension Tokenizer {
 
   /// What `codegen-lsp model tokenize` prints: the ids of `text` for the tokenizer of the GGUF file at `path`.
   ///
-  /// Control tokens written in the text are tokenized as plain text (no `parseSpecial`), EOS is never added.
+  /// EOS is never added.
   /// - Parameters:
   ///   - path: a GGUF model or vocabulary-only file.
   ///   - text: the text (stdin).
   ///   - addBOS: put BOS first (`--bos`).
+  ///   - parseSpecial: match control-token text such as `<|fim_prefix|>` as single tokens (off by default).
   /// - Throws: `TokenizerError` when the file cannot be read or its tokenizer is not supported.
-  public static func tokenize(ggufPath path: String, text: String, addBOS: Bool = false) throws(TokenizerError)
-    -> [Int32]
-  {
-    try Tokenizer(ggufPath: path).encode(text, addBOS: addBOS)
+  public static func tokenize(
+    ggufPath path: String, text: String, addBOS: Bool = false, parseSpecial: Bool = false
+  ) throws(TokenizerError) -> [Int32] {
+    try Tokenizer(ggufPath: path).encode(text, addBOS: addBOS, parseSpecial: parseSpecial)
   }
 }

@@ -70,7 +70,7 @@ public final class Tokenizer: @unchecked Sendable {
 
   /// Cache of encoded words (byte-level BPE), guarded by `lock`.
   private let lock = NSLock()
-  private var wordCache = WordCache()
+  private let wordCache = WordCache()
 
   private struct SpecialToken {
     var bytes: [UInt8]
@@ -217,7 +217,9 @@ public final class Tokenizer: @unchecked Sendable {
       guard let first = bytes.first else { continue }
       buckets[Int(first)].append(SpecialToken(bytes: bytes, id: Int32(id), needsParseSpecial: type != .userDefined))
     }
-    for b in 0..<256 { buckets[b].sort { $0.bytes.count > $1.bytes.count || ($0.bytes.count == $1.bytes.count && $0.id < $1.id) } }
+    for b in 0..<256 {
+      buckets[b].sort { $0.bytes.count > $1.bytes.count || ($0.bytes.count == $1.bytes.count && $0.id < $1.id) }
+    }
     specialsByFirstByte = buckets
   }
 
@@ -229,7 +231,9 @@ public final class Tokenizer: @unchecked Sendable {
     case .byte:
       // `<0xXX>`
       let utf8 = Array(text.utf8)
-      if utf8.count == 6, utf8[0] == 0x3C, utf8[5] == 0x3E, let b = UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16) {
+      if utf8.count == 6, utf8[0] == 0x3C, utf8[5] == 0x3E,
+        let b = UInt8(String(decoding: utf8[3..<5], as: UTF8.self), radix: 16)
+      {
         return [b]
       }
       return Array(text.utf8)
@@ -310,8 +314,9 @@ public final class Tokenizer: @unchecked Sendable {
     var lines = [
       "tokenizer: \(algorithm.rawValue) (\(algorithm == .byteLevelBPE ? "byte-level BPE" : "SentencePiece BPE")), "
         + "\(vocabularySize) tokens"
-        + (algorithm == .byteLevelBPE ? ", \(vocabulary.merges.count) merges, pre-tokenizer "
-          + "\(vocabulary.preTokenizerName ?? "default") (\(preTokenizer?.name ?? "?") rules)" : ""),
+        + (algorithm == .byteLevelBPE
+          ? ", \(vocabulary.merges.count) merges, pre-tokenizer "
+            + "\(vocabulary.preTokenizerName ?? "default") (\(preTokenizer?.name ?? "?") rules)" : ""),
       "add BOS: \(addBOSByDefault), BOS: \(describe(bosID)), EOS: \(describe(eosID)), EOT: \(describe(eotID)), "
         + "PAD: \(describe(padID)), UNK: \(describe(unknownID))",
       "FIM prefix: \(describe(fimPrefixID)), suffix: \(describe(fimSuffixID)), middle: \(describe(fimMiddleID)), "
@@ -612,7 +617,9 @@ public final class Tokenizer: @unchecked Sendable {
 }
 
 /// Encoded words, keyed by their UTF-8 bytes; emptied when it grows past `limit` words.
-struct WordCache {
+///
+/// - Important: not thread-safe; `Tokenizer` uses it under its lock.
+final class WordCache {
   static let limit = 100_000
   /// Longer words (minified code, base64) are not worth keeping.
   static let maxWordBytes = 256
@@ -629,8 +636,13 @@ struct WordCache {
     return true
   }
 
-  mutating func store(_ word: UnsafeBufferPointer<UInt8>, _ ids: [Int32]) {
-    if starts.count >= Self.limit { self = WordCache() }
+  func store(_ word: UnsafeBufferPointer<UInt8>, _ ids: [Int32]) {
+    if starts.count >= Self.limit {
+      table = ByteStringTable(capacity: 4096)
+      starts.removeAll(keepingCapacity: true)
+      counts.removeAll(keepingCapacity: true)
+      arena.removeAll(keepingCapacity: true)
+    }
     table.insertIfAbsent(word, Int32(starts.count))
     starts.append(Int32(arena.count))
     counts.append(Int32(ids.count))

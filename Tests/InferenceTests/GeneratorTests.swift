@@ -1,4 +1,5 @@
 import Foundation
+import InferenceTestSupport
 import Sampling
 import Tokenization
 import XCTest
@@ -225,5 +226,29 @@ final class GeneratorTests: XCTestCase {
     parameters.greedy = true
     let greedy = try model.generate(prompt: "let x = ", parameters: parameters) { _ in }
     XCTAssertEqual(greedy.tokens.count, greedy.logprobs.count)
+  }
+}
+
+/// The tiny models of InferenceTestSupport load and run through the whole engine.
+final class TinyModelSupportTests: XCTestCase {
+  func testWrittenTinyModelsLoadAndGenerate() throws {
+    for arch in ["qwen2", "llama"] {
+      var spec = TinyModel.Spec()
+      spec.architecture = arch
+      spec.tiedOutput = arch == "qwen2"
+      let path = try TinyModel.temporaryFile(spec)
+      XCTAssertEqual(try TinyModel.temporaryFile(spec), path, "written once")
+      let model = try LanguageModel(path: path)
+      XCTAssertEqual(model.config.architecture.rawValue, arch)
+      let tokenizer = try XCTUnwrap(model.tokenizer)
+      XCTAssertNotNil(tokenizer.fimPrefixID)
+      XCTAssertNotNil(tokenizer.fimMiddleID)
+      XCTAssertEqual(tokenizer.decode(tokenizer.encode("def f():\n    return 1")), "def f():\n    return 1")
+      let result = try model.generate(
+        prompt: "<|fim_prefix|>def f():\n<|fim_suffix|>\n<|fim_middle|>", parameters: GenerateParameters(maxTokens: 8, greedy: true)
+      ) { _ in }
+      XCTAssertEqual(result.promptTokens, tokenizer.encode("def f():\n", parseSpecial: true).count + 4)
+      XCTAssertTrue(result.tokens.count == 8 || result.stopReason != .maxTokens)
+    }
   }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import JSON
 import XCTest
 
@@ -182,5 +183,31 @@ final class JSONParseTests: XCTestCase {
     let value: JSONValue = ["text": .string(body)]
     let parsed = try JSONValue.parse(value.serializedBytes())
     XCTAssertEqual(parsed["text"]?.stringValue, body)
+  }
+
+  func testNoStateCarriesOverBetweenParses() throws {
+    // The tokener is reused per thread: an incomplete or failed parse must not affect the next one.
+    XCTAssertThrowsError(try JSONValue.parse(#"[1, {"a": "#))
+    XCTAssertEqual(try JSONValue.parse("[2]"), [2])
+    XCTAssertThrowsError(try JSONValue.parse("[1 2]"))
+    XCTAssertEqual(try JSONValue.parse(#"{"b":3}"#), ["b": 3])
+    XCTAssertEqual(try JSONValue.parse("[[5]]", maxDepth: 5), [[5]])
+    XCTAssertEqual(try JSONValue.parse("12"), 12)
+  }
+
+  func testConcurrentParsing() {
+    let texts = (0..<8).map { #"{"thread":\#($0),"items":[\#((0..<100).map(String.init).joined(separator: ","))]}"# }
+    let failures = NSLock()
+    var failed = 0
+    DispatchQueue.concurrentPerform(iterations: 8) { thread in
+      for _ in 0..<500 {
+        let value = try? JSONValue.parse(texts[thread])
+        if value?["thread"]?.intValue != Int64(thread) || value?["items"]?[99] != 99 {
+          failures.withLock { failed += 1 }
+        }
+        _ = try? JSONValue.parse("[1,")
+      }
+    }
+    XCTAssertEqual(failed, 0)
   }
 }

@@ -241,10 +241,13 @@ final class KernelBenchmarks: XCTestCase {
         }
       }
       setOpenBLASThreads(1)
-      let g1 = time(iterations: 1, repeats: 3) { sgemm(transB: true, m: batch, n: w.rows, k: w.cols, a: x, b: full, c: &y) }
+      let g1 = cpuTime(iterations: 1, repeats: 3) { sgemm(transB: true, m: batch, n: w.rows, k: w.cols, a: x, b: full, c: &y) }
+      let single = ThreadPool(threads: 1)
+      let m1 = cpuTime(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: single, workspace: ws) }
       report(String(format: "prefill-threading %@ %@ (%dx%d) batch %d: pool+1-thread BLAS %.1f GFLOP/s; "
-                    + "2-thread BLAS %.1f GFLOP/s; dequant alone %.2f ms (2T); sgemm 1T %.1f GFLOP/s",
-                    name, "\(w.type)", w.rows, w.cols, batch, flops / a / 1e9, flops / b / 1e9, dq * 1e3, flops / g1 / 1e9))
+                    + "2-thread BLAS %.1f GFLOP/s; dequant alone %.2f ms (2T); 1T CPU time: sgemm %.1f GFLOP/s, matmul %.1f GFLOP/s",
+                    name, "\(w.type)", w.rows, w.cols, batch, flops / a / 1e9, flops / b / 1e9, dq * 1e3, flops / g1 / 1e9,
+                    flops / m1 / 1e9))
     }
   }
 
@@ -263,5 +266,16 @@ final class KernelBenchmarks: XCTestCase {
     let a = ws.activations(count: 896, layout: .q8)
     let tq = cpuTime(iterations: 20000) { quantizeActivations(x, count: 896, layout: .q8, into: a) }
     report(String(format: "quantize 896 q8: %.2f µs", tq * 1e6))
+  }
+
+  /// Opening a model: mapping and parsing the header, metadata (incl. the vocabulary arrays) and tensor directory.
+  func testGGUFOpen() throws {
+    for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
+      let path = modelsDir + "/" + file
+      guard FileManager.default.fileExists(atPath: path) else { continue }
+      var tensors = 0
+      let t = cpuTime(iterations: 3, repeats: 3) { tensors = (try? GGUFFile(path: path))?.tensors.count ?? -1 }
+      report(String(format: "gguf-open %@: %.1f ms CPU (%d tensors)", file, t * 1e3, tensors))
+    }
   }
 }

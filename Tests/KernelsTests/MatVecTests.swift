@@ -144,6 +144,22 @@ final class MatVecTests: XCTestCase {
         }
       }
     }
+    // The SIMD and portable versions agree exactly.
+    for layout in [QuantizedActivations.Layout.q8, .q8K] {
+      let a = ws.activations(count: 512, layout: layout)
+      let other = KernelWorkspace()
+      let b = other.activations(count: 512, layout: layout)
+      quantizeActivations(x, count: 512, layout: layout, into: a)
+      quantizeActivationsScalar(x, count: 512, layout: layout, into: b)
+      XCTAssertEqual((0..<512).map { a.qs[$0] }, (0..<512).map { b.qs[$0] }, "\(layout)")
+      let blocks = layout == .q8 ? 16 : 2
+      XCTAssertEqual((0..<blocks).map { a.d[$0] }, (0..<blocks).map { b.d[$0] })
+      if layout == .q8 {
+        XCTAssertEqual((0..<16).map { a.s[$0] }, (0..<16).map { b.s[$0] })
+      } else {
+        XCTAssertEqual((0..<32).map { a.bsums[$0] }, (0..<32).map { b.bsums[$0] })
+      }
+    }
     // An all-zero block quantises to zeros with a zero scale (no division by zero).
     let zeros = [Float](repeating: 0, count: 256)
     let a = ws.activations(count: 256, layout: .q8K)

@@ -3,25 +3,41 @@ import XCTest
 @testable import Sampling
 
 final class RepeatedLineDetectorTests: XCTestCase {
-  let detector = RepeatedLineDetector()
+  let consecutive = RepeatedLineDetector()
+  let any = RepeatedLineDetector(policy: .anyEarlierLine)
 
-  func testDetectsARepeatedCompleteLine() {
-    let text = "total = compute(a)\nprint(total)\ntotal = compute(a)\n"
-    let found = detector.repeatedLine(in: text)
+  func testDetectsALineRepeatedRightAfterItself() {
+    let text = "print(total)\ntotal = compute(a)\ntotal = compute(a)\n"
+    let found = consecutive.repeatedLine(in: text)
     XCTAssertEqual(found?.lineIndex, 2)
-    XCTAssertEqual(found?.earlierLineIndex, 0)
-    XCTAssertEqual(found?.start, "total = compute(a)\nprint(total)\n".utf8.count)
+    XCTAssertEqual(found?.earlierLineIndex, 1)
+    XCTAssertEqual(found?.start, "print(total)\ntotal = compute(a)\n".utf8.count)
     XCTAssertEqual(found?.text, "total = compute(a)")
   }
 
+  func testDetectsARepeatedBlockAtItsSecondCopy() {
+    let text = "a = load(x)\nb = save(a)\na = load(x)\nb = save(a)\n"
+    let found = consecutive.repeatedLine(in: text)
+    XCTAssertEqual(found?.lineIndex, 2)
+    XCTAssertEqual(found?.earlierLineIndex, 0)
+    XCTAssertEqual(found?.start, "a = load(x)\nb = save(a)\n".utf8.count)
+    XCTAssertNil(consecutive.repeatedLine(in: "a = load(x)\nb = save(a)\na = load(x)\n"))  // not yet a loop
+  }
+
+  func testSporadicRepeatsAreLegitimateUnlessAskedOtherwise() {
+    let go = "if err != nil {\n\treturn err\n}\nx, err := g()\nif err != nil {\n"
+    XCTAssertNil(consecutive.repeatedLine(in: go))
+    XCTAssertEqual(any.repeatedLine(in: go)?.earlierLineIndex, 0)
+  }
+
   func testIgnoresTrivialLinesAndUnfinishedLines() {
-    XCTAssertNil(detector.repeatedLine(in: "if a {\n}\nif b {\n}\n"))
-    XCTAssertNil(detector.repeatedLine(in: "x = value + 1\nx = value + 1"))  // still being written
-    XCTAssertNotNil(detector.repeatedLine(in: "x = value + 1\nx = value + 1", final: true))
-    XCTAssertNil(detector.repeatedLine(in: "x = value + 1\n    x = value + 1\n"))  // indentation differs
+    XCTAssertNil(consecutive.repeatedLine(in: "}\n}\n"))
+    XCTAssertNil(consecutive.repeatedLine(in: "x = value + 1\nx = value + 1"))  // still being written
+    XCTAssertNotNil(consecutive.repeatedLine(in: "x = value + 1\nx = value + 1", final: true))
+    XCTAssertNil(consecutive.repeatedLine(in: "x = value + 1\n    x = value + 1\n"))  // indentation differs
   }
 
   func testIgnoresTrailingWhitespaceAndCRLF() {
-    XCTAssertNotNil(detector.repeatedLine(in: "let a = load()  \r\nlet a = load()\r\n"))
+    XCTAssertNotNil(consecutive.repeatedLine(in: "let a = load()  \r\nlet a = load()\r\n"))
   }
 }

@@ -19,8 +19,10 @@ final class PreTokenizerTests: XCTestCase {
   func testGPT2() throws {
     XCTAssertEqual(
       try words("gpt-2", mixed),
-      ["Hello", " world", "  \n\n ", " foo", "'s", " 12345", " I", "'", "M", " (", "x", ")", "\t", "\t", "if", "\r",
-       "\n", "A", "\u{A0}", "b"])
+      [
+        "Hello", " world", "  \n\n ", " foo", "'s", " 12345", " I", "'", "M", " (", "x", ")", "\t", "\t", "if", "\r",
+        "\n", "A", "\u{A0}", "b",
+      ])
     XCTAssertEqual(try words("gpt-2", code), [" ", " x", " =", " 1234567", ";", "\n", "\t", "int", " y", ";", "  "])
     XCTAssertEqual(try words("gpt-2", unicode), ["é", " café", " 你好世界", " 안녕", " 😀!!", " ..."])
   }
@@ -28,8 +30,10 @@ final class PreTokenizerTests: XCTestCase {
   func testLlama3GroupsDigitsByThree() throws {
     XCTAssertEqual(
       try words("llama-bpe", mixed),
-      ["Hello", " world", "  \n\n", " ", " foo", "'s", " ", "123", "45", " I", "'M", " (", "x", ")", "\t", "\tif",
-       "\r\n", "A", "\u{A0}b"])
+      [
+        "Hello", " world", "  \n\n", " ", " foo", "'s", " ", "123", "45", " I", "'M", " (", "x", ")", "\t", "\tif",
+        "\r\n", "A", "\u{A0}b",
+      ])
     XCTAssertEqual(
       try words("llama3", code), [" ", " x", " =", " ", "123", "456", "7", ";\n", "\tint", " y", ";", "  "])
     XCTAssertEqual(try words("llama3", unicode), ["é", " café", " 你好世界", " 안녕", " 😀!!", " ..."])
@@ -39,8 +43,10 @@ final class PreTokenizerTests: XCTestCase {
   func testQwen2SplitsDigitsOneByOne() throws {
     XCTAssertEqual(
       try words("qwen2", mixed),
-      ["Hello", " world", "  \n\n", " ", " foo", "'s", " ", "1", "2", "3", "4", "5", " I", "'M", " (", "x", ")", "\t",
-       "\tif", "\r\n", "A", "\u{A0}b"])
+      [
+        "Hello", " world", "  \n\n", " ", " foo", "'s", " ", "1", "2", "3", "4", "5", " I", "'M", " (", "x", ")", "\t",
+        "\tif", "\r\n", "A", "\u{A0}b",
+      ])
     XCTAssertEqual(
       try words("deepseek-r1-qwen", code),
       [" ", " x", " =", " ", "1", "2", "3", "4", "5", "6", "7", ";\n", "\tint", " y", ";", "  "])
@@ -50,8 +56,10 @@ final class PreTokenizerTests: XCTestCase {
   func testStarcoder() throws {
     XCTAssertEqual(
       try words("starcoder", mixed),
-      ["Hello", " world", "  \n\n ", " foo", "'s", " ", "1", "2", "3", "4", "5", " I", "'", "M", " (", "x", ")", "\t",
-       "\t", "if", "\r", "\n", "A", "\u{A0}", "b"])
+      [
+        "Hello", " world", "  \n\n ", " foo", "'s", " ", "1", "2", "3", "4", "5", " I", "'", "M", " (", "x", ")", "\t",
+        "\t", "if", "\r", "\n", "A", "\u{A0}", "b",
+      ])
     XCTAssertEqual(
       try words("refact", code),
       [" ", " x", " =", " ", "1", "2", "3", "4", "5", "6", "7", ";", "\n", "\t", "int", " y", ";", "  "])
@@ -60,8 +68,10 @@ final class PreTokenizerTests: XCTestCase {
   func testDeepseekCoder() throws {
     XCTAssertEqual(
       try words("deepseek-coder", mixed),
-      ["Hello", " world", "  ", "\n", "\n", " ", " foo", "'", "s", " ", "1", "2", "3", "4", "5", " I", "'", "M", " (",
-       "x", ")", "\t", "\tif", "\r", "\n", "A", "\u{A0}b"])
+      [
+        "Hello", " world", "  ", "\n", "\n", " ", " foo", "'", "s", " ", "1", "2", "3", "4", "5", " I", "'", "M", " (",
+        "x", ")", "\t", "\tif", "\r", "\n", "A", "\u{A0}b",
+      ])
     XCTAssertEqual(
       try words("deepseek-coder", code),
       [" ", " x", " = ", "1", "2", "3", "4", "5", "6", "7", ";", "\n", "\tint", " y", ";", "  "])
@@ -72,8 +82,10 @@ final class PreTokenizerTests: XCTestCase {
   func testFalcon() throws {
     XCTAssertEqual(
       try words("falcon", mixed),
-      ["Hello", " world", "  \n\n ", " foo", "'", "s", " ", "123", "45", " I", "'", "M", " ", "(", "x", ")", "\t",
-       "\t", "if", "\r", "\n", "A", "\u{A0}", "b"])
+      [
+        "Hello", " world", "  \n\n ", " foo", "'", "s", " ", "123", "45", " I", "'", "M", " ", "(", "x", ")", "\t",
+        "\t", "if", "\r", "\n", "A", "\u{A0}", "b",
+      ])
     XCTAssertEqual(
       try words("falcon", code), [" ", " x", " ", "=", " ", "123", "456", "7", ";", "\n", "\t", "int", " y", ";", "  "])
     XCTAssertEqual(try words("falcon", unicode), ["é", " café", " 你好世界", " 안녕", " 😀", "!!", " ", "..."])

@@ -108,7 +108,9 @@ final class RealModelTokenizerTests: XCTestCase {
       compared += 1
       if let difference = Self.difference(ids, expected) { mismatches.append("\(label): \(difference)") }
       // Byte-level BPE is lossless.
-      if tokenizer.decode(tokenizer.encode(prefix)) != prefix { mismatches.append("\(label): decode(encode(text)) != text") }
+      if tokenizer.decode(tokenizer.encode(prefix)) != prefix {
+        mismatches.append("\(label): decode(encode(text)) != text")
+      }
     }
     let texts = document["texts"] as? [[String: Any]] ?? []
     XCTAssertGreaterThanOrEqual(texts.count, 10)
@@ -153,7 +155,8 @@ final class RealModelTokenizerTests: XCTestCase {
     XCTAssertEqual(t.encode("<|fim_prefix|>a", parseSpecial: true), [151_659, 64])
     XCTAssertFalse(t.encode("<|fim_prefix|>a").contains(151_659))
     XCTAssertEqual(t.decode([151_659, 64, 151_660]), "a")
-    XCTAssertEqual(try Tokenizer.tokenize(ggufPath: try Self.model("qwen2.5-coder-0.5b.gguf"), text: "x = 12"),
+    XCTAssertEqual(
+      try Tokenizer.tokenize(ggufPath: try Self.model("qwen2.5-coder-0.5b.gguf"), text: "x = 12"),
       [87, 284, 220, 16, 17])
   }
 

@@ -236,7 +236,9 @@ final class TokenizerTests: XCTestCase {
     XCTAssertEqual(try Tokenizer.tokenize(ggufPath: path, text: "hello"), [id(t, "hello")])
   }
 
-  func expectError(_ path: String, _ check: (TokenizerError) -> Bool, file: StaticString = #filePath, line: UInt = #line) {
+  func expectError(
+    _ path: String, _ check: (TokenizerError) -> Bool, file: StaticString = #filePath, line: UInt = #line
+  ) {
     do {
       _ = try Tokenizer(ggufPath: path)
       XCTFail("expected an error", file: file, line: line)

@@ -125,7 +125,8 @@ final class VocabularyVectorTests: XCTestCase {
         case .byteLevelBPE:
           XCTAssertEqual(decoded, c.text, "\(file.lastPathComponent) \(c.text.debugDescription)")
         case .sentencePiece:
-          XCTAssertEqual(decoded, c.text.isEmpty ? "" : " " + c.text, "\(file.lastPathComponent) \(c.text.debugDescription)")
+          XCTAssertEqual(
+            decoded, c.text.isEmpty ? "" : " " + c.text, "\(file.lastPathComponent) \(c.text.debugDescription)")
         }
       }
     }

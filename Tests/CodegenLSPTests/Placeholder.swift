@@ -1,5 +1,0 @@
-import XCTest
-
-final class CodegenLSPTestsPlaceholderTests: XCTestCase {
-  func testNothingYet() throws { throw XCTSkip("placeholder") }
-}
