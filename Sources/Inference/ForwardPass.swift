@@ -215,12 +215,8 @@ final class ForwardPass {
           (cache.keys! + base + i * hd).update(from: srcK, count: hd)
           (cache.values! + base + i * hd).update(from: srcV, count: hd)
         case .f16:
-          let dk = cache.keys16! + base + i * hd
-          let dv = cache.values16! + base + i * hd
-          for d in 0..<hd {
-            dk[d] = Float16(srcK[d]).bitPattern
-            dv[d] = Float16(srcV[d]).bitPattern
-          }
+          floatToHalf(srcK, cache.keys16! + base + i * hd, hd)
+          floatToHalf(srcV, cache.values16! + base + i * hd, hd)
         }
       }
     }
@@ -236,10 +232,14 @@ final class ForwardPass {
     let scale = 1 / Float(hd).squareRoot()
     let capacity = cache.capacity
     let heads = c.headCount
+    // Each worker takes a contiguous range of query heads, so consecutive heads mostly share a kv head and an
+    // F16 cache is converted once per kv head and worker.
     pool.run { worker, workers in
       let s = self.scores + worker * self.chunk * capacity  // (n, total), leading dimension `total`
-      var h = worker
-      while h < heads {
+      let kb = self.kv32.map { $0 + worker * 2 * capacity * hd }  // (total, hd) keys as F32
+      let vb = kb.map { $0 + capacity * hd }  // (total, hd) values as F32
+      var converted = -1
+      for h in ThreadPool.chunk(heads, worker, workers) {
         let g = h / group
         let off = self.cache.offset(layer: layer, head: g)
         let keys: UnsafePointer<Float>
@@ -249,16 +249,13 @@ final class ForwardPass {
           keys = UnsafePointer(self.cache.keys! + off)
           values = UnsafePointer(self.cache.values! + off)
         case .f16:
-          let kb = self.kv32! + worker * 2 * capacity * hd
-          let vb = kb + capacity * hd
-          let k16 = self.cache.keys16! + off
-          let v16 = self.cache.values16! + off
-          for e in 0..<(total * hd) {
-            kb[e] = Float(Float16(bitPattern: k16[e]))
-            vb[e] = Float(Float16(bitPattern: v16[e]))
+          if converted != g {
+            halfToFloat(self.cache.keys16! + off, kb!, total * hd)
+            halfToFloat(self.cache.values16! + off, vb!, total * hd)
+            converted = g
           }
-          keys = UnsafePointer(kb)
-          values = UnsafePointer(vb)
+          keys = UnsafePointer(kb!)
+          values = UnsafePointer(vb!)
         }
         let qh = self.q + h * hd
         // S = scale * Q_h K^T   (n, total)
@@ -272,13 +269,35 @@ final class ForwardPass {
         }
         // A_h = S V   (n, hd) into columns h*hd of att
         sgemm(m: n, n: hd, k: total, a: s, lda: total, b: values, ldb: hd, c: self.att + h * hd, ldc: qDim)
-        h += workers
       }
     }
   }
 }
 
 // MARK: - Element-wise helpers
+
+/// Converts `n` IEEE half-precision values to Float, 8 at a time (F16C `vcvtph2ps` where available).
+@inline(__always)
+func halfToFloat(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+  var i = 0
+  let rs = UnsafeRawPointer(src)
+  let rd = UnsafeMutableRawPointer(dst)
+  while i + 8 <= n {
+    let h = rs.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)
+    rd.storeBytes(of: SIMD8<Float>(h), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+    i += 8
+  }
+  while i < n {
+    dst[i] = Float(Float16(bitPattern: src[i]))
+    i += 1
+  }
+}
+
+/// Converts `n` Floats to IEEE half precision (round to nearest even).
+@inline(__always)
+func floatToHalf(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, _ n: Int) {
+  for i in 0..<n { dst[i] = Float16(src[i]).bitPattern }
+}
 
 /// Adds `bias` (cols) to each of `rows` rows.
 @inline(__always)

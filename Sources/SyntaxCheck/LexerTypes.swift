@@ -171,8 +171,19 @@ public struct LexState: Sendable, Equatable {
   }
 
   /// Whether the current line, if it ended now, would open a block.
+  ///
+  /// A bracket block counts when its opener is on this line and still open. A keyword block counts when, in
+  /// addition, the line ends like a header: with `)`, a block keyword (`then`, `do`), or a word on a line that
+  /// starts with the opener (`def name`, `class Foo`); `if a then x = ` is a statement being written, not a header.
   public func currentLineOpensBlock(spec: LanguageSpec) -> Bool {
-    if let top = stack.last, stack.count > lineStartDepth, top.line == line, top.isBlock { return true }
+    if let top = stack.last, stack.count > lineStartDepth, top.line == line, top.isBlock {
+      guard case .keyword(let opener) = top.kind else { return true }
+      if lastCode == ")" { return true }
+      guard lastTokenWasWord, let word = lastWord else { return false }
+      let blocks = spec.keywordBlocks
+      return blocks?.openers[word] != nil || blocks?.closers[word] != nil || spec.continuationKeywords.contains(word)
+        || lineFirstWord == opener
+    }
     if let last = lastCode, stack.count == lineStartDepth,
       spec.blockOpenerEndings.contains(where: { $0.unicodeScalars.last == last })
     {

@@ -115,9 +115,18 @@ final class BinarySessionTests: XCTestCase {
   }
 
   static var binary: String {
-    // The test bundle lives in the build products directory next to the executable.
-    let bundle = Bundle(for: BinarySessionTests.self).bundleURL.deletingLastPathComponent()
-    return bundle.appendingPathComponent("codegen-lsp").path
+    // The test bundle (or, on Linux, the test executable) lives in the build products directory next to the
+    // executable; CODEGEN_LSP_BINARY overrides.
+    if let path = ProcessInfo.processInfo.environment["CODEGEN_LSP_BINARY"], !path.isEmpty { return path }
+    var directories: [URL] = []
+    if let executable = Bundle.main.executableURL { directories.append(executable.deletingLastPathComponent()) }
+    let bundle = Bundle(for: BinarySessionTests.self).bundleURL
+    directories += [bundle, bundle.deletingLastPathComponent()]
+    for directory in directories {
+      let candidate = directory.appendingPathComponent("codegen-lsp").path
+      if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return directories[0].appendingPathComponent("codegen-lsp").path
   }
 
   func requireBinary() throws -> String {

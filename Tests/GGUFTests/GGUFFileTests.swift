@@ -405,3 +405,23 @@ func modelsDirectoryOrSkip() throws -> String {
   let dir = env["CODEGEN_LSP_MODELS_DIR"] ?? (NSHomeDirectory() + "/.cache/codegen-lsp/models")
   return dir
 }
+
+/// The vocabulary-only GGUF files of ../shared/vocab (tokenizer test vectors) all open.
+final class SharedVocabFileTests: XCTestCase {
+  func testSharedVocabFilesOpen() throws {
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/vocab")
+      .standardized
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
+      throw XCTSkip("no shared vocab directory at \(dir.path)")
+    }
+    let files = names.filter { $0.hasSuffix(".gguf") }.sorted()
+    if files.isEmpty { throw XCTSkip("no vocab files") }
+    for name in files {
+      let file = try GGUFFile(path: dir.appendingPathComponent(name).path)
+      let tokens = try XCTUnwrap(file.stringArray("tokenizer.ggml.tokens"), name)
+      XCTAssertGreaterThan(tokens.count, 1000, name)
+      XCTAssertNotNil(file.string("tokenizer.ggml.model"), name)
+      if let types = file.intArray("tokenizer.ggml.token_type") { XCTAssertEqual(types.count, tokens.count, name) }
+    }
+  }
+}

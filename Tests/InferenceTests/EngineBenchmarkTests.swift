@@ -112,6 +112,8 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   func testBenchSmolLM2() throws { try bench(ModelFixtures.smollm) }
+  func testBenchSmolLM2Exact() throws { try bench(ModelFixtures.smollm, exact: true) }
+  func testBenchQwenCoderExact() throws { try bench(ModelFixtures.qwenCoder, exact: true) }
   func testBenchQwenCoder() throws { try bench(ModelFixtures.qwenCoder) }
   func testBenchQwenCoderF16Cache() throws { try bench(ModelFixtures.qwenCoder, kv: .f16) }
 }

@@ -86,6 +86,6 @@ final class LanguageFamilyTests: XCTestCase {
 
   func testTraceNamesTheRule() {
     let r = stream(Languages.python, "print(‸)\n", "a, b)\n")
-    XCTAssertEqual(r.final.trace, ["cut at 4: closes `(` (line 1) that the completion did not open; the suffix closes it"])
+    XCTAssertEqual(r.final.trace, ["cut at 4: closes `(` (line 1) that the completion did not open; the suffix needs it (document score 1 against 0)"])
   }
 }

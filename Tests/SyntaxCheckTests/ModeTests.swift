@@ -44,3 +44,22 @@ final class ModeTests: XCTestCase {
     XCTAssertEqual(mode(Languages.python, "x = 'abc‸'\n"), .singleLine)
   }
 }
+
+final class ModeEdgeTests: XCTestCase {
+  func mode(_ language: LanguageSpec, _ document: String) -> CompletionMode {
+    let (p, s) = cursor(document)
+    return completionMode(prefix: p, suffix: s, language: language)
+  }
+
+  func testKeywordHeaderVersusStatementInProgress() {
+    XCTAssertEqual(mode(Languages.lua, "if not out then out = ‸\n"), .singleLine)
+    XCTAssertEqual(mode(Languages.lua, "local f = function(a)‸\n"), .block)
+    XCTAssertEqual(mode(Languages.ruby, "class Greeter‸\n"), .block)
+    XCTAssertEqual(mode(Languages.ruby, "x = 1 if y‸\n"), .singleLine)
+  }
+
+  func testGapBetweenDefinitionsIsBlock() {
+    let doc = "class A:\n    def f(self):\n        pass\n\n    ‸\n\n    def g(self):\n        pass\n"
+    XCTAssertEqual(mode(Languages.python, doc), .block)
+  }
+}
