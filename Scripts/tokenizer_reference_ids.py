@@ -58,6 +58,22 @@ EXTRA_TEXTS = [
 ]
 
 
+def random_texts(count=300, seed=20261123):
+    """Random mixtures of the characters and fragments the pre-tokenizers treat differently (seeded)."""
+    import random
+
+    rng = random.Random(seed)
+    pool = (
+        list("abcXYZ_019 .,;:(){}[]<>=+-*/\\|&^%$#@!?~`'\"")
+        + [" ", "  ", "\t", "\n", "\r\n", "\r", "\u00a0", "\u3000", "\u2009", "\u0085", "\u000b", "\u000c"]
+        + ["é", "ß", "Ω", "ж", "中", "한", "の", "ا", "٣", "²", "½", "Ⅻ", "\u0301", "\u200d", "\ufeff", "😀", "👍🏽", "🇫🇷"]
+        + ["'s", "'S", "'ll", "'LL", "'re", "'ve", "'d", "'m", "'t", "123", "4567", "0x1F", "3.14", "1e-9"]
+        + ["<|endoftext|>", "<|fim_prefix|>", "<|im_start|>", "<|im_end|>", "<tool_call>", "<file_sep>", "<|fim"]
+        + ["def ", "func ", "return ", "#include ", "    ", "\t\t", "// ", "/* ", " */", "\"\"\"", "=>", "->"]
+    )
+    return ["".join(rng.choice(pool) for _ in range(rng.randint(1, 60))) for _ in range(count)]
+
+
 def git(*args):
     return subprocess.run(["git", "-c", "safe.directory=*", *args], check=True, capture_output=True).stdout
 
@@ -147,7 +163,9 @@ def main():
             prefix = text[:MAX_SCALARS]
             ids = tokenizer.encode(prefix, add_special_tokens=False)
             entries.append(dict(source, sha256=hashlib.sha256(data).hexdigest(), ids=ids))
-        extra = [{"text": t, "ids": tokenizer.encode(t, add_special_tokens=False)} for t in EXTRA_TEXTS]
+        extra = [
+            {"text": t, "ids": tokenizer.encode(t, add_special_tokens=False)} for t in EXTRA_TEXTS + random_texts()
+        ]
         document = {
             "model": model,
             "reference": f"transformers {transformers.__version__}, tokenizers {tokenizers.__version__}: "

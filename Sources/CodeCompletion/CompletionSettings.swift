@@ -65,6 +65,9 @@ public struct CompletionSettings: Sendable, Equatable {
   public var contextDocumentTokens: Int = 512
   /// Upper bound on the model's context window in tokens (the model's own limit applies when lower).
   public var contextLength: Int = 4096
+  /// In PSM prompts, up to this many tokens typed since the last anchor (the start of the line where typing began)
+  /// are placed after the middle token, so typing only appends to the prompt and reuses the KV cache (0: never).
+  public var middleTokens: Int = 64
   /// Fill-in-the-middle order: `auto`, `psm` (prefix-suffix-middle) or `spm` (suffix-prefix-middle).
   public var fimOrder: String = "auto"
 

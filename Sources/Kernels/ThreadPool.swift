@@ -136,6 +136,13 @@ public final class ThreadPool: @unchecked Sendable {
   @inline(__always)
   static func pause() {}
 
+  /// Runs the published job. Not inlined, so that every reference the worker took to the job is released before
+  /// it reports completion (the job's closure must not outlive `run`'s `withoutActuallyEscaping`).
+  @inline(never)
+  private func runJob(_ index: Int) {
+    job?(index)
+  }
+
   private func workerLoop(index: Int) {
     var seen = 0
     while true {
@@ -154,7 +161,7 @@ public final class ThreadPool: @unchecked Sendable {
       }
       seen = generation.load(ordering: .acquiring)
       if shuttingDown.load(ordering: .acquiring) { return }
-      job?(index)
+      runJob(index)
       pending.subtract(1, ordering: .releasing)
     }
   }

@@ -30,6 +30,8 @@ public final class PromptBuilder {
   let bos: Int32?
   /// Window start (a line index into the prefix) per document.
   private var windowStarts: [String: (line: Int, firstLine: String)] = [:]
+  /// PSM anchor per document: the prefix offset after which typed text follows the middle token.
+  private var anchors: [String: (offset: Int, head: String, suffix: String)] = [:]
 
   public init(tokenizer: PromptTokenizer, template: FIMTemplate?, bos: Int32?) {
     self.tokenizer = tokenizer
@@ -45,11 +47,11 @@ public final class PromptBuilder {
     _ request: CompletionRequest, settings: CompletionSettings, order: FIMOrder, trace: inout [String]
   ) -> Prompt {
     let prefixBudget = max(16, settings.prefixTokens)
-    let (prefixText, prefixTokens) = prefixWindow(
-      documentID: request.documentID, prefix: request.prefix, budget: prefixBudget, trace: &trace)
     var tokens: [Int32] = []
     if let bos { tokens.append(bos) }
     guard let template else {
+      let (prefixText, prefixTokens) = prefixWindow(
+        documentID: request.documentID, prefix: request.prefix, budget: prefixBudget, trace: &trace)
       tokens += prefixTokens
       trace.append("prompt: prefix only (\(prefixTokens.count) tokens): the model has no fill-in-the-middle tokens")
       return Prompt(
@@ -59,26 +61,65 @@ public final class PromptBuilder {
     let (suffixText, suffixTokens) = suffixWindow(request.suffix, budget: max(0, settings.suffixTokens))
     let context = contextTokens(request, budget: settings.contextDocumentTokens, template: template)
     tokens += context
+    let prefixText: String
+    let prefixCount: Int
     switch order {
     case .psm:
+      // Text typed since the anchor goes after the middle token, as the start of the middle: typing then only
+      // appends to the prompt, and the KV cache of the prefix and suffix stays valid.
+      let anchor = middleAnchor(request, budget: settings.middleTokens)
+      let head = String(decoding: request.prefix.utf8.prefix(anchor), as: UTF8.self)
+      let tail = String(decoding: request.prefix.utf8.dropFirst(anchor), as: UTF8.self)
+      // The head's budget leaves room for the typed tail, and stays the same while typing (a stable window).
+      let headBudget = max(16, prefixBudget - max(0, settings.middleTokens))
+      let (headText, headTokens) = prefixWindow(
+        documentID: request.documentID, prefix: head, budget: headBudget, trace: &trace)
+      let tailTokens = tail.isEmpty ? [] : tokenizer.encodePlain(tail)
       tokens.append(template.prefix)
-      tokens += prefixTokens
+      tokens += headTokens
       tokens.append(template.suffix)
       tokens += suffixTokens
       tokens.append(template.middle)
+      tokens += tailTokens
+      prefixText = headText + tail
+      prefixCount = headTokens.count + tailTokens.count
+      if !tail.isEmpty {
+        trace.append("prompt: \(tailTokens.count) tokens typed since the anchor follow the middle token")
+      }
     case .spm:
+      let (text, prefixTokens) = prefixWindow(
+        documentID: request.documentID, prefix: request.prefix, budget: prefixBudget, trace: &trace)
       tokens.append(template.prefix)
       tokens.append(template.suffix)
       tokens += suffixTokens
       tokens.append(template.middle)
       tokens += prefixTokens
+      prefixText = text
+      prefixCount = prefixTokens.count
     }
     trace.append(
-      "prompt: \(order.rawValue) (\(template.family)), prefix \(prefixTokens.count) tokens, suffix "
+      "prompt: \(order.rawValue) (\(template.family)), prefix \(prefixCount) tokens, suffix "
         + "\(suffixTokens.count) tokens, other documents \(context.count) tokens, \(tokens.count) in all")
     return Prompt(
-      tokens: tokens, prefixTokenCount: prefixTokens.count, suffixTokenCount: suffixTokens.count,
+      tokens: tokens, prefixTokenCount: prefixCount, suffixTokenCount: suffixTokens.count,
       contextTokenCount: context.count, prefixWindow: prefixText, suffixWindow: suffixText, layout: order.rawValue)
+  }
+
+  /// Where the prefix is split for a PSM prompt (a UTF-8 offset): the remembered anchor while the user types
+  /// forward from it (same text before it, same suffix, at most `budget` tokens typed since), else the start of
+  /// the cursor's line.
+  func middleAnchor(_ request: CompletionRequest, budget: Int) -> Int {
+    let prefixBytes = request.prefix.utf8
+    if let anchor = anchors[request.documentID], anchor.offset <= prefixBytes.count, anchor.suffix == request.suffix,
+      prefixBytes.starts(with: anchor.head.utf8)
+    {
+      let typed = String(decoding: prefixBytes.dropFirst(anchor.offset), as: UTF8.self)
+      if typed.utf8.count <= budget * 2 || tokenizer.encodePlain(typed).count <= budget { return anchor.offset }
+    }
+    let lineStart = prefixBytes.lastIndex(of: 10).map { prefixBytes.distance(from: prefixBytes.startIndex, to: $0) + 1 } ?? 0
+    let offset = budget > 0 ? lineStart : prefixBytes.count
+    anchors[request.documentID] = (offset, String(decoding: prefixBytes.prefix(offset), as: UTF8.self), request.suffix)
+    return offset
   }
 
   /// The prefix window: text from the remembered start line when it fits `budget`, else from a new start that
@@ -165,6 +206,7 @@ public final class PromptBuilder {
   /// Forgets the window of a closed document.
   public func forget(documentID: String) {
     windowStarts[documentID] = nil
+    anchors[documentID] = nil
   }
 
   private func displayName(_ name: String) -> String {

@@ -92,10 +92,14 @@ public struct BlockCommentForm: Sendable, Equatable {
 public struct Interpolation: Sendable, Equatable, Hashable {
   public var open: String
   public var close: Character
+  /// A `:` at the interpolation's own level starts a format specification that runs to the closer and may
+  /// hold nested interpolations (Python f-strings `{x:>{width}}`, C# `{x:N2}`).
+  public var formatSpec: Bool
 
-  public init(_ open: String, _ close: Character) {
+  public init(_ open: String, _ close: Character, formatSpec: Bool = false) {
     self.open = open
     self.close = close
+    self.formatSpec = formatSpec
   }
 }
 

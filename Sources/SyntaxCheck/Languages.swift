@@ -11,7 +11,7 @@ public enum Languages {
   /// Python string prefixes: every case and order of r, b, u, f (t for 3.14 template strings).
   static let pythonPrefixes: [String: StringModifiers] = {
     var table: [String: StringModifiers] = [:]
-    let fInterp = [Interpolation("{", "}")]
+    let fInterp = [Interpolation("{", "}", formatSpec: true)]
     for base in ["r", "u", "b", "f", "t", "br", "rb", "fr", "rf", "tr", "rt"] {
       var variants: Set<String> = [""]
       for ch in base {
@@ -108,7 +108,7 @@ public enum Languages {
     s.name = "csharp"
     s.languageIds = ["csharp"]
     s.fileExtensions = ["cs", "csx"]
-    let interp = [Interpolation("{", "}")]
+    let interp = [Interpolation("{", "}", formatSpec: true)]
     s.strings = [
       StringForm("$\"\"\"", "\"\"\"", escape: nil, multiline: true, interpolations: interp),
       StringForm("\"\"\"", "\"\"\"", escape: nil, multiline: true),

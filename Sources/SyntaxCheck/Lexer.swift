@@ -37,7 +37,7 @@ final class LexTables: @unchecked Sendable {
         string: OpenString(
           close: scalars(f.close), escape: f.escape.flatMap { $0.unicodeScalars.first }, multiline: f.multiline,
           interpolations: f.interpolations.map {
-            ScalarInterpolation(open: scalars($0.open), close: $0.close.unicodeScalars.first!)
+            ScalarInterpolation(open: scalars($0.open), close: $0.close.unicodeScalars.first!, formatSpec: $0.formatSpec)
           },
           doubledClose: f.doubledCloseEscapes, doubledInterpolation: f.doubledInterpolationEscapes, opener: f.open),
         afterWord: f.afterWord)
@@ -434,7 +434,17 @@ public struct Lexer: Sendable {
     if isWordScalar(c) { return stepWord(final: final) }
 
     // Interpolation end, brackets.
-    if let top = state.stack.last, case .interpolation(let close, let resume) = top.kind, c == close {
+    if let top = state.stack.last, case .interpolation(let close, _, true) = top.kind, c == ":" {
+      // A format specification: literal text up to the interpolation's closer, with nested interpolations.
+      let spec = OpenString(
+        close: [close], escape: nil, multiline: false,
+        interpolations: [ScalarInterpolation(open: ["{"], close: "}", formatSpec: false)], doubledClose: false,
+        doubledInterpolation: false, opener: ":", leavesClose: true)
+      consume(1)
+      state.context = .string(spec)
+      return .consumed
+    }
+    if let top = state.stack.last, case .interpolation(let close, let resume, _) = top.kind, c == close {
       let offset = state.offset
       state.stack.removeLast()
       consume(1)
@@ -620,7 +630,8 @@ public struct Lexer: Sendable {
             if modifiers.raw { s.escape = nil }
             if let interps = modifiers.interpolations {
               s.interpolations = interps.map {
-                ScalarInterpolation(open: Array($0.open.unicodeScalars), close: $0.close.unicodeScalars.first!)
+                ScalarInterpolation(
+                  open: Array($0.open.unicodeScalars), close: $0.close.unicodeScalars.first!, formatSpec: $0.formatSpec)
               }
             }
             s.opener = word + s.opener
@@ -696,7 +707,9 @@ public struct Lexer: Sendable {
           case .no: break
           }
         }
-        let frame = Frame(kind: .interpolation(close: interp.close, resume: s), line: state.line, isBlock: false)
+        let frame = Frame(
+          kind: .interpolation(close: interp.close, resume: s, formatSpec: interp.formatSpec), line: state.line,
+          isBlock: false)
         let offset = state.offset
         consume(interp.open.count)
         state.stack.append(frame)
@@ -731,6 +744,10 @@ public struct Lexer: Sendable {
             return .consumed
           case .no: break
           }
+        }
+        if s.leavesClose {
+          state.context = .code  // the enclosing interpolation reads the closer
+          return .consumed
         }
         let offset = state.offset
         consume(s.close.count)

@@ -15,12 +15,16 @@ public struct OpenString: Sendable, Equatable, Hashable {
   public var doubledInterpolation: Bool
   /// The opening delimiter as written (for traces).
   public var opener: String
+  /// The closing delimiter is left for the enclosing code to read (a format specification ends where its
+  /// interpolation's `}` closes the interpolation).
+  public var leavesClose = false
 }
 
 /// An interpolation as scalars.
 public struct ScalarInterpolation: Sendable, Equatable, Hashable {
   public var open: [Unicode.Scalar]
   public var close: Unicode.Scalar
+  public var formatSpec = false
 }
 
 /// One open construct on the lexer's stack.
@@ -29,7 +33,7 @@ public struct Frame: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// A bracket: `(`, `[`, `{`.
     case bracket(open: Unicode.Scalar, close: Unicode.Scalar)
     /// Code inside a string (`${`, `\(`, `#{`); closing it resumes the string.
-    case interpolation(close: Unicode.Scalar, resume: OpenString)
+    case interpolation(close: Unicode.Scalar, resume: OpenString, formatSpec: Bool)
     /// A keyword block (`def`, `if`, `do`).
     case keyword(String)
   }
@@ -44,7 +48,7 @@ public struct Frame: Sendable, Equatable, Hashable, CustomStringConvertible {
   public var closerText: String {
     switch kind {
     case .bracket(_, let close): return String(Character(close))
-    case .interpolation(let close, _): return String(Character(close))
+    case .interpolation(let close, _, _): return String(Character(close))
     case .keyword(let word): return "the end of `\(word)`"
     }
   }
@@ -53,7 +57,7 @@ public struct Frame: Sendable, Equatable, Hashable, CustomStringConvertible {
   public var openerText: String {
     switch kind {
     case .bracket(let open, _): return String(Character(open))
-    case .interpolation(_, let resume): return "\(resume.opener)…${"
+    case .interpolation(_, let resume, _): return "\(resume.opener)…${"
     case .keyword(let word): return word
     }
   }

@@ -60,8 +60,9 @@ public struct FinalizedCandidate: Sendable, Equatable {
 ///   cursor was right after an opener (then the completion is that body): stop at the end of the line that
 ///   closes it, unless the next line continues it (`else`, `catch`, `elif`, `rescue`);
 /// - a closing bracket with no match, or a line break inside a single-line string: stop there;
-/// - text that repeats the suffix: the rest of the cursor's line appearing at the completion's own bracket
-///   level, or a line equal to the first non-blank line below the cursor: stop at its start.
+/// - text that repeats the suffix: a first line that ends with the rest of the cursor's line (cut that text,
+///   when the document reads no worse without it), or a line equal to the first non-blank line below the
+///   cursor (when that line is not trivial): stop at its start.
 ///
 /// - Important: not thread-safe; one stopper per candidate.
 public final class StreamingStopper {
@@ -83,7 +84,6 @@ public final class StreamingStopper {
   private let afterOpener: Bool
   private let restTrimmed: String
   private let suffixFirstLine: String?
-  private var checkpoints: [(offset: Int, depth: Int, sameContext: Bool)] = []
   private var contentSeen = false
   private var leadingBreaks = 0
   private var lineStartOffset = 0  // candidate offset where the current line starts
@@ -97,9 +97,7 @@ public final class StreamingStopper {
   private var awaitingLineStart: (cut: Int, reason: String)?
   private var awaitingWord: (cut: Int, reason: String)?
   private var leftInitialContext = false
-  private var restSearchFrom = 0
   private var firstContentLine: Int?
-  private var restChecked = false
   private var scoreMemo: [StructuralKey: Int] = [:]
 
   private func markContent() {
@@ -173,7 +171,6 @@ public final class StreamingStopper {
     text += chunk
     lexer.append(chunk)
     drain(final: false)
-    checkRestOfLine()
     return stopDecision
   }
 
@@ -182,7 +179,6 @@ public final class StreamingStopper {
   public func flush() -> StopDecision {
     if stopDecision.isStop { return stopDecision }
     drain(final: true)
-    checkRestOfLine()
     if !stopDecision.isStop && lineCount == 0 { checkLineEndsWithRest(lineEnd: text.utf8.count) }
     if !stopDecision.isStop { checkSuffixLine(endingAt: text.utf8.count) }
     return stopDecision
@@ -193,8 +189,6 @@ public final class StreamingStopper {
   private func drain(final: Bool) {
     while !stopDecision.isStop, let event = lexer.next(final: final) {
       handle(event)
-      let s = lexer.state
-      checkpoints.append((s.offset - prefixLength, s.stack.count, s.context == context.state.context))
     }
   }
 
@@ -364,7 +358,10 @@ public final class StreamingStopper {
   /// the repeated text, when the document then reads no worse than with it.
   private func checkLineEndsWithRest(lineEnd: Int) {
     guard !restTrimmed.isEmpty, !stopDecision.isStop else { return }
-    let line = Array(text.utf8.prefix(lineEnd))
+    var line = Array(text.utf8.prefix(lineEnd))
+    if context.state.context.isCode, let comment = trailingLineComment(in: lineEnd) {
+      line = Array(line.prefix(comment))  // `a + b; // note` before `;`: compare the code
+    }
     var end = line.count
     while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
     let needle = Array(restTrimmed.utf8)
@@ -377,6 +374,16 @@ public final class StreamingStopper {
     if scores(withoutRest).after <= scores(withRest).after {
       stop(p, .duplicatesSuffix, "the line ends with `\(restTrimmed.prefix(40))`, the text after the cursor")
     }
+  }
+
+  /// Where a line comment starts in the first `length` bytes of the candidate, if one does.
+  private func trailingLineComment(in length: Int) -> Int? {
+    var l = Lexer(tables: context.streamingLexer.tables, state: context.state)
+    l.append(prefixOfCandidate(length))
+    while let event = l.next(final: true) {
+      if case .entered(.lineComment, let offset) = event { return offset - prefixLength }
+    }
+    return nil
   }
 
   /// The lexer state after the first `candidateLength` bytes of the candidate (a separate, final scan).
@@ -396,46 +403,6 @@ public final class StreamingStopper {
     let line = String(decoding: utf8[start..<end], as: UTF8.self)
     if line.trimmingWhitespace() == target {
       stop(lineCount == 0 ? 0 : lastBreakOffset, .duplicatesSuffix, "line `\(target.prefix(40))` repeats the line below the cursor")
-    }
-  }
-
-  /// The rest of the cursor's line appearing at the completion's own level starts a duplicate. Runs after each
-  /// chunk and may replace a later stop found in the same chunk (so chunking does not change the result).
-  private func checkRestOfLine() {
-    guard !restTrimmed.isEmpty, !restChecked else { return }
-    var laterStop: Int?
-    if case .stop(let at, _) = stopDecision {
-      laterStop = at
-      restChecked = true  // nothing after a stop is ever read
-    }
-    let hay = Array(text.utf8)
-    let needle = Array(restTrimmed.utf8)
-    guard hay.count >= needle.count else { return }
-    let first = max(restSearchFrom, 0)
-    // Only where the lexer has read past the match start is its state known.
-    var lastStart = min(hay.count - needle.count, lexer.state.offset - prefixLength)
-    if let laterStop { lastStart = min(lastStart, laterStop - 1) }
-    guard first <= lastStart else { return }
-    defer { restSearchFrom = max(restSearchFrom, lastStart + 1) }
-    for p in first...lastStart where hay[p] == needle[0] {
-      if !hay[p..<(p + needle.count)].elementsEqual(needle) { continue }
-      if p > 0, isWordByte(needle[0]), isWordByte(hay[p - 1]) { continue }
-      // The state at p: the last checkpoint at or before p.
-      var depth = baseDepth
-      var same = true
-      for cp in checkpoints where cp.offset <= p {
-        depth = cp.depth
-        same = cp.sameContext
-      }
-      if depth == baseDepth && same {
-        if laterStop != nil {
-          trace.removeLast()
-          stopDecision = .continue
-        }
-        stop(p, .duplicatesSuffix, "`\(restTrimmed.prefix(40))` repeats the text after the cursor")
-        restChecked = true
-        return
-      }
     }
   }
 

@@ -74,6 +74,8 @@ struct PipelineOptions: ParsableArguments {
   var prefixTokens: Int?
   @Option(name: .long, help: "Token budget of the text after the cursor. (suffixTokens)")
   var suffixTokens: Int?
+  @Option(name: .long, help: "PSM only: tokens typed since the anchor that go after the middle token, 0 disables. (middleTokens)")
+  var middleTokens: Int?
   @Option(name: .long, help: "Fill-in-the-middle order: auto, psm, spm. (fimOrder)")
   var fimOrder: String?
   @Option(name: .long, help: "Completion extent: auto, line, block. (multiline)")
@@ -106,6 +108,7 @@ struct PipelineOptions: ParsableArguments {
     if let prefixTokens { s.prefixTokens = prefixTokens }
     if let suffixTokens { s.suffixTokens = suffixTokens }
     if let fimOrder { s.fimOrder = fimOrder }
+    if let middleTokens { s.middleTokens = middleTokens }
     if let multiline { s.multiline = multiline }
     if let maxTokensLine { s.maxTokensLine = maxTokensLine }
     if let maxTokensBlock { s.maxTokensBlock = maxTokensBlock }

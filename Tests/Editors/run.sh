@@ -128,7 +128,7 @@ run_editor() { # NAME COMMAND...: run one editor under timeout, then check its w
     cd "$work" &&
       CODEGEN_EDITORS_REPO="$repo" CODEGEN_EDITORS_WORK="$work" CODEGEN_EDITORS_RESULTS="$results" \
         CODEGEN_EDITORS_CMD="$(server_cmd "$name")" CODEGEN_EDITORS_INIT_OPTIONS="$init_options" \
-        timeout -k 10 "$timeout_s" "$@"
+        timeout -k 10 "$timeout_s" "$@" </dev/null
   ) >"$work/$name.log" 2>&1
   status=$?
   if [[ $status -eq 124 || $status -eq 137 ]]; then

@@ -409,8 +409,8 @@ func modelsDirectoryOrSkip() throws -> String {
 /// The vocabulary-only GGUF files of ../shared/vocab (tokenizer test vectors) all open.
 final class SharedVocabFileTests: XCTestCase {
   func testSharedVocabFilesOpen() throws {
-    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/vocab")
-      .standardized
+    let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().resolvingSymlinksInPath()
+      .appendingPathComponent("../../../shared/vocab").standardized
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
       throw XCTSkip("no shared vocab directory at \(dir.path)")
     }

@@ -103,7 +103,7 @@ final class PromptBuilderTests: XCTestCase {
     let builder = PromptBuilder(tokenizer: tokenizer, template: FIMTemplate.detect(tokenizer), bos: nil)
     var trace: [String] = []
     let psm = builder.build(request("def f():\n    ", "\nprint(f())\n"), settings: CompletionSettings(), order: .psm, trace: &trace)
-    XCTAssertEqual(tokenizer.text(psm.tokens), "<|fim_prefix|>def f():\n    <|fim_suffix|>\nprint(f())\n<|fim_middle|>")
+    XCTAssertEqual(tokenizer.text(psm.tokens), "<|fim_prefix|>def f():\n<|fim_suffix|>\nprint(f())\n<|fim_middle|>    ")
     let spm = builder.build(request("def f():\n    ", "\nprint(f())\n"), settings: CompletionSettings(), order: .spm, trace: &trace)
     XCTAssertEqual(tokenizer.text(spm.tokens), "<|fim_prefix|><|fim_suffix|>\nprint(f())\n<|fim_middle|>def f():\n    ")
   }
@@ -119,11 +119,43 @@ final class PromptBuilderTests: XCTestCase {
     XCTAssertEqual(second.tokens.count, first.tokens.count + 1)
   }
 
+  func testPSMPromptOfKeystrokesExtendsThePreviousPromptUntilTheAnchorIsFar() throws {
+    let tokenizer = ByteTokenizer(specials: specials)
+    let builder = PromptBuilder(tokenizer: tokenizer, template: FIMTemplate.detect(tokenizer), bos: nil)
+    var settings = CompletionSettings()
+    settings.middleTokens = 16
+    var trace: [String] = []
+    let body = "import os\n\ndef f(x):\n    "
+    var previous = builder.build(request(body, "\n\nprint(f(1))\n"), settings: settings, order: .psm, trace: &trace)
+    XCTAssertTrue(tokenizer.text(previous.tokens).hasSuffix("<|fim_middle|>    "), tokenizer.text(previous.tokens))
+    var typed = ""
+    for character in "return x + 1\n    y = 2\n    z = 3\n    w = 4" {
+      typed.append(character)
+      let next = builder.build(request(body + typed, "\n\nprint(f(1))\n"), settings: settings, order: .psm, trace: &trace)
+      if typed.utf8.count + 4 <= 16 {
+        XCTAssertEqual(Array(next.tokens.prefix(previous.tokens.count)), previous.tokens, "after typing \(typed.debugDescription)")
+      }
+      previous = next
+    }
+    // Past the budget the anchor moves to the start of the cursor's line: the typed line is in the prefix now.
+    let text = tokenizer.text(previous.tokens)
+    let head = try XCTUnwrap(text.components(separatedBy: "<|fim_suffix|>").first)
+    let tail = try XCTUnwrap(text.components(separatedBy: "<|fim_middle|>").last)
+    XCTAssertTrue(head.contains("return x + 1\n"), text)
+    XCTAssertTrue(tail.hasPrefix("    ") && tail.hasSuffix("w = 4"), text)
+    XCTAssertLessThanOrEqual(tail.utf8.count, 32, "the anchor follows once the typed text outgrows the budget")
+    // A changed suffix (the cursor moved) re-anchors too.
+    let moved = builder.build(request(body + typed, "\nother\n"), settings: settings, order: .psm, trace: &trace)
+    XCTAssertTrue(tokenizer.text(moved.tokens).hasSuffix("<|fim_middle|>    w = 4"))
+    XCTAssertTrue(tokenizer.text(moved.tokens).contains("<|fim_suffix|>\nother\n<|fim_middle|>"))
+  }
+
   func testPrefixWindowMovesInCoarseSteps() {
     let tokenizer = ByteTokenizer(specials: specials)
     let builder = PromptBuilder(tokenizer: tokenizer, template: FIMTemplate.detect(tokenizer), bos: nil)
     var settings = CompletionSettings()
     settings.prefixTokens = 200
+    settings.middleTokens = 0
     var trace: [String] = []
     // Lines of 10 bytes each; type one more line at a time and record where the window starts.
     var starts: [String] = []
@@ -167,7 +199,8 @@ final class PromptBuilderTests: XCTestCase {
     let text = tokenizer.text(withContext.tokens)
     XCTAssertTrue(text.hasPrefix("<|file_sep|>/b.py\nimport os\n"), text)
     XCTAssertFalse(text.contains("let q"), "other languages are not context")
-    XCTAssertTrue(text.contains("<|file_sep|>a.py\n<|fim_prefix|>a = "), text)
+    XCTAssertTrue(text.contains("<|file_sep|>a.py\n<|fim_prefix|>"), text)
+    XCTAssertTrue(text.hasSuffix("<|fim_middle|>a = "), text)
     XCTAssertLessThanOrEqual(withContext.contextTokenCount, 40 + "<|file_sep|>a.py\n".utf8.count)
   }
 

@@ -81,7 +81,7 @@ final class VocabularyVectorTests: XCTestCase {
       }
       XCTAssertEqual(try Tokenizer.tokenize(ggufPath: file.path, text: c.text), c.expected, file.lastPathComponent)
       if let bos = tokenizer.bosID {
-        XCTAssertEqual(try Tokenizer.tokenize(ggufPath: file.path, text: c.text, addBOS: true), [bos] + c.expected)
+        XCTAssertEqual(tokenizer.encode(c.text, addBOS: true), [bos] + c.expected)
       }
       XCTAssertFalse(tokenizer.summaryLines.isEmpty)
     }
