@@ -68,6 +68,9 @@ public struct CompletionSettings: Sendable, Equatable {
   /// In PSM prompts, up to this many tokens typed since the last anchor (the start of the line where typing began)
   /// are placed after the middle token, so typing only appends to the prompt and reuses the KV cache (0: never).
   public var middleTokens: Int = 64
+  /// Token healing: the last token of the text before the cursor is regenerated, constrained to spell it again,
+  /// so completions of a partial word start at a natural token boundary.
+  public var tokenHealing: Bool = true
   /// Fill-in-the-middle order: `auto`, `psm` (prefix-suffix-middle) or `spm` (suffix-prefix-middle).
   public var fimOrder: String = "auto"
 

@@ -135,6 +135,8 @@ public enum Configuration {
     int("suffixTokens", \.suffixTokens, min: 0),
     int("contextDocumentTokens", \.contextDocumentTokens, min: 0),
     int("contextLength", \.contextLength, min: 16),
+    int("middleTokens", \.middleTokens, min: 0),
+    bool("tokenHealing", \.tokenHealing),
     string("fimOrder", \.fimOrder, allowed: ["auto", "psm", "spm"]),
     bool("syntaxCheck", \.syntaxCheck),
     string("multiline", \.multiline, allowed: ["auto", "line", "block"]),

@@ -101,9 +101,10 @@ extension LanguageServer {
     let response: JSONValue
     switch style {
     case .inline:
-      response = InlineCompletionList(
-        items: candidates.map { InlineCompletionItem(insertText: $0.text, range: LSPRange(at: cursor)) }
-      ).json
+      response =
+        InlineCompletionList(
+          items: candidates.map { InlineCompletionItem(insertText: $0.text, range: LSPRange(at: cursor)) }
+        ).json
     case .menu:
       response = menuList(candidates, prefix: prefix, cursor: cursor, encoding: snapshot.encoding).json
     }
@@ -138,7 +139,8 @@ extension LanguageServer {
 
   /// Leading spaces and tabs of the cursor's line.
   static func lineIndentation(_ prefix: String) -> Substring {
-    let lineStart = prefix.lastIndex(where: { $0 == "\n" || $0 == "\r" }).map { prefix.index(after: $0) }
+    let lineStart =
+      prefix.lastIndex(where: { $0 == "\n" || $0 == "\r" }).map { prefix.index(after: $0) }
       ?? prefix.startIndex
     return prefix[lineStart...].prefix { $0 == " " || $0 == "\t" }
   }
@@ -192,18 +194,22 @@ extension LanguageServer {
     let spec = configuredModel ?? options.modelSpec
     let current = provider
     let currentSpec = providerSpec
-    let currentSettings = settings
     let running = phase == .running
     lock.unlock()
     if let current, let currentSpec, currentSpec == spec { return current }
     guard running || current == nil else { return current }
     log(.info, "loading model \(spec ?? "(default preset)")")
     let created = providerFactory(spec)
-    created.updateSettings(currentSettings)
+    // Publish the provider and give it the settings in force at that moment; `settingsUpdateLock` orders this
+    // with `applyConfiguration`, so a configuration change racing with the creation is never lost.
+    settingsUpdateLock.lock()
     lock.lock()
     provider = created
     providerSpec = .some(spec)
+    let latestSettings = settings
     lock.unlock()
+    created.updateSettings(latestSettings)
+    settingsUpdateLock.unlock()
     switch created.status {
     case .ready(let description):
       log(.info, "model ready: \(description)")

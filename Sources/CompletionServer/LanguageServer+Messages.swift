@@ -15,8 +15,15 @@ extension LanguageServer {
 
   /// `window/showMessage`, also logged.
   func showMessage(_ type: MessageType, _ message: String) {
-    logger.log(level: LanguageServer.logLevel(of: type), "\(message)")
+    currentLogger.log(level: LanguageServer.logLevel(of: type), "\(message)")
     sendNotification(ShowMessageNotification(type: type, message: message))
+  }
+
+  /// A copy of the logger (its level changes with the configuration).
+  var currentLogger: Logger {
+    lock.lock()
+    defer { lock.unlock() }
+    return logger
   }
 
   /// Logs to stderr (swift-log) and, at or above the configured level, to the client with `window/logMessage`.
@@ -62,6 +69,7 @@ extension LanguageServer {
   /// Applies `initializationOptions` or `didChangeConfiguration.settings`: valid keys take effect, each rejected key
   /// is reported with `window/showMessage` (Warning). A changed `model` re-creates the provider on the worker.
   func applyConfiguration(_ json: JSONValue, creatingProvider: Bool = true) {
+    settingsUpdateLock.lock()
     lock.lock()
     let update = Configuration.apply(json, to: settings, base: options.settings)
     let settingsChanged = update.settings != settings
@@ -80,9 +88,10 @@ extension LanguageServer {
     let provider = self.provider
     let newSettings = settings
     lock.unlock()
+    if settingsChanged { provider?.updateSettings(newSettings) }
+    settingsUpdateLock.unlock()
 
     for warning in update.warnings { showMessage(.warning, "codegen-lsp: \(warning)") }
-    if settingsChanged { provider?.updateSettings(newSettings) }
     if modelChanged {
       log(.info, "model changed to \(configuredModel ?? options.modelSpec ?? "(default preset)")")
       if creatingProvider { worker.async { [self] in ensureProvider() } }

@@ -51,6 +51,8 @@ public final class LanguageServer: @unchecked Sendable {
   let providerFactory: (_ modelSpec: String?) -> CompletionProvider
   let worker = DispatchQueue(label: "codegen-lsp.worker", qos: .userInitiated)
   let lock = NSLock()
+  /// Held while settings are handed to a provider, so updates reach it in the order they were made.
+  let settingsUpdateLock = NSLock()
   private let finished = DispatchSemaphore(value: 0)
 
   // State guarded by `lock`.
@@ -112,7 +114,7 @@ public final class LanguageServer: @unchecked Sendable {
         lock.lock()
         let shutDown = phase == .shutDown
         lock.unlock()
-        if !shutDown { logger.info("connection closed (\(reason)) without shutdown") }
+        if !shutDown { currentLogger.info("connection closed (\(reason)) without shutdown") }
         finish(code: shutDown ? 0 : 1)
       })
     finished.wait()
@@ -397,7 +399,8 @@ public final class LanguageServer: @unchecked Sendable {
       do {
         try documents[uri]!.document.apply(change: change, encoding: positionEncoding)
         if let range = change.range {
-          let end = documents[uri]!.document.offset(of: range.start, encoding: positionEncoding) + change.text.utf8.count
+          let end =
+            documents[uri]!.document.offset(of: range.start, encoding: positionEncoding) + change.text.utf8.count
           lastEdit = documents[uri]!.document.position(ofOffset: end, encoding: positionEncoding)
         } else {
           lastEdit = nil

@@ -252,7 +252,8 @@ public struct TextDocument: Sendable, Equatable {
 
   /// Replaces the text of a range (both ends clamped) with `newText`.
   /// - Throws: `TextDocumentError.rangeEndBeforeStart` when the clamped end is before the clamped start.
-  public mutating func replace(_ range: LSPRange, with newText: String, encoding: PositionEncodingKind = .utf16) throws {
+  public mutating func replace(_ range: LSPRange, with newText: String, encoding: PositionEncodingKind = .utf16) throws
+  {
     let start = resolve(range.start, encoding: encoding)
     let end = resolve(range.end, encoding: encoding)
     guard (start.line, start.byte) <= (end.line, end.byte) else { throw TextDocumentError.rangeEndBeforeStart(range) }
@@ -426,7 +427,8 @@ public struct TextDocument: Sendable, Equatable {
       block.lines.replaceSubrange(firstSlot...lastSlot, with: newLines)
       for line in newLines { block.add(line) }
       if block.lines.count > TextDocument.maxBlockLines || block.lines.isEmpty {
-        blocks.replaceSubrange(firstBlock...firstBlock, with: TextDocument.chunk(block.lines).filter { !$0.lines.isEmpty })
+        blocks.replaceSubrange(
+          firstBlock...firstBlock, with: TextDocument.chunk(block.lines).filter { !$0.lines.isEmpty })
       } else {
         blocks[firstBlock] = block
       }

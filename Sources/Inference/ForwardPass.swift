@@ -30,6 +30,11 @@ final class ForwardPass {
   let workspace = KernelWorkspace()
   /// Activation precision of the decode products.
   let precision: MatVecPrecision
+  /// Chunks of at least this many tokens use dequantised tiles and sgemm; smaller ones one matrix-vector product
+  /// per token (tests and measurements change it).
+  /// Measured on the preset models (2 threads): dequantising a whole model costs about as much as 2 (SmolLM2) to
+  /// 12 (Qwen2.5-Coder-0.5B) quantised matrix-vector passes.
+  var batchedMinimumRows = 8
   let workers: Int
 
   // Scratch, sized for `chunk` rows.
@@ -89,7 +94,14 @@ final class ForwardPass {
   /// - Parameters:
   ///   - logitsOut: receives the logits of the last row (`allRows == false`), or of every row `(n, vocab)`; nil
   ///     skips the output head (a prefill chunk that is not the last).
-  func forward(tokens: [Int32], start: Int, logitsOut: UnsafeMutablePointer<Float>?, allRows: Bool) {
+  ///   - shouldStop: polled between layers; true abandons the chunk (its cache entries are then garbage past the
+  ///     session's length, overwritten later).
+  /// - Returns: false when `shouldStop` abandoned the chunk.
+  @discardableResult
+  func forward(
+    tokens: [Int32], start: Int, logitsOut: UnsafeMutablePointer<Float>?, allRows: Bool,
+    shouldStop: () -> Bool = { false }
+  ) -> Bool {
     let n = tokens.count
     precondition(n >= 1 && n <= chunk && start + n <= cache.capacity, "forward: bad chunk")
     let c = config
@@ -104,6 +116,7 @@ final class ForwardPass {
     prepareRope(start: start, count: n)
 
     for (l, w) in weights.layers.enumerated() {
+      if l > 0 && shouldStop() { return false }
       // Attention.
       for i in 0..<n {
         rmsNorm(x + i * embd, weight: w.attentionNorm.pointer, eps: c.rmsNormEpsilon, count: embd, out: xb + i * embd)
@@ -131,7 +144,7 @@ final class ForwardPass {
       addInPlace(x, xb2, count: n * embd)
     }
 
-    guard let logitsOut else { return }
+    guard let logitsOut else { return true }
     let first = allRows ? 0 : n - 1
     let rows = n - first
     for i in 0..<rows {
@@ -140,6 +153,7 @@ final class ForwardPass {
         out: xb + i * embd)
     }
     products([(weights.output, logitsOut)], input: xb, rows: rows)
+    return true
   }
 
   /// `y_i (rows, w_i.rows) = input (rows, cols) · w_iᵀ` for each pair: quantised matrix-vector products for one row
@@ -149,6 +163,12 @@ final class ForwardPass {
   ) {
     if n == 1 {
       matvecs(pairs, input, pool: pool, workspace: workspace, precision: precision)
+    } else if n < batchedMinimumRows {
+      for (w, y) in pairs {
+        for i in 0..<n {
+          matvec(w, input + i * w.cols, y + i * w.rows, pool: pool, workspace: workspace, precision: precision)
+        }
+      }
     } else {
       for (w, y) in pairs { matmul(w, input, batch: n, y, pool: pool, workspace: workspace) }
     }
@@ -224,6 +244,10 @@ final class ForwardPass {
 
   /// Causal attention of the chunk's queries over cache positions 0..<start+n, one head per task.
   private func attention(layer: Int, start: Int, count n: Int) {
+    if n == 1 && config.headDimension % 8 == 0 {
+      decodeAttention(layer: layer, position: start)
+      return
+    }
     let c = config
     let hd = c.headDimension
     let qDim = c.queryDimension
@@ -269,6 +293,76 @@ final class ForwardPass {
         }
         // A_h = S V   (n, hd) into columns h*hd of att
         sgemm(m: n, n: hd, k: total, a: s, lda: total, b: values, ldb: hd, c: self.att + h * hd, ldc: qDim)
+      }
+    }
+  }
+}
+
+extension ForwardPass {
+  /// Attention of one query (decode) with SIMD dot products straight on the cache rows (F32, or F16 converted
+  /// 8 lanes at a time): avoids two BLAS calls per head and the F16 conversion buffer.
+  ///
+  /// Per head h (kv head g): s[t] = q_h · K_g[t] / sqrt(hd) for t ≤ position, p = softmax(s), a_h = Σ p[t] V_g[t].
+  fileprivate func decodeAttention(layer: Int, position: Int) {
+    let c = config
+    let hd = c.headDimension
+    let total = position + 1
+    let group = c.headCount / c.headCountKV
+    let scale = 1 / Float(hd).squareRoot()
+    let capacity = cache.capacity
+    let heads = c.headCount
+    pool.run { worker, workers in
+      let s = self.scores + worker * self.chunk * capacity  // (total)
+      for h in ThreadPool.chunk(heads, worker, workers) {
+        let off = self.cache.offset(layer: layer, head: h / group)
+        let q = UnsafeRawPointer(self.q + h * hd)
+        let out = UnsafeMutableRawPointer(self.att + h * hd)
+        switch self.cache.type {
+        case .f32:
+          let keys = UnsafeRawPointer(self.cache.keys! + off)
+          let values = UnsafeRawPointer(self.cache.values! + off)
+          for t in 0..<total {
+            var acc = SIMD8<Float>()
+            for d in stride(from: 0, to: hd, by: 8) {
+              acc.addProduct(
+                q.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self),
+                keys.loadUnaligned(fromByteOffset: 4 * (t * hd + d), as: SIMD8<Float>.self))
+            }
+            s[t] = acc.sum() * scale
+          }
+          softmax(s, count: total)
+          (self.att + h * hd).update(repeating: 0, count: hd)
+          for t in 0..<total {
+            let p = SIMD8<Float>(repeating: s[t])
+            for d in stride(from: 0, to: hd, by: 8) {
+              var o = out.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
+              o.addProduct(p, values.loadUnaligned(fromByteOffset: 4 * (t * hd + d), as: SIMD8<Float>.self))
+              out.storeBytes(of: o, toByteOffset: 4 * d, as: SIMD8<Float>.self)
+            }
+          }
+        case .f16:
+          let keys = UnsafeRawPointer(self.cache.keys16! + off)
+          let values = UnsafeRawPointer(self.cache.values16! + off)
+          for t in 0..<total {
+            var acc = SIMD8<Float>()
+            for d in stride(from: 0, to: hd, by: 8) {
+              let k = SIMD8<Float>(keys.loadUnaligned(fromByteOffset: 2 * (t * hd + d), as: SIMD8<Float16>.self))
+              acc.addProduct(q.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self), k)
+            }
+            s[t] = acc.sum() * scale
+          }
+          softmax(s, count: total)
+          (self.att + h * hd).update(repeating: 0, count: hd)
+          for t in 0..<total {
+            let p = SIMD8<Float>(repeating: s[t])
+            for d in stride(from: 0, to: hd, by: 8) {
+              let v = SIMD8<Float>(values.loadUnaligned(fromByteOffset: 2 * (t * hd + d), as: SIMD8<Float16>.self))
+              var o = out.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
+              o.addProduct(p, v)
+              out.storeBytes(of: o, toByteOffset: 4 * d, as: SIMD8<Float>.self)
+            }
+          }
+        }
       }
     }
   }

@@ -166,7 +166,6 @@ public final class Generator {
     result.reusedPromptTokens = evaluation.reusedTokens
     let prefillDone = DispatchTime.now().uptimeNanoseconds
     result.prefillSeconds = Double(prefillDone - started) / 1e9
-    defer { result.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - prefillDone) / 1e9 }
     guard evaluation.completed else {
       result.stopReason = interruption() ?? .cancelled
       return result
@@ -242,6 +241,7 @@ public final class Generator {
     }
     result.text = text
     result.stopReason = stopReason
+    result.decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - prefillDone) / 1e9
     return result
   }
 }

@@ -63,7 +63,7 @@ public final class InferenceSession {
   /// - Parameters:
   ///   - tokens: the whole sequence (prompt and anything generated so far), not just the new part.
   ///   - allLogits: also return the logits of every position of `tokens` (forces recomputing from position 0).
-  ///   - shouldStop: polled between prefill chunks; returning true stops early with `completed == false`.
+  ///   - shouldStop: polled between prefill chunks and between the layers of a chunk; returning true stops early with `completed == false`, keeping the chunks already finished in the cache.
   /// - Returns: logits of the last position and how much was reused.
   /// - Throws: `InferenceError.invalidToken`, `.contextOverflow` or `.invalidArgument` (empty `tokens`).
   public func evaluate(
@@ -92,6 +92,7 @@ public final class InferenceSession {
     var all: [Float]? = allLogits ? [Float](repeating: 0, count: tokens.count * vocab) : nil
     var position = common
     var last = [Float]()
+    // Polled between prefill chunks and between the layers of a chunk; an abandoned chunk is not cached.
     while position < tokens.count {
       if position > common && shouldStop() {
         return Evaluation(
@@ -100,18 +101,26 @@ public final class InferenceSession {
       let n = min(engine.chunk, tokens.count - position)
       let chunk = Array(tokens[position..<(position + n)])
       let isLast = position + n == tokens.count
+      var finished = true
       if allLogits {
         all!.withUnsafeMutableBufferPointer { buf in
-          engine.forward(tokens: chunk, start: position, logitsOut: buf.baseAddress! + position * vocab, allRows: true)
+          finished = engine.forward(
+            tokens: chunk, start: position, logitsOut: buf.baseAddress! + position * vocab, allRows: true,
+            shouldStop: shouldStop)
         }
         if isLast { last = Array(all![((tokens.count - 1) * vocab)..<(tokens.count * vocab)]) }
       } else if isLast {
         last = [Float](repeating: 0, count: vocab)
         last.withUnsafeMutableBufferPointer { buf in
-          engine.forward(tokens: chunk, start: position, logitsOut: buf.baseAddress!, allRows: false)
+          finished = engine.forward(
+            tokens: chunk, start: position, logitsOut: buf.baseAddress!, allRows: false, shouldStop: shouldStop)
         }
       } else {
-        engine.forward(tokens: chunk, start: position, logitsOut: nil, allRows: false)
+        finished = engine.forward(tokens: chunk, start: position, logitsOut: nil, allRows: false, shouldStop: shouldStop)
+      }
+      guard finished else {
+        return Evaluation(
+          logits: [], allLogits: nil, reusedTokens: common, computedTokens: position - common, completed: false)
       }
       self.tokens.append(contentsOf: chunk)
       position += n
@@ -131,7 +140,7 @@ public final class InferenceSession {
     guard tokens.count < capacity else { throw .contextOverflow(needed: tokens.count + 1, capacity: capacity) }
     var logits = [Float](repeating: 0, count: config.vocabularySize)
     logits.withUnsafeMutableBufferPointer { buf in
-      engine.forward(tokens: [token], start: tokens.count, logitsOut: buf.baseAddress!, allRows: false)
+      _ = engine.forward(tokens: [token], start: tokens.count, logitsOut: buf.baseAddress!, allRows: false)
     }
     tokens.append(token)
     lastLogits = logits

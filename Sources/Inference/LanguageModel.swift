@@ -1,3 +1,33 @@
+/// Inference: runs llama-family GGUF models (llama, qwen2) on the CPU: model config, weight views, KV cache,
+/// forward pass, and the generation loop.
+///
+/// ## API summary
+/// ```
+/// let model = try LanguageModel(path: "qwen2.5-coder-0.5b.gguf",           // throws InferenceError naming the file
+///                               options: ModelOptions(contextLimit: 4096, threads: 0, kvCacheType: .f32))
+/// model.config                    // ModelConfig: architecture, sizes, heads, rope (style, base, linear scale), context
+/// model.weights                   // ModelWeights: Kernels.WeightMatrix views into the mapping, F32 norms in place
+/// model.tokenizer                 // Tokenization.Tokenizer from the file's metadata
+///
+/// let session = InferenceSession(model: model)      // KV cache + scratch; one thread at a time
+/// let e = try session.evaluate(ids, allLogits: false, shouldStop: { token.shouldStop })
+///     // reuses the longest cached prefix; e.logits (vocab), e.reusedTokens, e.computedTokens, e.completed
+/// let next = try session.append(token)              // one decode step, logits after it
+/// try session.rollback(to: n); session.reset(); session.tokens
+///
+/// let generator = Generator(session: session, tokenizer: tok, sampler: try Sampler(settings: s))
+/// generator.adjustLogits = { logits, generated in ... }        // before each sampling step
+/// generator.onText = { piece in ... }                          // streamed text, stop strings held back
+/// let r = try generator.generate(prompt: ids, options: GenerationOptions(maxTokens:, stopStrings:,
+///                                deadlineNanoseconds:, shouldCancel:)) { event in .proceed / .stop }
+///     // r.text, r.tokens, r.logprobs, r.stopReason (eos, stop-string, max-tokens, deadline, cancelled, hook...)
+///
+/// try model.generate(prompt: "def f(", parameters: GenerateParameters(maxTokens: 64, greedy: true)) { print($0) }
+/// ```
+///
+/// - Important: `LanguageModel` is immutable and shareable between threads; an `InferenceSession` (and the
+///   `Generator` on it) is used from one thread at a time and owns its worker pool.
+
 import GGUF
 import Tokenization
 
@@ -9,8 +39,9 @@ public struct ModelOptions: Sendable, Equatable {
   public var threads: Int = 0
   /// Element type of the key/value cache.
   public var kvCacheType: KVCacheType = .f32
-  /// Tokens per batched prefill step; cancellation is checked between steps.
-  public var prefillChunk: Int = 64
+  /// Tokens per batched prefill step (each step dequantises the weights once, so larger steps prefill faster);
+  /// cancellation is checked between steps and between the layers of a step.
+  public var prefillChunk: Int = 256
   /// Keep decode activations in F32 (dequantise each weight row) instead of quantising them to 8 bits as
   /// llama.cpp does: slower, for accuracy checks.
   public var exactProducts: Bool = false
@@ -18,7 +49,7 @@ public struct ModelOptions: Sendable, Equatable {
   public var loadTokenizer: Bool = true
 
   public init(
-    contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f32, prefillChunk: Int = 64,
+    contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f32, prefillChunk: Int = 256,
     exactProducts: Bool = false, loadTokenizer: Bool = true
   ) {
     self.exactProducts = exactProducts

@@ -27,6 +27,10 @@ public enum TinyModel {
     public var fimTokens: Bool = true
     /// Seed of the weights.
     public var seed: UInt64 = 1
+    /// Tensors left out (to test the loader's errors).
+    public var omitTensors: Set<String> = []
+    /// Integer metadata written instead of (or in addition to) the computed values, keyed by full name.
+    public var metadataOverrides: [String: UInt32] = [:]
 
     public init() {}
   }
@@ -87,6 +91,8 @@ public enum TinyModel {
     w.add("tokenizer.ggml.bos_token_id", .uint32(UInt32(eot)))
     w.add("tokenizer.ggml.eos_token_id", .uint32(UInt32(eot)))
     w.add("tokenizer.ggml.add_bos_token", .bool(false))
+    for (key, value) in spec.metadataOverrides.sorted(by: { $0.key < $1.key }) { w.add(key, .uint32(value)) }
+    w.omit = spec.omitTensors
 
     var rng = SplitMix64(seed: spec.seed)
     let d = spec.embeddingLength
@@ -182,15 +188,21 @@ public struct GGUFWriter {
 
   private var kv: [(String, Value)] = []
   private var tensors: [(name: String, dims: [Int], data: [Float])] = []
+  /// Tensor names `tensor(_:_:_:)` ignores.
+  public var omit: Set<String> = []
 
   public init() {}
 
-  /// Adds a metadata key.
-  public mutating func add(_ key: String, _ value: Value) { kv.append((key, value)) }
+  /// Adds a metadata key (replacing an earlier value of the same key).
+  public mutating func add(_ key: String, _ value: Value) {
+    kv.removeAll { $0.0 == key }
+    kv.append((key, value))
+  }
 
   /// Adds an F32 tensor; `dims` are ggml's (ne0 first: the row length).
   public mutating func tensor(_ name: String, _ dims: [Int], _ data: [Float]) {
     precondition(dims.reduce(1, *) == data.count, "tensor \(name): \(data.count) values for shape \(dims)")
+    if omit.contains(name) { return }
     tensors.append((name, dims, data))
   }
 

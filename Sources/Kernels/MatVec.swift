@@ -143,20 +143,64 @@ func matvecRows(
 
 /// Batched matrix product for prefill: `y[b, r] = Σ_c w[r, c] · x[b, c]`.
 ///
-/// Each thread dequantises tiles of weight rows into its own reused float buffer and multiplies them with the
-/// whole batch by `cblas_sgemm` (OpenBLAS runs single-threaded inside each call; our pool supplies the
-/// parallelism). Small batches fall back to one `matvec` per row of `x`.
+/// From `MatmulTuning.minimumBatchForGEMM` tokens on, each thread dequantises tiles of weight rows into its own
+/// reused float buffer and multiplies them with the whole batch by `cblas_sgemm` (OpenBLAS runs single-threaded
+/// inside each call; our pool supplies the parallelism). Smaller batches of quantised weights use the 8-bit
+/// multi-token kernels (each weight block decoded once for all tokens, activations quantised as in `matvec`);
+/// float weights use one `matvec` per token. `.exact` precision always takes the float GEMM path (for batch > 1).
 /// - Parameters:
 ///   - w: (rows, cols). x: (batch, cols). y: (batch, rows); must not overlap `x`.
 public func matmul(
   _ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool,
-  workspace: KernelWorkspace
+  workspace: KernelWorkspace, precision: MatVecPrecision = .fast
 ) {
   if batch <= 0 { return }
-  if batch < MatmulTuning.minimumBatchForGEMM {
+  if batch == 1 {
+    matvec(w, x, y, pool: pool, workspace: workspace, precision: precision)
+    return
+  }
+  if precision == .exact {
+    matmulGEMM(w, x, batch: batch, y, pool: pool, workspace: workspace)
+    return
+  }
+  if batch < MatmulTuning.minimumBatchForGEMM && matmulMultiToken(w, x, batch: batch, y, pool: pool, workspace: workspace) {
+    return
+  }
+  if batch < MatmulTuning.minimumBatchForGEMM && !(w.type == .f32 || w.type == .f16 || w.type == .bf16) {
     for b in 0..<batch { matvec(w, x + b * w.cols, y + b * w.rows, pool: pool, workspace: workspace) }
     return
   }
+  matmulGEMM(w, x, batch: batch, y, pool: pool, workspace: workspace)
+}
+
+/// The small-batch path of `matmul`: 8-bit activations and multi-token kernels. Returns false (doing nothing) when
+/// the weight type or the CPU has no such kernel.
+func matmulMultiToken(
+  _ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool,
+  workspace: KernelWorkspace
+) -> Bool {
+  #if arch(x86_64)
+    guard let layout = QuantTraits.table[w.type]?.activationLayout else { return false }
+    // Quantise every token's activations (one after the other), then read each weight block once for all.
+    let a = workspace.activations(count: batch * w.cols, layout: layout)
+    quantizeActivations(x, count: batch * w.cols, layout: layout, into: a)
+    pool.run { thread, threads in
+      let units = (w.rows + 3) / 4
+      let r = ThreadPool.chunk(units, thread, threads)
+      let rows = (r.lowerBound * 4)..<min(w.rows, r.upperBound * 4)
+      if !rows.isEmpty { AVX2MultiToken.rows(w, a, tokens: batch, rows: rows, y, yStride: w.rows) }
+    }
+    return true
+  #else
+    return false
+  #endif
+}
+
+/// The large-batch path of `matmul`: dequantised tiles and single-threaded `cblas_sgemm` per pool thread.
+func matmulGEMM(
+  _ w: WeightMatrix, _ x: UnsafePointer<Float>, batch: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool,
+  workspace: KernelWorkspace
+) {
   OpenBLASThreads.ensureSingleThreaded()
   // Each thread takes a contiguous share of the rows and walks it in tiles as large as the tile budget allows, so
   // that each sgemm call is big (OpenBLAS packs x again for every call).
@@ -201,8 +245,8 @@ public func sgemm(
 
 /// Sizes used by `matmul`.
 public enum MatmulTuning {
-  /// Batches smaller than this use repeated matvec (quantised dot products) instead of dequantise + GEMM.
-  public static let minimumBatchForGEMM = 4
+  /// Batches smaller than this use the quantised multi-token kernels instead of dequantise + GEMM.
+  public static let minimumBatchForGEMM = 32
   /// Floats per thread in a dequantised tile (16 MB): every layer matrix of a 0.5B model fits in one tile per
   /// thread; output heads are walked in several.
   public static let tileElements = 4 << 20

@@ -20,7 +20,8 @@ public struct MarkedText: Sendable {
       if bytes[index] == UInt8(ascii: "<"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "|") {
         var end = index + 2
         while end < bytes.count, MarkedText.isNameByte(bytes[end]) { end += 1 }
-        if end > index + 2, end + 1 < bytes.count, bytes[end] == UInt8(ascii: "|"), bytes[end + 1] == UInt8(ascii: ">") {
+        if end > index + 2, end + 1 < bytes.count, bytes[end] == UInt8(ascii: "|"), bytes[end + 1] == UInt8(ascii: ">")
+        {
           let name = String(decoding: bytes[(index + 2)..<end], as: UTF8.self)
           precondition(offsets[name] == nil, "marker <|\(name)|> appears twice")
           offsets[name] = output.count

@@ -82,7 +82,8 @@ public final class TestClient: @unchecked Sendable {
   private let condition = NSCondition()
   private var messages: [ServerMessage] = []
   private var protocolErrors: [String] = []
-  private var exitCode: Int32?
+  /// Holds the exit code; captured strongly by the server thread, which may outlive the client's `deinit`.
+  private let exitBox = ExitBox()
   private var applyEditAnswer = true
   private var closed = false
 
@@ -104,14 +105,8 @@ public final class TestClient: @unchecked Sendable {
       },
       onClose: { _ in })
     let server = self.server
-    let thread = Thread { [weak self] in
-      let code = server.run()
-      guard let self else { return }
-      condition.lock()
-      exitCode = code
-      condition.broadcast()
-      condition.unlock()
-    }
+    let exitBox = self.exitBox
+    let thread = Thread { exitBox.set(server.run()) }
     thread.name = "test-language-server"
     thread.start()
   }
@@ -250,13 +245,8 @@ public final class TestClient: @unchecked Sendable {
 
   /// Waits for the server's exit code (after `exit` or the end of input).
   public func waitForExit(timeout: Double = TestClient.safetyTimeout) throws -> Int32 {
-    let limit = Date(timeIntervalSinceNow: timeout)
-    condition.lock()
-    defer { condition.unlock() }
-    while exitCode == nil {
-      if !condition.wait(until: limit) { throw TestClientError.timedOut("the server to exit") }
-    }
-    return exitCode!
+    guard let code = exitBox.wait(timeout: timeout) else { throw TestClientError.timedOut("the server to exit") }
+    return code
   }
 
   /// Waits for a protocol error of the client connection containing `text` (for example the server's error reply
@@ -343,5 +333,28 @@ public final class TestClient: @unchecked Sendable {
     _ = try sendRequest(ShutdownRequest()).value()
     notify(ExitNotification())
     return try waitForExit()
+  }
+}
+
+/// The server's exit code, set once by the server thread.
+final class ExitBox: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var code: Int32?
+
+  func set(_ value: Int32) {
+    condition.lock()
+    code = value
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  func wait(timeout: Double) -> Int32? {
+    let limit = Date(timeIntervalSinceNow: timeout)
+    condition.lock()
+    defer { condition.unlock() }
+    while code == nil {
+      if !condition.wait(until: limit) { return nil }
+    }
+    return code
   }
 }

@@ -74,8 +74,9 @@ public final class BracketClosingProvider: CompletionProvider, @unchecked Sendab
 
   public func complete(_ request: CompletionRequest, cancellation: CancellationToken) throws -> CompletionResult {
     log.record(request)
-    guard let base = BracketClosingProvider.completion(
-      prefix: request.prefix, context: request.contextDocuments.map(\.text))
+    guard
+      let base = BracketClosingProvider.completion(
+        prefix: request.prefix, context: request.contextDocuments.map(\.text))
     else {
       return CompletionResult(candidates: [], trace: ["no open bracket and no identifier to complete"])
     }

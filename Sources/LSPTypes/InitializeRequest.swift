@@ -93,7 +93,8 @@ public struct ServerCapabilities: JSONConvertible, Hashable, Sendable {
     }
     completionTriggerCharacters =
       try reader.raw("completionProvider").map {
-        try JSONObjectReader($0, path: reader.path(of: "completionProvider")).decodeIfPresent("triggerCharacters", as: [String].self) ?? []
+        try JSONObjectReader($0, path: reader.path(of: "completionProvider")).decodeIfPresent(
+          "triggerCharacters", as: [String].self) ?? []
       } ?? []
     inlineCompletionProvider = reader.raw("inlineCompletionProvider").map { $0.boolValue ?? true } ?? false
     executeCommands = reader.raw("executeCommandProvider")?["commands"]?.arrayValue?.compactMap(\.stringValue) ?? []

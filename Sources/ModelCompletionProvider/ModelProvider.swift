@@ -111,11 +111,15 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     // 3. Prompt and prefill (reusing the KV cache).
     let order = template?.order(for: settings.fimOrder) ?? .psm
     let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
-    let evaluation = try evaluatePrompt(prompt.tokens, cancellation: cancellation)
-    trace.append("prefill: \(evaluation.computedTokens) of \(prompt.tokens.count) prompt tokens computed, "
+    let (promptTokens, healing) = heal(prompt, settings: settings)
+    if !healing.isEmpty {
+      trace.append("token healing: the last prompt token \(String(decoding: healing, as: UTF8.self).debugDescription) is regenerated")
+    }
+    let evaluation = try evaluatePrompt(promptTokens, cancellation: cancellation)
+    trace.append("prefill: \(evaluation.computedTokens) of \(promptTokens.count) prompt tokens computed, "
       + "\(evaluation.reusedTokens) reused from the KV cache")
     var result = CompletionResult(
-      candidates: [], trace: [], promptTokensComputed: evaluation.computedTokens, promptTokens: prompt.tokens.count)
+      candidates: [], trace: [], promptTokensComputed: evaluation.computedTokens, promptTokens: promptTokens.count)
     guard evaluation.completed else {
       trace.append("stopped during prefill: \(cancellation.reason?.rawValue ?? "deadline")")
       result.trace = request.explain ? trace : []
@@ -134,9 +138,9 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       }
       let maxTokens = mode == .block ? settings.maxTokensBlock : settings.maxTokensLine
       let outcome = try runCandidate(
-        promptLength: prompt.tokens.count, initialLogits: evaluation.logits, sampler: sampler, maxTokens: maxTokens,
+        promptLength: promptTokens.count, initialLogits: evaluation.logits, sampler: sampler, maxTokens: maxTokens,
         middleware: middleware, mode: mode, stopTokens: template?.stopTokens ?? [], stopStrings: [],
-        cancellation: cancellation, onText: nil)
+        healing: healing, cancellation: cancellation, onText: nil)
       result.generatedTokens += outcome.tokenCount
       trace.append("candidate \(index + 1): \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
       trace += outcome.trace.map { "candidate \(index + 1): \($0)" }
@@ -173,7 +177,20 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     var trace: [String] = []
     let order = template?.order(for: settings.fimOrder) ?? .psm
     let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
-    _ = try? evaluatePrompt(prompt.tokens, cancellation: cancellation)
+    _ = try? evaluatePrompt(heal(prompt, settings: settings).tokens, cancellation: cancellation)
+  }
+
+  /// Token healing (after Microsoft's guidance library and transformers' `token_healing`): the last plain-text
+  /// token of the prompt is taken off and the first generated tokens must spell it again, so a completion that
+  /// continues a partial word or an indentation starts at a token boundary the model saw in training.
+  /// - Returns: the prompt without that token, and its bytes (empty when nothing is healed).
+  func heal(_ prompt: Prompt, settings: CompletionSettings) -> (tokens: [Int32], healing: [UInt8]) {
+    guard settings.tokenHealing, prompt.plainTail > 0, prompt.tokens.count > 1, let last = prompt.tokens.last,
+      !tokenizer.isControl(last)
+    else { return (prompt.tokens, []) }
+    let bytes = tokenizer.tokenBytes(last)
+    guard !bytes.isEmpty else { return (prompt.tokens, []) }
+    return (Array(prompt.tokens.dropLast()), bytes)
   }
 
   /// Brings the KV cache to `tokens`, computing only what it does not hold yet.
@@ -228,7 +245,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   func runCandidate(
     promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
     middleware: SyntaxMiddleware, mode: CompletionExtent, stopTokens: Set<Int32>, stopStrings: [String],
-    cancellation: CancellationToken, onText: ((String) -> Void)?
+    healing: [UInt8] = [], cancellation: CancellationToken, onText: ((String) -> Void)?
   ) throws -> CandidateOutcome {
     do {
       try session.rollback(to: promptLength)
@@ -245,6 +262,9 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
     var logits = initialLogits
     var text = ""
+    /// Generated text including the healed prefix; `text` is what follows it.
+    var raw = ""
+    var remaining = healing
     var outcome = CandidateOutcome(
       text: "", tokenCount: 0, logprobSum: 0, stopReason: "max-tokens", stoppedEarly: false, trace: [])
     let endOfGeneration = tokenClasses.endOfGeneration.union(stopTokens)
@@ -261,6 +281,17 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         outcome.stoppedEarly = true
         break
       }
+      if !remaining.isEmpty {
+        // Token healing: only tokens that spell the start of the healed text may come first.
+        let allowed = tokenClasses.compatible(with: remaining)
+        guard !allowed.isEmpty else {
+          outcome.stopReason = "token healing found no token"
+          break
+        }
+        var masked = [Float](repeating: -.infinity, count: logits.count)
+        for id in allowed { masked[Int(id)] = logits[Int(id)] }
+        logits = masked
+      }
       let sampled: SampledToken
       do {
         sampled = try sampler.sample(logits: logits)
@@ -274,8 +305,14 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       sampler.accept(sampled.token)
       outcome.tokenCount += 1
       outcome.logprobSum += Double(sampled.logprob)
-      let piece = detokenizer.append(sampled.token)
-      text += piece
+      if !remaining.isEmpty {
+        let bytes = tokenClasses.pieceBytes[Int(sampled.token)]
+        remaining = bytes.count >= remaining.count ? [] : Array(remaining.dropFirst(bytes.count))
+      }
+      raw += detokenizer.append(sampled.token)
+      let visible = raw.utf8.count > healing.count ? String(decoding: raw.utf8.dropFirst(healing.count), as: UTF8.self) : ""
+      let piece = visible.utf8.count > text.utf8.count ? String(decoding: visible.utf8.dropFirst(text.utf8.count), as: UTF8.self) : ""
+      text = visible
       if let stop = stopStrings.first(where: { text.contains($0) }), let range = text.range(of: stop) {
         text = String(text[..<range.lowerBound])
         outcome.stopReason = "stop string \(stop.debugDescription)"
@@ -307,7 +344,11 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       }
     }
     if outcome.stopReason == "max-tokens" { outcome.stoppedEarly = true }
-    text += detokenizer.flush()
+    let rest = detokenizer.flush()
+    if !rest.isEmpty, outcome.stopReason.hasPrefix("end of generation") || outcome.stopReason == "max-tokens" {
+      raw += rest
+      if raw.utf8.count > healing.count { text = String(decoding: raw.utf8.dropFirst(healing.count), as: UTF8.self) }
+    }
     outcome.text = text
     return outcome
   }
@@ -353,12 +394,14 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     var generateSettings = settings
     generateSettings.prefixTokens = max(settings.prefixTokens, 1536)
     let prompt = promptBuilder.build(completionRequest, settings: generateSettings, order: order, trace: &trace)
-    let evaluation = try evaluatePrompt(prompt.tokens, cancellation: cancellation)
+    let (promptTokens, healing) = heal(prompt, settings: settings)
+    let evaluation = try evaluatePrompt(promptTokens, cancellation: cancellation)
     guard evaluation.completed else { return GenerateResult(text: "", trace: trace) }
     let outcome = try runCandidate(
-      promptLength: prompt.tokens.count, initialLogits: evaluation.logits, sampler: sampler,
+      promptLength: promptTokens.count, initialLogits: evaluation.logits, sampler: sampler,
       maxTokens: settings.maxTokensGenerate, middleware: middleware, mode: .block,
-      stopTokens: template?.stopTokens ?? [], stopStrings: [], cancellation: cancellation, onText: onPartial)
+      stopTokens: template?.stopTokens ?? [], stopStrings: [], healing: healing, cancellation: cancellation,
+      onText: onPartial)
     trace.append("generate: \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
     trace += outcome.trace
     let final = middleware.finalize(outcome.text, mode: .block, stoppedEarly: outcome.stoppedEarly)

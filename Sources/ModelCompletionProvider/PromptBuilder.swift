@@ -14,6 +14,8 @@ public struct Prompt: Sendable, Equatable {
   public var suffixWindow: String
   /// `psm`, `spm` or `prefix-only`.
   public var layout: String
+  /// How many tokens at the end of `tokens` are plain text the user typed (candidates for token healing).
+  public var plainTail: Int = 0
 }
 
 /// Builds fill-in-the-middle prompts within token budgets, moving the prefix window in coarse steps so that the
@@ -56,13 +58,14 @@ public final class PromptBuilder {
       trace.append("prompt: prefix only (\(prefixTokens.count) tokens): the model has no fill-in-the-middle tokens")
       return Prompt(
         tokens: tokens, prefixTokenCount: prefixTokens.count, suffixTokenCount: 0, contextTokenCount: 0,
-        prefixWindow: prefixText, suffixWindow: "", layout: "prefix-only")
+        prefixWindow: prefixText, suffixWindow: "", layout: "prefix-only", plainTail: prefixTokens.count)
     }
     let (suffixText, suffixTokens) = suffixWindow(request.suffix, budget: max(0, settings.suffixTokens))
     let context = contextTokens(request, budget: settings.contextDocumentTokens, template: template)
     tokens += context
     let prefixText: String
     let prefixCount: Int
+    let plainTail: Int
     switch order {
     case .psm:
       // Text typed since the anchor goes after the middle token, as the start of the middle: typing then only
@@ -83,6 +86,7 @@ public final class PromptBuilder {
       tokens += tailTokens
       prefixText = headText + tail
       prefixCount = headTokens.count + tailTokens.count
+      plainTail = tailTokens.count
       if !tail.isEmpty {
         trace.append("prompt: \(tailTokens.count) tokens typed since the anchor follow the middle token")
       }
@@ -96,13 +100,15 @@ public final class PromptBuilder {
       tokens += prefixTokens
       prefixText = text
       prefixCount = prefixTokens.count
+      plainTail = prefixTokens.count
     }
     trace.append(
       "prompt: \(order.rawValue) (\(template.family)), prefix \(prefixCount) tokens, suffix "
         + "\(suffixTokens.count) tokens, other documents \(context.count) tokens, \(tokens.count) in all")
     return Prompt(
       tokens: tokens, prefixTokenCount: prefixCount, suffixTokenCount: suffixTokens.count,
-      contextTokenCount: context.count, prefixWindow: prefixText, suffixWindow: suffixText, layout: order.rawValue)
+      contextTokenCount: context.count, prefixWindow: prefixText, suffixWindow: suffixText, layout: order.rawValue,
+      plainTail: plainTail)
   }
 
   /// Where the prefix is split for a PSM prompt (a UTF-8 offset): the remembered anchor while the user types

@@ -36,27 +36,46 @@ final class TokenClasses: @unchecked Sendable {
   /// Tokens that end generation (EOS, EOT, `<|endoftext|>`, `<|im_end|>`, …).
   let endOfGeneration: Set<Int32>
   private let pieces: [String]
+  /// What each token contributes to the text, as bytes.
+  let pieceBytes: [[UInt8]]
   private let lock = NSLock()
   private var exemptCache: [String: Set<Int32>] = [:]
 
   init(tokenizer: Tokenizer, exemptCharacters: String) {
     var pieces: [String] = []
     pieces.reserveCapacity(tokenizer.vocabularySize)
+    var pieceBytes: [[UInt8]] = []
+    pieceBytes.reserveCapacity(tokenizer.vocabularySize)
     var newline = Set<Int32>()
     var blank = Set<Int32>()
     for id in 0..<Int32(tokenizer.vocabularySize) {
       let bytes = tokenizer.tokenBytes(id)
       let piece = String(decoding: bytes, as: UTF8.self)
       pieces.append(piece)
+      pieceBytes.append(bytes)
       let breaks = bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
       if breaks > 0 { newline.insert(id) }
       if breaks > 1 { blank.insert(id) }
     }
     self.pieces = pieces
+    self.pieceBytes = pieceBytes
     self.newline = newline
     self.blankLine = blank
     self.endOfGeneration = Set(tokenizer.endOfGenerationIDs)
     _ = exempt(for: exemptCharacters)
+  }
+
+  /// Tokens that can spell the start of `remaining` (token healing): those whose text starts with it, and those
+  /// whose text is a non-empty prefix of it.
+  func compatible(with remaining: [UInt8]) -> [Int32] {
+    var result: [Int32] = []
+    guard let first = remaining.first else { return result }
+    for (id, bytes) in pieceBytes.enumerated() where !bytes.isEmpty && bytes[0] == first {
+      if bytes.count >= remaining.count ? bytes.starts(with: remaining) : remaining.starts(with: bytes) {
+        result.append(Int32(id))
+      }
+    }
+    return result
   }
 
   /// Tokens made only of whitespace and the given characters: code repeats them legitimately, so the

@@ -27,6 +27,7 @@ extension LogitProcessor {
 /// Divides every logit by the temperature (T > 0). T = 1 leaves them unchanged.
 public final class TemperatureProcessor: LogitProcessor {
   public let name = "temperature"
+  /// The divisor (> 0).
   public let temperature: Float
 
   /// - Parameter temperature: must be > 0 (temperature 0 is the greedy selector, not a processor).
@@ -47,6 +48,7 @@ public final class TemperatureProcessor: LogitProcessor {
 /// Keeps the k most likely tokens, sorted (llama.cpp `llama_sampler_top_k`), by partial selection.
 public final class TopKProcessor: LogitProcessor {
   public let name = "top-k"
+  /// Entries kept; 0 or less keeps all.
   public let k: Int
 
   /// - Parameter k: tokens to keep; 0 or less keeps all.
@@ -63,7 +65,9 @@ public final class TopKProcessor: LogitProcessor {
 /// is >= p, keeping at least `minKeep`.
 public final class TopPProcessor: LogitProcessor {
   public let name = "top-p"
+  /// Probability mass kept, in (0, 1].
   public let p: Double
+  /// The fewest entries kept.
   public let minKeep: Int
 
   /// - Parameters:
@@ -95,7 +99,9 @@ public final class TopPProcessor: LogitProcessor {
 /// a token is kept when `logit >= maxLogit + ln(minP)`. One pass, no sort, no softmax.
 public final class MinPProcessor: LogitProcessor {
   public let name = "min-p"
+  /// Fraction of the best token's probability below which tokens are dropped.
   public let minP: Double
+  /// The fewest entries kept.
   public let minKeep: Int
 
   /// - Parameter minP: in [0, 1); 0 disables.
@@ -129,10 +135,15 @@ public final class MinPProcessor: LogitProcessor {
 /// Cost per step: O(distinct tokens in the window), whatever the vocabulary size.
 public final class RepetitionPenaltyProcessor: LogitProcessor {
   public let name = "repetition"
+  /// Divides positive and multiplies non-positive logits of seen tokens (1 disables).
   public let repetitionPenalty: Float
+  /// Subtracted once per occurrence in the window.
   public let frequencyPenalty: Float
+  /// Subtracted once for a token present in the window.
   public let presencePenalty: Float
+  /// How many recent accepted tokens are counted.
   public let window: Int
+  /// Token ids never penalised.
   public let exempt: Set<Int32>
 
   private var recent: [Int32] = []  // ring buffer  // (window)
@@ -202,7 +213,9 @@ public final class RepetitionPenaltyProcessor: LogitProcessor {
 /// indentation). Cost per step: one dictionary lookup.
 public final class NoRepeatNGramProcessor: LogitProcessor {
   public let name = "no-repeat-ngram"
+  /// n, the n-gram length.
   public let size: Int
+  /// Token ids never penalised.
   public let exempt: Set<Int32>
   private var history: [Int32] = []
   private var followers: [[Int32]: Set<Int32>] = [:]
@@ -248,9 +261,13 @@ public final class NoRepeatNGramProcessor: LogitProcessor {
 /// `logit += abs(logit) * (decay^(generated - start) - 1)`, where `generated` counts accepted tokens.
 public final class LengthPenaltyProcessor: LogitProcessor {
   public let name = "length-penalty"
+  /// The soft budget in generated tokens.
   public let start: Int
+  /// Growth factor per token past the budget.
   public let decay: Double
+  /// End-of-line and end-of-sequence token ids, sorted.
   public let boosted: [Int32]
+  /// Tokens accepted since the last reset.
   public private(set) var generated = 0
 
   /// - Parameters:

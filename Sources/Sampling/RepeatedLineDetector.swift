@@ -2,8 +2,9 @@
 public struct RepeatedLine: Sendable, Equatable {
   /// UTF-8 offset in the generated text where the repeating line starts (cut here to drop it).
   public var start: Int
-  /// Zero-based index of the repeating line, and of its first occurrence.
+  /// Zero-based index of the repeating line.
   public var lineIndex: Int
+  /// Zero-based index of its earlier occurrence.
   public var earlierLineIndex: Int
   /// The line's text without the line break and trailing whitespace.
   public var text: String

@@ -6,8 +6,21 @@ public enum CompletionMode: String, Sendable, Equatable {
   case block
 }
 
+extension CompletionMode {
+  /// Maps `CompletionSettings.multiline`: `line` or `single` → single line, `block` → block; nil for `auto`
+  /// (decide from the context) and anything else.
+  public init?(setting: String) {
+    switch setting.lowercased() {
+    case "line", "single", "singleline": self = .singleLine
+    case "block", "multiline": self = .block
+    default: return nil
+    }
+  }
+}
+
 /// A mode and the rule that chose it.
 public struct ModeDecision: Sendable, Equatable {
+  /// The mode.
   public var mode: CompletionMode
   /// The rule, in words (for traces).
   public var reason: String

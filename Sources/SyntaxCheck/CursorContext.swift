@@ -1,3 +1,17 @@
+// How the pipeline uses this module, per request:
+//
+//   let spec = Languages.lookup(languageId: request.languageId, fileName: request.fileName)
+//   let context = CursorContext(prefix: request.prefix, suffix: request.suffix, language: spec)  // one scan
+//   let mode = CompletionMode(setting: settings.multiline) ?? decideCompletionMode(context: context).mode
+//   // per candidate:
+//   let stopper = StreamingStopper(context: context, mode: mode)
+//   for each detokenized piece { if case .stop = stopper.feed(piece) { break } }   // stop generating
+//   let result = stopper.finalize()   // result.text (nil: drop), result.trace (explain / debug log)
+//
+// Without the middleware (`syntaxCheck: false`) none of this runs.
+
+import Foundation
+
 /// How the suffix reads when the text before it ends in a given lexer state.
 public struct SuffixReport: Sendable, Equatable {
   /// Errors inside the suffix: closers that match nothing, strings ended by a line break.
@@ -38,6 +52,10 @@ public struct CursorContext: Sendable {
   public let prefixLength: Int
   /// The suffix (kept for what-if scans).
   let suffix: String
+  /// The scan of the suffix from the cursor's state, line by line (what-if scans stop where they agree).
+  let suffixCheckpoints: SuffixCheckpoints
+  /// What-if scans already made.
+  let reportCache = ReportCache()
   /// Up to 400 lines before the cursor and 100 after it, for detecting the indentation style.
   public let styleLines: [String]
 
@@ -86,16 +104,44 @@ public struct CursorContext: Sendable {
     if !sample.isEmpty { sample.removeLast() }  // the cursor's own line, incomplete
     styleLines = sample + suffixLines.dropFirst().prefix(100).map(String.init)
     previousLineBlank = sample.last.map { $0.allSatisfy(\.isWhitespace) } ?? true
-    suffixReport = CursorContext.readSuffix(suffix, from: flushed.state, tables: flushed.tables)
+    let checkpoints = SuffixCheckpoints()
+    suffixReport = CursorContext.readSuffix(suffix, from: flushed.state, tables: flushed.tables, recordInto: checkpoints)
+    suffixCheckpoints = checkpoints
+  }
+
+  /// Where the suffix scan from the cursor's state stood at each line break in code: the structure and the
+  /// errors so far, keyed by the line break's offset in the suffix.
+  final class SuffixCheckpoints: @unchecked Sendable {
+    var byOffset: [Int: (key: StructuralKey, errors: Int)] = [:]
   }
 
   /// Reads `suffix` from `state` with a copied lexer and reports how it fares.
-  static func readSuffix(_ suffix: String, from state: LexState, tables: LexTables, limit: Int = 400_000) -> SuffixReport {
+  ///
+  /// With `reference` (the checkpoints of the scan from the cursor's state, and its report), the scan stops at
+  /// the first line break where it reads the same structure as the reference did: from there on both scans are
+  /// identical, so the rest of the report is the reference's. Most scans converge within a few lines.
+  static func readSuffix(
+    _ suffix: String, from state: LexState, tables: LexTables, limit: Int = 400_000,
+    recordInto checkpoints: SuffixCheckpoints? = nil,
+    reference: (checkpoints: SuffixCheckpoints, report: SuffixReport)? = nil
+  ) -> SuffixReport {
     var lexer = Lexer(tables: tables, state: state)
     let complete = suffix.utf8.count <= limit
     lexer.append(complete ? suffix : String(decoding: suffix.utf8.prefix(limit), as: UTF8.self))
     let startErrors = state.errors
-    while lexer.next(final: true) != nil {}
+    let startOffset = state.offset
+    while let event = lexer.next(final: true) {
+      guard case .lineBreak = event, lexer.state.context == .code, lexer.state.pendingHeredocs.isEmpty else { continue }
+      let at = lexer.state.offset - startOffset
+      let errors = lexer.state.errors - startErrors
+      if let checkpoints {
+        checkpoints.byOffset[at] = (lexer.state.structuralKey, errors)
+      } else if let reference, let mark = reference.checkpoints.byOffset[at], mark.key == lexer.state.structuralKey {
+        var report = reference.report
+        report.errors = errors + (reference.report.errors - mark.errors)
+        return report
+      }
+    }
     let end = lexer.state
     return SuffixReport(
       errors: end.errors - startErrors,
@@ -103,9 +149,33 @@ public struct CursorContext: Sendable {
       unterminatedAtEnd: complete && !end.context.isCode && end.context != .lineComment, complete: complete)
   }
 
-  /// The suffix report from another state (memoise by `structuralKey` when calling repeatedly).
+  /// Suffix reports by the structure of the state they start from, shared by every stopper of this context.
+  final class ReportCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var reports: [StructuralKey: SuffixReport] = [:]
+
+    func report(_ key: StructuralKey, _ make: () -> SuffixReport) -> SuffixReport {
+      lock.lock()
+      if let known = reports[key] {
+        lock.unlock()
+        return known
+      }
+      lock.unlock()
+      let made = make()
+      lock.lock()
+      reports[key] = made
+      lock.unlock()
+      return made
+    }
+  }
+
+  /// The suffix report from another state, memoised by its structure (the suffix reads the same from two
+  /// states with the same context, stack and pending here-documents).
   func suffixReport(from state: LexState) -> SuffixReport {
-    CursorContext.readSuffix(suffix, from: state, tables: streamingLexer.tables)
+    reportCache.report(state.structuralKey) {
+      CursorContext.readSuffix(
+        suffix, from: state, tables: streamingLexer.tables, reference: (suffixCheckpoints, suffixReport))
+    }
   }
 
   /// The cursor's line before the cursor is only whitespace.

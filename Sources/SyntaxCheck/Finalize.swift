@@ -65,27 +65,22 @@ extension StreamingStopper {
       }
       if !lexer.hasInput && !lexer.hasQueuedEvents { break }
     }
-    var memo: [StructuralKey: Int] = [start.structuralKey: baseline]
     func badness(_ s: LexState) -> Int {
-      if let known = memo[s.structuralKey] { return known }
-      let value = context.suffixReport(from: s).badness
-      memo[s.structuralKey] = value
-      return value
+      s.structuralKey == start.structuralKey ? baseline : context.suffixReport(from: s).badness
     }
     let total = candidate.utf8.count
     guard let last = points.last, last.offset >= total else {
       return (candidate, ["syntax check skipped: the candidate could not be read to its end"])
     }
     let endScore = last.errors + badness(last.state)
-    // Score every token boundary (memoised by structure, at most 32 suffix scans), keep the longest cut with
-    // the lowest score; the empty candidate scores the baseline.
+    // Score every token boundary (memoised by structure; at most 8 structures besides the start and the end,
+    // since a scan from inside an unclosed bracket reads to the end of the file), keep the longest cut with the
+    // lowest score; the empty candidate scores the baseline.
     var best = (score: endScore, offset: total, state: last.state)
-    var scans = 0
+    var seen: Set<StructuralKey> = [start.structuralKey, last.state.structuralKey]
     for point in points.reversed() where point.offset < total && point.offset > 0 {
-      if memo[point.state.structuralKey] == nil {
-        scans += 1
-        if scans > 32 { break }
-      }
+      // The cap counts distinct structures, cached or not, so the outcome never depends on earlier calls.
+      if seen.insert(point.state.structuralKey).inserted && seen.count > 10 { break }
       let score = point.errors + badness(point.state)
       if score < best.score { best = (score, point.offset, point.state) }
     }

@@ -73,7 +73,9 @@ public struct LanguageSpec: Sendable, Equatable {
 
 /// A block comment form.
 public struct BlockCommentForm: Sendable, Equatable {
+  /// Opening delimiter (`/*`).
   public var open: String
+  /// Closing delimiter (`*/`).
   public var close: String
   /// Nested comments count (Swift, Rust, Kotlin, Scala): `/* /* */ */`.
   public var nests: Bool
@@ -90,7 +92,9 @@ public struct BlockCommentForm: Sendable, Equatable {
 
 /// An interpolation inside a string: code between `open` and the matching `close` (`${ }`, `\( )`, `#{ }`).
 public struct Interpolation: Sendable, Equatable, Hashable {
+  /// Opener inside the string (`${`, `\(`, `#{`, `{`).
   public var open: String
+  /// The character that closes it (`}` or `)`).
   public var close: Character
   /// A `:` at the interpolation's own level starts a format specification that runs to the closer and may
   /// hold nested interpolations (Python f-strings `{x:>{width}}`, C# `{x:N2}`).
@@ -105,7 +109,9 @@ public struct Interpolation: Sendable, Equatable, Hashable {
 
 /// A string literal form with literal delimiters.
 public struct StringForm: Sendable, Equatable {
+  /// Opening delimiter (`"`, `'''`, `@"`).
   public var open: String
+  /// Closing delimiter.
   public var close: String
   /// The escape character, nil for raw strings (Go backquotes, shell single quotes).
   public var escape: Character?

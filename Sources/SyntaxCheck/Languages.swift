@@ -26,6 +26,7 @@ public enum Languages {
 
   // MARK: Entries
 
+  /// Python: `#` comments, prefixed and triple-quoted strings, f-string interpolations with format specs, blocks by indentation after `:`.
   public static let python: LanguageSpec = {
     var s = LanguageSpec(name: "python", languageIds: ["python"], fileExtensions: ["py", "pyw", "pyi"])
     s.lineComments = ["#"]
@@ -36,12 +37,14 @@ public enum Languages {
       StringForm("'", "'", doubledInterpolationEscapes: true),
     ]
     s.stringPrefixes = pythonPrefixes
+    s.blockBrackets = ""  // `{` is a dict or set, never a block
     s.blockStyle = .indentation
     s.blockOpenerEndings = [":"]
     s.continuationKeywords = ["else", "elif", "except", "finally", "case"]
     return s
   }()
 
+  /// C: `//` and `/* */` comments, `"…"` strings and `'c'` characters, brace blocks.
   public static let c: LanguageSpec = {
     var s = LanguageSpec(name: "c", languageIds: ["c"], fileExtensions: ["c", "h"])
     s.lineComments = ["//"]
@@ -52,6 +55,7 @@ public enum Languages {
     return s
   }()
 
+  /// C++: C plus raw strings `R"delim(…)delim"` and digit separators `1'000`.
   public static let cpp: LanguageSpec = {
     var s = c
     s.name = "cpp"
@@ -62,6 +66,7 @@ public enum Languages {
     return s
   }()
 
+  /// Objective-C: C (`@"…"` reads as `@` and a string).
   public static let objectiveC: LanguageSpec = {
     var s = c
     s.name = "objective-c"
@@ -70,6 +75,7 @@ public enum Languages {
     return s
   }()
 
+  /// Objective-C++: C++.
   public static let objectiveCpp: LanguageSpec = {
     var s = cpp
     s.name = "objective-cpp"
@@ -78,6 +84,7 @@ public enum Languages {
     return s
   }()
 
+  /// Java: C plus text blocks `"""…"""`.
   public static let java: LanguageSpec = {
     var s = c
     s.name = "java"
@@ -88,6 +95,7 @@ public enum Languages {
     return s
   }()
 
+  /// Kotlin: nested block comments, raw `"""…"""` and `${…}` templates.
   public static let kotlin: LanguageSpec = {
     var s = c
     s.name = "kotlin"
@@ -103,6 +111,7 @@ public enum Languages {
     return s
   }()
 
+  /// C#: verbatim `@"…"`, interpolated `$"{x:N2}"`, raw `"""…"""` strings.
   public static let csharp: LanguageSpec = {
     var s = c
     s.name = "csharp"
@@ -125,6 +134,7 @@ public enum Languages {
     return s
   }()
 
+  /// JavaScript (and JSX): template literals with nested `${…}`, regular expression literals.
   public static let javascript: LanguageSpec = {
     var s = LanguageSpec(
       name: "javascript", languageIds: ["javascript", "javascriptreact"],
@@ -142,6 +152,7 @@ public enum Languages {
     return s
   }()
 
+  /// TypeScript (and TSX): as JavaScript.
   public static let typescript: LanguageSpec = {
     var s = javascript
     s.name = "typescript"
@@ -150,6 +161,7 @@ public enum Languages {
     return s
   }()
 
+  /// Go: raw strings in backquotes, runes.
   public static let go: LanguageSpec = {
     var s = LanguageSpec(name: "go", languageIds: ["go"], fileExtensions: ["go"])
     s.lineComments = ["//"]
@@ -160,6 +172,7 @@ public enum Languages {
     return s
   }()
 
+  /// Rust: nested block comments, raw strings `r#"…"#`, byte strings, lifetimes versus character literals.
   public static let rust: LanguageSpec = {
     var s = LanguageSpec(name: "rust", languageIds: ["rust"], fileExtensions: ["rs"])
     s.lineComments = ["//"]
@@ -173,6 +186,7 @@ public enum Languages {
     return s
   }()
 
+  /// Swift: nested block comments, `\(…)` interpolation, multi-line `"""` and raw `#"…"#` strings.
   public static let swift: LanguageSpec = {
     var s = LanguageSpec(name: "swift", languageIds: ["swift"], fileExtensions: ["swift"])
     s.lineComments = ["//"]
@@ -188,6 +202,7 @@ public enum Languages {
     return s
   }()
 
+  /// Ruby: `#` and `=begin`/`=end` comments, `#{…}` interpolation, here-documents, regular expressions, keyword blocks closed by `end`.
   public static let ruby: LanguageSpec = {
     var s = LanguageSpec(
       name: "ruby", languageIds: ["ruby"], fileExtensions: ["rb", "rake", "gemspec", "ru"])
@@ -215,6 +230,7 @@ public enum Languages {
     return s
   }()
 
+  /// PHP: `//`, `#` (not `#[`) and `/* */` comments, here- and now-documents `<<<`.
   public static let php: LanguageSpec = {
     var s = LanguageSpec(name: "php", languageIds: ["php"], fileExtensions: ["php", "phtml"])
     s.lineComments = ["//", "#"]
@@ -228,6 +244,7 @@ public enum Languages {
     return s
   }()
 
+  /// Lua: `--` and `--[[ ]]` comments, long strings `[==[ ]==]`, keyword blocks (`function`, `if`, `do`, `repeat`).
   public static let lua: LanguageSpec = {
     var s = LanguageSpec(name: "lua", languageIds: ["lua"], fileExtensions: ["lua"])
     s.lineComments = ["--"]
@@ -242,6 +259,7 @@ public enum Languages {
     return s
   }()
 
+  /// Shell (sh, bash, zsh): `#` at word starts, quoting, `$(…)`, here-documents, `if/fi`, `case/esac`, `do/done`.
   public static let shell: LanguageSpec = {
     var s = LanguageSpec(
       name: "shell", languageIds: ["shellscript", "sh", "bash", "zsh"],
@@ -266,6 +284,7 @@ public enum Languages {
     return s
   }()
 
+  /// JSON and JSONC: strings, objects and arrays (comments accepted for JSONC).
   public static let json: LanguageSpec = {
     var s = LanguageSpec(
       name: "json", languageIds: ["json", "jsonc", "jsonl"], fileExtensions: ["json", "jsonc", "jsonl", "json5"])

@@ -273,10 +273,23 @@ public struct Lexer: Sendable {
   private mutating func stepCode(final: Bool) -> StepResult {
     let c = buffer[pos]
     if Lexer.isLineBreak(c) {
+      // A line break inside the interpolation of a single-line string ends that string (an error): drop the
+      // interpolation and everything opened inside it, so the damage stays on this line.
+      if let i = state.stack.firstIndex(where: {
+        if case .interpolation(_, let resume, _) = $0.kind { return !resume.multiline }
+        return false
+      }) {
+        let frame = state.stack[i]
+        state.stack.removeSubrange(i...)
+        state.errors += 1
+        if case .interpolation(_, let resume, _) = frame.kind {
+          return .event(.unterminated(.string(resume), offset: state.offset))
+        }
+      }
       let offset = state.offset
       if state.lastCode != nil {
         state.previousLine = LineSummary(
-          line: state.line, indent: state.lineIndent, lastCode: state.lastCode, firstWord: state.lineFirstWord,
+          line: state.line, indent: state.statementIndent, lastCode: state.lastCode, firstWord: state.lineFirstWord,
           opensBlock: state.currentLineOpensBlock(spec: tables.spec))
       }
       guard consumeLineBreak(final: final) else { return .needMore }
@@ -298,6 +311,7 @@ public struct Lexer: Sendable {
     if state.atLineStart {
       state.atLineStart = false
       state.lineHasContent = true
+      if state.stack.last.map({ $0.isBlock }) ?? true { state.statementIndent = state.lineIndent }
       return .event(.lineStart(offset: state.offset, indent: state.lineIndent))
     }
     state.lineHasContent = true

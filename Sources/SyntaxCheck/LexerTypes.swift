@@ -22,13 +22,17 @@ public struct OpenString: Sendable, Equatable, Hashable {
 
 /// An interpolation as scalars.
 public struct ScalarInterpolation: Sendable, Equatable, Hashable {
+  /// The opener.
   public var open: [Unicode.Scalar]
+  /// The closing character.
   public var close: Unicode.Scalar
+  /// A top-level `:` starts a format specification.
   public var formatSpec = false
 }
 
 /// One open construct on the lexer's stack.
 public struct Frame: Sendable, Equatable, Hashable, CustomStringConvertible {
+  /// What kind of construct.
   public enum Kind: Sendable, Equatable, Hashable {
     /// A bracket: `(`, `[`, `{`.
     case bracket(open: Unicode.Scalar, close: Unicode.Scalar)
@@ -38,6 +42,7 @@ public struct Frame: Sendable, Equatable, Hashable, CustomStringConvertible {
     case keyword(String)
   }
 
+  /// The construct.
   public var kind: Kind
   /// Zero-based line where it opened.
   public var line: Int
@@ -114,7 +119,9 @@ public enum LexContext: Sendable, Equatable, Hashable {
 
 /// A here-document waiting for the end of its introducing line.
 public struct PendingHeredoc: Sendable, Equatable, Hashable {
+  /// The closing tag.
   public var tag: String
+  /// The closing tag may be indented.
   public var indented: Bool
 }
 
@@ -122,7 +129,7 @@ public struct PendingHeredoc: Sendable, Equatable, Hashable {
 public struct LineSummary: Sendable, Equatable {
   /// Zero-based line number.
   public var line: Int
-  /// Leading whitespace in columns (tabs to the next multiple of 8).
+  /// Leading whitespace of the statement's first line in columns (tabs to the next multiple of 8).
   public var indent: Int
   /// The last code character (comments excluded).
   public var lastCode: Unicode.Scalar?
@@ -134,7 +141,9 @@ public struct LineSummary: Sendable, Equatable {
 
 /// The lexer's complete state at a position: everything the checks compare.
 public struct LexState: Sendable, Equatable {
+  /// Code, or the comment or string the lexer is in.
   public var context: LexContext = .code
+  /// Open brackets, interpolations and keyword blocks, outermost first.
   public var stack: [Frame] = []
   /// UTF-8 offset of the next scalar, from the start of everything fed.
   public var offset = 0
@@ -144,6 +153,9 @@ public struct LexState: Sendable, Equatable {
   public var atLineStart = true
   /// Leading whitespace of this line in columns.
   public var lineIndent = 0
+  /// Leading whitespace of the line where the current statement started (continuation lines inside brackets
+  /// keep the indentation of their statement's first line).
+  public var statementIndent = 0
   /// Stack depth when this line started.
   public var lineStartDepth = 0
   /// Something other than whitespace occurred on this line (in any context).
@@ -176,11 +188,12 @@ public struct LexState: Sendable, Equatable {
 
   /// Whether the current line, if it ended now, would open a block.
   ///
-  /// A bracket block counts when its opener is on this line and still open. A keyword block counts when, in
+  /// A bracket block counts when its opener is on this line and still open (`) -> Never {` after a multi-line
+  /// signature too). An ending such as Python's `:` counts outside brackets. A keyword block counts when, in
   /// addition, the line ends like a header: with `)`, a block keyword (`then`, `do`), or a word on a line that
   /// starts with the opener (`def name`, `class Foo`); `if a then x = ` is a statement being written, not a header.
   public func currentLineOpensBlock(spec: LanguageSpec) -> Bool {
-    if let top = stack.last, stack.count > lineStartDepth, top.line == line, top.isBlock {
+    if let top = stack.last, top.line == line, top.isBlock {
       guard case .keyword(let opener) = top.kind else { return true }
       if lastCode == ")" { return true }
       guard lastTokenWasWord, let word = lastWord else { return false }
@@ -188,7 +201,7 @@ public struct LexState: Sendable, Equatable {
       return blocks?.openers[word] != nil || blocks?.closers[word] != nil || spec.continuationKeywords.contains(word)
         || lineFirstWord == opener
     }
-    if let last = lastCode, stack.count == lineStartDepth,
+    if let last = lastCode, stack.last.map({ $0.isBlock }) ?? true,
       spec.blockOpenerEndings.contains(where: { $0.unicodeScalars.last == last })
     {
       return true
@@ -199,8 +212,11 @@ public struct LexState: Sendable, Equatable {
 
 /// The structural part of a `LexState`, used to memoise suffix scans.
 public struct StructuralKey: Hashable, Sendable {
+  /// The context.
   public var context: LexContext
+  /// The stack's kinds.
   public var stack: [Frame.Kind]
+  /// Pending here-documents.
   public var heredocs: [PendingHeredoc]
 }
 

@@ -1,5 +1,6 @@
 /// The document's indentation: tabs, or spaces in steps of `width`.
 public struct IndentStyle: Sendable, Equatable {
+  /// Tabs (else spaces).
   public var usesTabs: Bool
   /// Columns per level (1 for tabs).
   public var width: Int

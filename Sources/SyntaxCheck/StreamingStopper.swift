@@ -16,6 +16,7 @@ public struct StopReason: Sendable, Equatable, CustomStringConvertible {
     case unterminatedString
   }
 
+  /// The rule.
   public var rule: Rule
   /// What happened, in words.
   public var message: String
@@ -47,11 +48,14 @@ public struct FinalizedCandidate: Sendable, Equatable {
 
 /// Follows a completion as it streams and says where generation should stop; then checks the final text.
 ///
-/// Scans the prefix and suffix once at creation; each `feed` lexes only the new text. Rules, in order of the
-/// events that trigger them (each records a trace line):
-/// - a closer that would close a bracket, keyword block, string or comment the completion did not open, when
-///   the suffix closes it (the suffix's own `)` or `}`): stop before the closer. When the suffix does not close
-///   it (an unbalanced document being written), the completion may close it;
+/// The cursor's context (prefix and suffix, scanned once) is shared; each `feed` lexes only the new text.
+/// Offsets are UTF-8 bytes of the accumulated candidate. Rules, in the order of the events that trigger them
+/// (each records a trace line):
+/// - a closer that would close a bracket, keyword block, string or comment the completion did not open: stop
+///   before it when the document then reads worse (the suffix's own `)` or `}` becomes unmatched; scored as in
+///   `finalize`). When the document reads no worse (an unbalanced document being written, `print(` with no
+///   `)` after the cursor), the completion may close it. If the text just before such a closer begins the rest
+///   of the cursor's line (`other)` before `other))`), stop where that repetition begins;
 /// - single-line mode: stop at the first line break after some text (a completion may begin with one line
 ///   break when nothing follows the cursor on its line);
 /// - block mode, indentation languages: stop before a line indented less than the block (after `def f():` any
@@ -59,7 +63,7 @@ public struct FinalizedCandidate: Sendable, Equatable {
 /// - block mode, a completion that starts a block of its own (`if x {`, `for x in y:`, `def g`), unless the
 ///   cursor was right after an opener (then the completion is that body): stop at the end of the line that
 ///   closes it, unless the next line continues it (`else`, `catch`, `elif`, `rescue`);
-/// - a closing bracket with no match, or a line break inside a single-line string: stop there;
+/// - a closing bracket with no match, or (block mode) a line break inside a single-line string: stop there;
 /// - text that repeats the suffix: a first line that ends with the rest of the cursor's line (cut that text,
 ///   when the document reads no worse without it), or a line equal to the first non-blank line below the
 ///   cursor (when that line is not trivial): stop at its start.
@@ -98,7 +102,6 @@ public final class StreamingStopper {
   private var awaitingWord: (cut: Int, reason: String)?
   private var leftInitialContext = false
   private var firstContentLine: Int?
-  private var scoreMemo: [StructuralKey: Int] = [:]
 
   private func markContent() {
     if contentSeen { return }
@@ -133,7 +136,7 @@ public final class StreamingStopper {
     // Indentation rules only where indentation means blocks: not inside brackets (implicit line joining).
     if context.spec.blockStyle == .indentation && state.context.isCode && state.stack.isEmpty && mode == .block {
       if !context.cursorOnBlankLinePrefix && state.currentLineOpensBlock(spec: context.spec) {
-        limit = state.lineIndent + 1
+        limit = state.statementIndent + 1
         opener = true
       } else if context.cursorOnBlankLinePrefix {
         if let previous = state.previousLine, previous.opensBlock {
@@ -296,7 +299,7 @@ public final class StreamingStopper {
       if depth < baseDepth {
         let (after, before) = scores(state)
         if after > before {
-          stop(
+          stopAtCloser(
             at, .closesOuter,
             "closes `\(frame.openerText)` (line \(frame.line + 1)) that the completion did not open; the suffix "
               + "needs it (document score \(after) against \(before))")
@@ -311,9 +314,9 @@ public final class StreamingStopper {
       let at = candidateOffset(offset)
       guard at >= 0 else { return }
       if let expected {
-        stop(at, .badCloser, "`\(closer)` does not close `\(expected.openerText)` (line \(expected.line + 1))")
+        stopAtCloser(at, .badCloser, "`\(closer)` does not close `\(expected.openerText)` (line \(expected.line + 1))")
       } else {
-        stop(at, .badCloser, "`\(closer)` closes nothing")
+        stopAtCloser(at, .badCloser, "`\(closer)` closes nothing")
       }
     case .entered(_, let offset):
       if candidateOffset(offset) >= 0 { markContent() }
@@ -324,7 +327,7 @@ public final class StreamingStopper {
         leftInitialContext = true
         let (after, before) = scores(state)
         if after > before {
-          stop(at, .closesOuter, "ends \(ctx.label) that the cursor is in; the suffix needs it (score \(after) against \(before))")
+          stopAtCloser(at, .closesOuter, "ends \(ctx.label) that the cursor is in; the suffix needs it (score \(after) against \(before))")
           return
         }
         if ctx != .lineComment { trace.append("ends \(ctx.label) opened before the cursor: the document reads no worse") }
@@ -341,14 +344,7 @@ public final class StreamingStopper {
   /// How the document would read if the candidate ended in `state` (errors so far plus the suffix read from
   /// there), against the document without the candidate. Memoised by the state's structure.
   private func scores(_ state: LexState) -> (after: Int, before: Int) {
-    let key = state.structuralKey
-    let suffixScore: Int
-    if let known = scoreMemo[key] {
-      suffixScore = known
-    } else {
-      suffixScore = context.suffixReport(from: state).badness
-      scoreMemo[key] = suffixScore
-    }
+    let suffixScore = context.suffixReport(from: state).badness  // memoised in the context
     return (state.errors - context.state.errors + suffixScore, context.suffixReport.badness)
   }
 
@@ -358,21 +354,50 @@ public final class StreamingStopper {
   /// the repeated text, when the document then reads no worse than with it.
   private func checkLineEndsWithRest(lineEnd: Int) {
     guard !restTrimmed.isEmpty, !stopDecision.isStop else { return }
-    var line = Array(text.utf8.prefix(lineEnd))
+    let whole = Array(text.utf8.prefix(lineEnd))
+    var variants = [whole]
     if context.state.context.isCode, let comment = trailingLineComment(in: lineEnd) {
-      line = Array(line.prefix(comment))  // `a + b; // note` before `;`: compare the code
+      variants.append(Array(whole.prefix(comment)))  // `a + b; // note` before `;`: compare the code
     }
-    var end = line.count
-    while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
     let needle = Array(restTrimmed.utf8)
-    guard end >= needle.count else { return }
-    let p = end - needle.count
-    guard line[p..<end].elementsEqual(needle) else { return }
-    if p > 0, isWordByte(needle[0]), isWordByte(line[p - 1]) { return }
-    let withRest = stateAfter(candidateLength: end)
-    let withoutRest = stateAfter(candidateLength: p)
-    if scores(withoutRest).after <= scores(withRest).after {
-      stop(p, .duplicatesSuffix, "the line ends with `\(restTrimmed.prefix(40))`, the text after the cursor")
+    for line in variants {
+      var end = line.count
+      while end > 0, line[end - 1] == 0x20 || line[end - 1] == 0x09 || line[end - 1] == 0x0D { end -= 1 }
+      guard end >= needle.count else { continue }
+      let p = end - needle.count
+      guard line[p..<end].elementsEqual(needle) else { continue }
+      if p > 0, isWordByte(needle[0]), isWordByte(line[p - 1]) { continue }
+      let withRest = stateAfter(candidateLength: end)
+      let withoutRest = stateAfter(candidateLength: p)
+      if scores(withoutRest).after <= scores(withRest).after {
+        stop(p, .duplicatesSuffix, "the line ends with `\(restTrimmed.prefix(40))`, the text after the cursor")
+        return
+      }
+    }
+  }
+
+  /// At a closer the suffix needs (`)`, a closing quote) on the first line: when the candidate's text before
+  /// and including the closer begins the rest of the cursor's line (`other)` before `other))`), the candidate
+  /// is reproducing the suffix; returns where that reproduction starts.
+  private func restPrefixStart(closerEnd: Int) -> Int? {
+    guard lineCount == 0, !restTrimmed.isEmpty else { return nil }
+    let hay = Array(text.utf8.prefix(closerEnd))
+    let needle = Array(restTrimmed.utf8)
+    var p = max(0, hay.count - needle.count)
+    while p < hay.count - 1 {
+      let piece = hay[p...]
+      if needle.starts(with: piece) && !(p > 0 && isWordByte(needle[0]) && isWordByte(hay[p - 1])) { return p }
+      p += 1
+    }
+    return nil
+  }
+
+  /// Stops at a closer the suffix needs, or earlier where the candidate began reproducing the suffix.
+  private func stopAtCloser(_ at: Int, _ rule: StopReason.Rule, _ message: String) {
+    if let p = restPrefixStart(closerEnd: lexer.state.offset - prefixLength), p < at {
+      stop(p, .duplicatesSuffix, "from here the candidate repeats `\(restTrimmed.prefix(40))`, the text after the cursor")
+    } else {
+      stop(at, rule, message)
     }
   }
 

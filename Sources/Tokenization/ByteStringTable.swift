@@ -56,8 +56,7 @@ struct ByteStringTable: Sendable {
   /// The value stored for `key`, or nil.
   func get(_ key: [UInt8]) -> Int32? { key.withUnsafeBufferPointer { get($0) } }
 
-  /// Stores `value` for `key` unless the key is already present (the first value wins, as in llama.cpp's
-  /// `token_to_id` for duplicate token texts).
+  /// Stores `value` for `key` unless the key is already present (the first value wins).
   mutating func insertIfAbsent(_ key: [UInt8], _ value: Int32) {
     key.withUnsafeBufferPointer { insertIfAbsent($0, value) }
   }

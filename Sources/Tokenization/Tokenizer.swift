@@ -115,10 +115,11 @@ public final class Tokenizer: @unchecked Sendable {
       preTokenizer = nil
     }
 
-    // Text → id (the first id wins for duplicate texts).
+    // Text → id. For duplicate texts the last id wins, as in llama.cpp's `token_to_id` and Hugging Face's vocab
+    // dictionary (inserting in reverse with first-wins gives that).
     var table = ByteStringTable(capacity: n)
-    for (id, text) in vocabulary.tokens.enumerated() {
-      var text = text
+    for id in stride(from: n - 1, through: 0, by: -1) {
+      var text = vocabulary.tokens[id]
       text.withUTF8 { table.insertIfAbsent($0, Int32(id)) }
     }
     textTable = table

@@ -84,6 +84,8 @@ struct PipelineOptions: ParsableArguments {
   var maxTokensLine: Int?
   @Option(name: .long, help: "Maximum tokens of a block completion. (maxTokensBlock)")
   var maxTokensBlock: Int?
+  @Flag(name: .long, help: "Turn token healing off (for measurement). (tokenHealing=false)")
+  var noTokenHealing = false
   @Flag(name: .long, help: "Turn the syntax middleware off (for measurement). (syntaxCheck=false)")
   var noSyntaxCheck = false
   @Flag(name: .long, help: "Turn every penalty and blocker off (for measurement). (penalties=false)")
@@ -113,6 +115,7 @@ struct PipelineOptions: ParsableArguments {
     if let maxTokensLine { s.maxTokensLine = maxTokensLine }
     if let maxTokensBlock { s.maxTokensBlock = maxTokensBlock }
     if noSyntaxCheck { s.syntaxCheck = false }
+    if noTokenHealing { s.tokenHealing = false }
     if noPenalties { s.penalties = false }
     s.threads = threads
     return s

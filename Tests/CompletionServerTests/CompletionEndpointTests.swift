@@ -143,9 +143,11 @@ final class CompletionEndpointTests: XCTestCase {
     let client = try TestClient(provider: provider, options: testOptions())
     try client.initialize()
     client.open(uri: "file:///u.py", text: "f(")
-    XCTAssertEqual(try client.inlineCompletion(uri: "file:///u.py", position: Position(line: 0, character: 2)).items, [])
+    XCTAssertEqual(
+      try client.inlineCompletion(uri: "file:///u.py", position: Position(line: 0, character: 2)).items, [])
     XCTAssertEqual(try client.completion(uri: "file:///u.py", position: Position(line: 0, character: 2)).items, [])
-    XCTAssertEqual(try client.inlineCompletion(uri: "file:///u.py", position: Position(line: 0, character: 1)).items, [])
+    XCTAssertEqual(
+      try client.inlineCompletion(uri: "file:///u.py", position: Position(line: 0, character: 1)).items, [])
     let shown = client.received(ShowMessageNotification.method)
     XCTAssertEqual(shown.count, 1)
     XCTAssertEqual(shown.first?["message"]?.stringValue, provider.reason)

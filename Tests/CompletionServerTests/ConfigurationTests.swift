@@ -20,6 +20,12 @@ final class ConfigurationTests: XCTestCase {
     XCTAssertEqual(wrapped.warnings, [])
   }
 
+  /// The key table follows `CompletionSettings`: a property added there without a key fails here.
+  func testKeysCoverEveryCompletionSettingsProperty() {
+    let properties = Mirror(reflecting: CompletionSettings()).children.compactMap(\.label)
+    XCTAssertEqual(Configuration.settingKeys.map(\.name), properties)
+  }
+
   func testEveryKeyRoundTripsThroughJSON() {
     var changed = CompletionSettings()
     changed.temperature = 0.3
@@ -98,7 +104,8 @@ final class ConfigurationTests: XCTestCase {
     try client.initialize()
     client.notify(DidChangeConfigurationNotification(settings: ["maxTokensLine": 10, "invokedCandidates": 2]))
     client.open(uri: "file:///a.py", text: "[")
-    let list = try client.inlineCompletion(uri: "file:///a.py", position: Position(line: 0, character: 1), trigger: .invoked)
+    let list = try client.inlineCompletion(
+      uri: "file:///a.py", position: Position(line: 0, character: 1), trigger: .invoked)
     XCTAssertEqual(provider.settings.maxTokensLine, 10)
     XCTAssertEqual(list.items.count, 2)
     XCTAssertEqual(client.received(ShowMessageNotification.method).count, 0)

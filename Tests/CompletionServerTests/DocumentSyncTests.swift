@@ -69,7 +69,8 @@ final class DocumentSyncTests: XCTestCase {
   }
 
   func testFileNamesFromURIs() {
-    XCTAssertEqual(LanguageServer.fileName(fromURI: "file:///home/me/My%20Project/a%2Bb.py"), "/home/me/My Project/a+b.py")
+    XCTAssertEqual(
+      LanguageServer.fileName(fromURI: "file:///home/me/My%20Project/a%2Bb.py"), "/home/me/My Project/a+b.py")
     XCTAssertEqual(LanguageServer.fileName(fromURI: "file:///C:/src/x.ts"), "/C:/src/x.ts")
     XCTAssertNotNil(LanguageServer.fileName(fromURI: "untitled:Untitled-1"))
   }

@@ -62,7 +62,8 @@ final class GenerateCodeTests: XCTestCase {
     try client.initialize(capabilities: ["workspace": ["applyEdit": true, "workspaceEdit": ["documentChanges": true]]])
     let marked = MarkedText("x = 1\n<|start|>old_code()\n<|end|>tail\n")
     client.open(uri: "file:///r.py", text: marked.text, version: 7)
-    let reply = generate(client, GenerateCodeArguments(uri: "file:///r.py", range: marked.range(from: "start", to: "end")))
+    let reply = generate(
+      client, GenerateCodeArguments(uri: "file:///r.py", range: marked.range(from: "start", to: "end")))
     let result = try GenerateCodeResult(json: try reply.value(), path: "result")
     XCTAssertEqual(result.applied, false)
     XCTAssertEqual(result.text, "// generated\nreturn x\n")
@@ -139,7 +140,8 @@ final class GenerateCodeTests: XCTestCase {
     let none = client.sendRequest(ExecuteCommandRequest(command: "codegen-lsp.generateCode", arguments: []))
     XCTAssertEqual(try errorCode(none), -32602)
     let noURI = client.sendRequest(
-      ExecuteCommandRequest(command: "codegen-lsp.generateCode", arguments: [["position": ["line": 0, "character": 0]]]))
+      ExecuteCommandRequest(
+        command: "codegen-lsp.generateCode", arguments: [["position": ["line": 0, "character": 0]]]))
     let error = try XCTUnwrap(try noURI.error())
     XCTAssertEqual(error.code, -32602)
     XCTAssertTrue(error.message.contains("params.arguments[0].uri"), error.message)

@@ -91,7 +91,8 @@ final class TextDocumentTests: XCTestCase {
     XCTAssertEqual(document.line(1), "b")
     // Deleting a line between "x\r" and "\ny" joins them into one CRLF too.
     document = TextDocument(text: "x\rm\ny")
-    try document.replace(LSPRange(start: Position(line: 1, character: 0), end: Position(line: 1, character: 1)), with: "")
+    try document.replace(
+      LSPRange(start: Position(line: 1, character: 0), end: Position(line: 1, character: 1)), with: "")
     XCTAssertEqual(document.text, "x\r\ny")
     XCTAssertEqual(document.lineCount, 2)
     // Inserting "\r" before a "\n"-only line.
@@ -106,17 +107,21 @@ final class TextDocumentTests: XCTestCase {
     try document.apply(change: TextDocumentContentChangeEvent(text: "new\ntext"))
     XCTAssertEqual(document.text, "new\ntext")
     XCTAssertThrowsError(
-      try document.replace(LSPRange(start: Position(line: 1, character: 2), end: Position(line: 0, character: 1)), with: "x")
+      try document.replace(
+        LSPRange(start: Position(line: 1, character: 2), end: Position(line: 0, character: 1)), with: "x")
     ) { error in
-      XCTAssertEqual(error as? TextDocumentError, .rangeEndBeforeStart(
-        LSPRange(start: Position(line: 1, character: 2), end: Position(line: 0, character: 1))))
+      XCTAssertEqual(
+        error as? TextDocumentError,
+        .rangeEndBeforeStart(
+          LSPRange(start: Position(line: 1, character: 2), end: Position(line: 0, character: 1))))
     }
     XCTAssertEqual(document.text, "new\ntext")
   }
 
   func testEditsPastTheEndAreClamped() throws {
     var document = TextDocument(text: "ab\ncd")
-    try document.replace(LSPRange(start: Position(line: 0, character: 10), end: Position(line: 9, character: 0)), with: "!")
+    try document.replace(
+      LSPRange(start: Position(line: 0, character: 10), end: Position(line: 9, character: 0)), with: "!")
     XCTAssertEqual(document.text, "ab!")
   }
 

@@ -55,7 +55,8 @@ final class EngineBenchmarkTests: XCTestCase {
     return best
   }
 
-  func bench(_ preset: String, kv: KVCacheType = .f32, exact: Bool = false) throws {
+  /// - Parameter promptPreset: the preset whose fixture tokens form the prompt (the same tokenizer as `preset`).
+  func bench(_ preset: String, kv: KVCacheType = .f32, exact: Bool = false, promptPreset: String? = nil) throws {
     guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
     guard let path = ModelFixtures.realModelPath(preset) ?? {
       let p = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
@@ -65,7 +66,7 @@ final class EngineBenchmarkTests: XCTestCase {
       path: path,
       options: ModelOptions(
         contextLimit: 1024, threads: Self.threads, kvCacheType: kv, exactProducts: exact, loadTokenizer: false))
-    let prompt = try promptTokens(preset, count: 512)
+    let prompt = try promptTokens(promptPreset ?? preset, count: 512)
     let session = InferenceSession(model: model)
     // Warm-up: page the weights in and start the workers.
     _ = try session.evaluate(Array(prompt.prefix(80)))
@@ -116,4 +117,8 @@ final class EngineBenchmarkTests: XCTestCase {
   func testBenchQwenCoderExact() throws { try bench(ModelFixtures.qwenCoder, exact: true) }
   func testBenchQwenCoder() throws { try bench(ModelFixtures.qwenCoder) }
   func testBenchQwenCoderF16Cache() throws { try bench(ModelFixtures.qwenCoder, kv: .f16) }
+  /// The Q8_0 re-quantisation made by Benchmarks/engine/requantize_q8_0.py (skipped when absent).
+  func testBenchQwenCoderQ8() throws {
+    try bench(ModelFixtures.qwenCoder + "-q8_0", promptPreset: ModelFixtures.qwenCoder)
+  }
 }

@@ -167,7 +167,7 @@ final class GeneratorTests: XCTestCase {
       options: GenerationOptions(
         shouldCancel: {
           polls += 1
-          return polls >= 1
+          return polls >= 2  // poll 1: between the layers of chunk 1; poll 2: after chunk 1
         }))
     XCTAssertEqual(result.stopReason, .cancelled)
     XCTAssertTrue(result.tokens.isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import InferenceTestSupport
 import XCTest
 
 @testable import Inference
@@ -97,11 +98,19 @@ final class TinyModelTests: XCTestCase {
     }
   }
 
+  /// Keys and values rounded to F16 keep the logits within 2e-2 (batched chunks and decode steps).
   func testF16CacheStaysClose() throws {
-    let ref = try TinyReference("qwen2")
-    let session = InferenceSession(model: try load(ref, kv: .f16))
-    let result = try session.evaluate(ref.tokens)
-    XCTAssertLessThan(maxDiff(result.logits[...], ref.logits.last!), 2e-2)
+    for variant in ["qwen2", "llama-gqa"] {
+      let ref = try TinyReference(variant)
+      let session = InferenceSession(model: try load(ref, chunk: 5, kv: .f16))
+      let half = ref.tokens.count / 2
+      let result = try session.evaluate(Array(ref.tokens[..<half]))
+      XCTAssertLessThan(maxDiff(result.logits[...], ref.logits[half - 1]), 2e-2, variant)
+      for i in half..<ref.tokens.count {
+        let logits = try session.append(ref.tokens[i])
+        XCTAssertLessThan(maxDiff(logits[...], ref.logits[i]), 2e-2, "\(variant) pos \(i)")
+      }
+    }
   }
 
   /// A second call that shares a prefix computes only the rest; rollback recomputes from the given length.
@@ -146,20 +155,25 @@ final class TinyModelTests: XCTestCase {
     XCTAssertThrowsError(try session.rollback(to: 5))
   }
 
+  /// The stop closure is polled between chunks (finished chunks stay cached) and between layers (the chunk in
+  /// progress is abandoned). The tiny models have 2 layers: one poll inside each chunk, one between chunks.
   func testStopBetweenChunksKeepsComputedPrefix() throws {
     let ref = try TinyReference("llama")
-    let session = InferenceSession(model: try load(ref, chunk: 4))
-    var polls = 0
-    let result = try session.evaluate(ref.tokens) {
-      polls += 1
-      return polls >= 2
+    for (stopAtPoll, cached) in [(4, 8), (3, 4), (1, 0)] {
+      let session = InferenceSession(model: try load(ref, chunk: 4))
+      var polls = 0
+      let result = try session.evaluate(ref.tokens) {
+        polls += 1
+        return polls >= stopAtPoll
+      }
+      XCTAssertFalse(result.completed)
+      XCTAssertTrue(result.logits.isEmpty)
+      XCTAssertEqual(result.computedTokens, cached, "stop at poll \(stopAtPoll)")
+      XCTAssertEqual(session.tokens, Array(ref.tokens[0..<cached]))
+      let resumed = try session.evaluate(ref.tokens)
+      XCTAssertEqual(resumed.reusedTokens, cached)
+      XCTAssertLessThan(maxDiff(resumed.logits[...], ref.logits.last!), 1e-3)
     }
-    XCTAssertFalse(result.completed)
-    XCTAssertEqual(result.computedTokens, 8)
-    XCTAssertEqual(session.tokens, Array(ref.tokens[0..<8]))
-    let resumed = try session.evaluate(ref.tokens)
-    XCTAssertEqual(resumed.reusedTokens, 8)
-    XCTAssertLessThan(maxDiff(resumed.logits[...], ref.logits.last!), 1e-3)
   }
 
   func testBadInputsAreErrors() throws {
@@ -175,5 +189,69 @@ final class TinyModelTests: XCTestCase {
       XCTAssertEqual(error as? InferenceError, .contextOverflow(needed: 65, capacity: 64))
     }
     XCTAssertTrue(session.tokens.isEmpty)
+  }
+}
+
+/// Loader errors on files built inside the test: each names the file and what is wrong.
+final class ModelLoadingErrorTests: XCTestCase {
+  func loadError(_ spec: TinyModel.Spec) throws -> (InferenceError, String) {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).gguf").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try TinyModel.write(spec, to: path)
+    do {
+      _ = try LanguageModel(path: path)
+    } catch {
+      XCTAssertTrue(error.description.contains(path), "\(error) names the file")
+      return (error, path)
+    }
+    XCTFail("loaded a broken model")
+    throw XCTSkip("no error")
+  }
+
+  func testUnsupportedArchitecture() throws {
+    var spec = TinyModel.Spec()
+    spec.architecture = "gpt2"
+    let (error, path) = try loadError(spec)
+    XCTAssertEqual(error, .unsupportedArchitecture(path: path, architecture: "gpt2"))
+  }
+
+  func testMissingTensor() throws {
+    var spec = TinyModel.Spec()
+    spec.omitTensors = ["blk.1.ffn_up.weight"]
+    let (error, path) = try loadError(spec)
+    XCTAssertEqual(error, .missingTensor(path: path, name: "blk.1.ffn_up.weight"))
+  }
+
+  func testWrongShape() throws {
+    var spec = TinyModel.Spec()
+    spec.metadataOverrides = ["qwen2.feed_forward_length": 48]
+    let (error, path) = try loadError(spec)
+    XCTAssertEqual(error, .wrongShape(path: path, name: "blk.0.ffn_gate.weight", expected: [32, 48], found: [32, 64]))
+  }
+
+  func testHeadCountThatDoesNotDivide() throws {
+    var spec = TinyModel.Spec()
+    spec.metadataOverrides = ["qwen2.attention.head_count_kv": 3]
+    let (error, _) = try loadError(spec)
+    guard case .invalidMetadata(_, let key, _) = error else { return XCTFail("\(error)") }
+    XCTAssertEqual(key, "qwen2.attention.head_count_kv")
+  }
+
+  func testMissingBlockCount() throws {
+    var spec = TinyModel.Spec()
+    spec.metadataOverrides = ["qwen2.block_count": 0]
+    let (error, _) = try loadError(spec)
+    guard case .invalidMetadata(_, let key, _) = error else { return XCTFail("\(error)") }
+    XCTAssertEqual(key, "qwen2.block_count")
+  }
+
+  func testNotAGGUFFile() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).gguf").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try Data("not a model at all".utf8).write(to: URL(fileURLWithPath: path))
+    XCTAssertThrowsError(try LanguageModel(path: path)) { error in
+      guard case InferenceError.file = error else { return XCTFail("\(error)") }
+      XCTAssertTrue("\(error)".contains(path))
+    }
   }
 }

@@ -278,4 +278,34 @@ final class KernelBenchmarks: XCTestCase {
       report(String(format: "gguf-open %@: %.1f ms CPU (%d tensors)", file, t * 1e3, tensors))
     }
   }
+
+  /// Small batches: multi-token quantised kernels vs dequantise + sgemm vs one matvec per token (1 thread, CPU time).
+  func testSmallBatchCrossover() throws {
+    let gguf = try GGUFFile(path: modelsDir + "/qwen2.5-coder-0.5b.gguf")
+    let ws = KernelWorkspace()
+    let pool = ThreadPool(threads: 1)
+    for name in ["blk.0.ffn_gate.weight", "blk.0.ffn_down.weight", "blk.2.ffn_down.weight"] {
+      let w = try WeightMatrix(gguf.requireTensor(named: name), in: gguf)
+      for batch in [2, 4, 8, 16, 32, 64] {
+        let x = randomVector(batch * w.cols, seed: 9)
+        var y = [Float](repeating: 0, count: batch * w.rows)
+        let iterations = max(2, 64 / batch)
+        let multi = cpuTime(iterations: iterations, repeats: 3) {
+          _ = matmulMultiToken(w, x, batch: batch, &y, pool: pool, workspace: ws)
+        }
+        let gemm = cpuTime(iterations: iterations, repeats: 3) { matmulGEMM(w, x, batch: batch, &y, pool: pool, workspace: ws) }
+        let perToken = cpuTime(iterations: iterations, repeats: 3) {
+          x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+              for b in 0..<batch {
+                matvec(w, xb.baseAddress! + b * w.cols, yb.baseAddress! + b * w.rows, pool: pool, workspace: ws)
+              }
+            }
+          }
+        }
+        report(String(format: "small-batch %@ %@ batch %d: multi-token %.2f ms, dequant+sgemm %.2f ms, matvec/token %.2f ms (1T CPU)",
+                      name, "\(w.type)", batch, multi * 1e3, gemm * 1e3, perToken * 1e3))
+      }
+    }
+  }
 }

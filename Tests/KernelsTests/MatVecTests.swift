@@ -102,11 +102,11 @@ final class MatVecTests: XCTestCase {
   func testMatmulMatchesReference() {
     let pool = ThreadPool(threads: 2)
     let ws = KernelWorkspace()
-    for type: GGMLType in [.f32, .f16, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K] {
+    for type: GGMLType in [.f32, .f16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K, .q3_K] {
       let cols = type.blockSize == 256 ? 512 : 96
-      let rows = 150
+      let rows = 70
       let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 11 &+ UInt64(type.rawValue))
-      for batch in [1, 3, 4, 17] {
+      for batch in [1, 2, 17, MatmulTuning.minimumBatchForGEMM] {
         let x = randomVector(batch * cols, seed: UInt64(batch))
         var y = [Float](repeating: .nan, count: batch * rows)
         matmul(m.matrix, x, batch: batch, &y, pool: pool, workspace: ws)
@@ -117,6 +117,33 @@ final class MatVecTests: XCTestCase {
         // Small batches go through the 8-bit activation path; GEMM batches are float throughout.
         let rtol = batch < MatmulTuning.minimumBatchForGEMM && type != .f32 && type != .f16 ? 1.0 / 200 : 1e-5
         assertClose(y, expected, scales: scales, atol: 1e-6, rtol: rtol, "\(type) batch \(batch)")
+      }
+    }
+  }
+
+  /// The multi-token kernels (small batches) give what one matvec per token gives, up to float summation order.
+  func testSmallBatchMatmulEqualsMatVecPerToken() {
+    let pool = ThreadPool(threads: 2)
+    let ws = KernelWorkspace()
+    for type: GGMLType in [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K] {
+      let cols = type.blockSize == 256 ? 768 : 160
+      let rows = 45
+      let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 21 &+ UInt64(type.rawValue))
+      for batch in [2, 5, AVX2MultiTokenGroup.size + 3] where batch < MatmulTuning.minimumBatchForGEMM {
+        let x = randomVector(batch * cols, seed: UInt64(batch) &+ 100)
+        var y = [Float](repeating: .nan, count: batch * rows)
+        matmul(m.matrix, x, batch: batch, &y, pool: pool, workspace: ws)
+        var expected = [Float](repeating: .nan, count: batch * rows)
+        var scales = [Double]()
+        for b in 0..<batch {
+          expected.withUnsafeMutableBufferPointer { e in
+            x.withUnsafeBufferPointer { xb in
+              matvec(m.matrix, xb.baseAddress! + b * cols, e.baseAddress! + b * rows, pool: pool, workspace: ws)
+            }
+          }
+          scales += productScales(m.matrix, Array(x[(b * cols)..<((b + 1) * cols)]))
+        }
+        assertClose(y, expected, scales: scales, atol: 1e-6, rtol: 1e-6, "\(type) batch \(batch)")
       }
     }
   }

@@ -24,7 +24,7 @@ final class FuzzTests: XCTestCase {
     "def", "function", "case", "esac", "é", "😀", "=begin", "=end", "'a", "'\\n'",
   ]
 
-  func randomText(_ rng: inout SplitMix, pieces count: Int) -> String {
+  static func randomText(_ rng: inout SplitMix, pieces count: Int) -> String {
     (0..<count).map { _ in Self.pieces[rng.below(Self.pieces.count)] }.joined()
   }
 
@@ -32,9 +32,9 @@ final class FuzzTests: XCTestCase {
     var rng = SplitMix(state: 20_261_123)
     for language in Languages.all + [Languages.generic] {
       for _ in 0..<40 {
-        let prefix = randomText(&rng, pieces: rng.below(30))
-        let suffix = randomText(&rng, pieces: rng.below(30))
-        let candidate = randomText(&rng, pieces: 1 + rng.below(25))
+        let prefix = Self.randomText(&rng, pieces: rng.below(30))
+        let suffix = Self.randomText(&rng, pieces: rng.below(30))
+        let candidate = Self.randomText(&rng, pieces: 1 + rng.below(25))
         let context = CursorContext(prefix: prefix, suffix: suffix, language: language)
         let mode = decideCompletionMode(context: context).mode
         var results: [String?] = []
@@ -63,13 +63,33 @@ final class FuzzTests: XCTestCase {
     var rng = SplitMix(state: 7)
     for language in Languages.all {
       for _ in 0..<30 {
-        let text = randomText(&rng, pieces: 40)
+        let text = Self.randomText(&rng, pieces: 40)
         var whole = Lexer(spec: language)
         whole.scan(text, final: true)
         var chunked = Lexer(spec: language)
         for ch in text { chunked.scan(String(ch), final: false) }
         chunked.scan("", final: true)
         XCTAssertEqual(chunked.state, whole.state, "\(language.name): \(text.debugDescription)")
+      }
+    }
+  }
+}
+
+final class SuffixConvergenceTests: XCTestCase {
+  /// A what-if scan that stops where it agrees with the cursor's scan reports exactly what a full scan does.
+  func testConvergedScansEqualFullScans() {
+    var rng = FuzzTests.SplitMix(state: 99)
+    for language in Languages.all {
+      for _ in 0..<25 {
+        let prefix = FuzzTests.randomText(&rng, pieces: rng.below(20))
+        let suffix = FuzzTests.randomText(&rng, pieces: 10 + rng.below(40))
+        let candidate = FuzzTests.randomText(&rng, pieces: 1 + rng.below(8))
+        let context = CursorContext(prefix: prefix, suffix: suffix, language: language)
+        var lexer = Lexer(spec: language)
+        lexer.scan(prefix + candidate, final: true)
+        let fast = context.suffixReport(from: lexer.state)
+        let full = CursorContext.readSuffix(suffix, from: lexer.state, tables: context.streamingLexer.tables)
+        XCTAssertEqual(fast, full, "\(language.name) \(prefix.debugDescription) \(candidate.debugDescription) \(suffix.debugDescription)")
       }
     }
   }

@@ -63,3 +63,11 @@ final class ModeEdgeTests: XCTestCase {
     XCTAssertEqual(mode(Languages.python, doc), .block)
   }
 }
+
+final class ModeSettingTests: XCTestCase {
+  func testSettingMapping() {
+    XCTAssertEqual(CompletionMode(setting: "line"), .singleLine)
+    XCTAssertEqual(CompletionMode(setting: "Block"), .block)
+    XCTAssertNil(CompletionMode(setting: "auto"))
+  }
+}

@@ -171,3 +171,40 @@ final class StopperEdgeTests: XCTestCase {
     XCTAssertEqual(r.final.text, "d")
   }
 }
+
+final class StopperRegressionTests: XCTestCase {
+  func testFStringFormatSpecIsNotAComment() {
+    var lexer = Lexer(spec: Languages.python)
+    lexer.scan("s = f'<{id(self):#x} {x!r:>{width}}>'\nt = 1\n", final: true)
+    XCTAssertEqual(lexer.state.stack, [])
+    XCTAssertEqual(lexer.state.context, .code)
+    XCTAssertEqual(lexer.state.errors, 0)
+  }
+
+  func testLineBreakInsideSingleLineInterpolationStaysOnItsLine() {
+    var lexer = Lexer(spec: Languages.python)
+    lexer.scan("name = f\"waitpid-{next(\nx = [1]\n", final: true)
+    XCTAssertEqual(lexer.state.stack, [])
+    XCTAssertEqual(lexer.state.errors, 1)
+  }
+
+  func testMultiLineSignatureOpensTheBody() {
+    let swift = stream(Languages.swift, "func exit(\n    code: Int\n) -> Never {\n    ‸\n}\n", "guard code == 0 else {\n        fatal()\n    }\n    done()\n}\n")
+    XCTAssertEqual(swift.final.text, "guard code == 0 else {\n        fatal()\n    }\n    done()")
+    let py = stream(Languages.python, "class A:\n    def f(self, a,\n          b):\n        ‸\n", "self.a = a\n        self.b = b\nx = 1\n")
+    XCTAssertEqual(py.final.text, "self.a = a\n        self.b = b")
+  }
+
+  func testCandidateReproducingTheRestOfTheLineIsCut() {
+    // The closer the suffix needs comes after text that begins the suffix.
+    let r = stream(Languages.python, "data = set(map(‸other))\n", "ref, other))\n")
+    XCTAssertEqual(r.final.text, "ref, ")  // the space separates it from `other` in the suffix
+    XCTAssertEqual(r.decision.rule, .duplicatesSuffix)
+    // The line ends with the rest of the line, before a comment.
+    let c = stream(Languages.c, "int add(int a, int b) {\n    return ‸;\n}\n", "a + b; // sum\n")
+    XCTAssertEqual(c.final.text, "a + b")
+    // A coincidental occurrence earlier in the line is not a duplicate.
+    let s = stream(Languages.swift, "init(name: String) {\n    ‸name\n}\n", "self.name = name\n")
+    XCTAssertEqual(s.final.text, "self.name = ")
+  }
+}
