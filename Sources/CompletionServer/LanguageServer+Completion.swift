@@ -29,8 +29,7 @@ extension LanguageServer {
     }
     let superseded = cancelCompletionsLocked(uri: uri, reason: .superseded)
     prefetchToken?.cancel(.superseded)
-    let deadline = Double(max(1, settings.deadlineMilliseconds)) / 1000
-    let token = CancellationToken(deadline: deadline)
+    let token = RequestCancellation()
     pending[id] = PendingRequest(reply: reply, token: token, uri: uri, isCompletion: true)
     useClock += 1
     documents[uri]!.lastUsed = useClock
@@ -47,7 +46,7 @@ extension LanguageServer {
 
   /// Runs one completion on the worker and answers it (unless someone answered it first).
   func runCompletion(
-    id: RequestID, reply: ReplyOnce, token: CancellationToken, uri: String, version: Int, position: Position,
+    id: RequestID, reply: ReplyOnce, token: RequestCancellation, uri: String, version: Int, position: Position,
     trigger: CompletionTrigger, style: CompletionStyle
   ) {
     defer { removePending(id) }
@@ -70,7 +69,9 @@ extension LanguageServer {
     }
     lock.lock()
     let verbose = trace == .verbose
+    let deadline = settings.deadlineMilliseconds
     lock.unlock()
+    let providerToken = token.startToken(deadlineMilliseconds: deadline)
     let request = CompletionRequest(
       documentID: uri, fileName: LanguageServer.fileName(fromURI: uri), languageId: snapshot.languageId,
       prefix: prefix, suffix: suffix, trigger: trigger,
@@ -83,7 +84,7 @@ extension LanguageServer {
 
     let result: CompletionResult
     do {
-      result = try provider.complete(request, cancellation: token)
+      result = try provider.complete(request, cancellation: providerToken)
     } catch CompletionProviderError.unavailable(let reason) {
       announceOnce(.error, reason)
       reply.succeed(emptyResult(style))

@@ -43,7 +43,7 @@ extension LanguageServer {
       return
     }
     prefetchToken?.cancel(.superseded)
-    let token = CancellationToken(deadline: Double(max(1, settings.generateDeadlineMilliseconds)) / 1000)
+    let token = RequestCancellation()
     pending[id] = PendingRequest(reply: reply, token: token, uri: arguments.uri, isCompletion: false)
     var progress: (token: ProgressToken, create: Bool)?
     if let given = request.workDoneToken {
@@ -70,7 +70,7 @@ extension LanguageServer {
   }
 
   func runGenerate(
-    id: RequestID, reply: ReplyOnce, token: CancellationToken, arguments: GenerateCodeArguments, version: Int,
+    id: RequestID, reply: ReplyOnce, token: RequestCancellation, arguments: GenerateCodeArguments, version: Int,
     progress: (token: ProgressToken, create: Bool)?
   ) {
     defer { removePending(id) }
@@ -119,6 +119,10 @@ extension LanguageServer {
             percentage: nil)))
     }
     // Generation stops on $/cancelRequest, on the progress's cancel button (both cancel `token`), or at the deadline.
+    lock.lock()
+    let deadline = settings.generateDeadlineMilliseconds
+    lock.unlock()
+    let providerToken = token.startToken(deadlineMilliseconds: deadline)
     var lastMessage = ""
     let request = GenerateRequest(
       documentID: arguments.uri, fileName: LanguageServer.fileName(fromURI: arguments.uri),
@@ -127,7 +131,7 @@ extension LanguageServer {
       instruction: arguments.instruction)
     let result: GenerateResult
     do {
-      result = try provider.generate(request, cancellation: token) { [self] partial in
+      result = try provider.generate(request, cancellation: providerToken) { [self] partial in
         guard let progressToken else { return }
         let message = LanguageServer.progressMessage(for: partial)
         guard message != lastMessage else { return }

@@ -13,7 +13,7 @@ import Logging
 /// `prepare`, and creating the provider) runs on one serial worker queue. Shared state is guarded by `lock`.
 ///
 /// Cancellation: `$/cancelRequest` answers RequestCancelled (-32800) at once, queued or running, and cancels the
-/// request's `CancellationToken`; a `didChange` answers every pending completion of that document ContentModified
+/// request's `CancellationToken` (its deadline starts when the worker begins the request); a `didChange` answers every pending completion of that document ContentModified
 /// (-32801); a newer completion request for the same document answers the older ones RequestCancelled (superseded).
 /// `ReplyOnce` guarantees exactly one reply per request whoever answers first.
 /// - Important: `run()` blocks; call it from one thread only once.
@@ -30,7 +30,7 @@ public final class LanguageServer: @unchecked Sendable {
   /// A request that is queued or running on the worker.
   struct PendingRequest {
     let reply: ReplyOnce
-    let token: CancellationToken
+    let token: RequestCancellation
     /// The document it reads, for ContentModified and superseding.
     let uri: String?
     /// True for completions (superseded by a newer completion of the same document).
@@ -70,7 +70,7 @@ public final class LanguageServer: @unchecked Sendable {
   var encoding = PositionEncodingKind.utf16
   var clientCapabilities = ClientCapabilities()
   /// Progress tokens of running generate-code commands, mapped to the command's cancellation token.
-  var progressTokens: [ProgressToken: CancellationToken] = [:]
+  var progressTokens: [ProgressToken: RequestCancellation] = [:]
   /// Progress tokens whose progress the user cancelled.
   var cancelledProgress: Set<ProgressToken> = []
   var progressCounter = 0
@@ -120,9 +120,11 @@ public final class LanguageServer: @unchecked Sendable {
     finished.wait()
     lock.lock()
     let code = exitCode
-    let tokens = pending.values.map(\.token) + progressTokens.values + [prefetchToken].compactMap { $0 }
+    let requests = pending.values.map(\.token) + progressTokens.values
+    let prefetch = prefetchToken
     lock.unlock()
-    for token in tokens { token.cancel(.shutdown) }
+    for request in requests { request.cancel(.shutdown) }
+    prefetch?.cancel(.shutdown)
     connection.close()
     return code
   }
@@ -304,8 +306,10 @@ public final class LanguageServer: @unchecked Sendable {
     phase = .shutDown
     let running = pending
     pending.removeAll()
-    let tokens = Array(progressTokens.values) + [prefetchToken].compactMap { $0 }
+    let tokens = Array(progressTokens.values)
+    let prefetch = prefetchToken
     lock.unlock()
+    prefetch?.cancel(.shutdown)
     for request in running.values {
       request.token.cancel(.shutdown)
       request.reply.fail(

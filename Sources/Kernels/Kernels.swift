@@ -14,7 +14,8 @@
 /// matvec(w, x, y, pool: pool, workspace: ws)                 // y[r] = Σ_c w[r,c] x[c];  x (cols), y (rows)
 /// matvec(w, x, y, pool:, workspace:, precision: .exact)      // float activations instead of 8-bit (slower)
 /// matvecs([(w1, y1), (w2, y2)], x, pool:, workspace:)        // several matrices of the same x in one dispatch
-/// matmul(w, x, batch: n, y, pool:, workspace:)               // x (n, cols) → y (n, rows); prefill
+/// matmul(w, x, batch: n, y, pool:, workspace:)               // x (n, cols) → y (n, rows); any n ≥ 1:
+///                                                            //   n < 32: 8-bit multi-token kernels, else GEMM
 /// sgemm(...)                                                 // thin row-major cblas_sgemm wrapper (attention)
 ///
 /// rmsNorm(x, weight: g, eps:, count:, out:)          // out = x / sqrt(mean(x²) + eps) * g   (out may be x)
@@ -34,10 +35,12 @@
 ///
 /// Decode (`matvec`): the activations are quantised to 8-bit blocks once per call (Q8_0-like blocks of 32 with
 /// their sums, or Q8_K blocks of 256 with 16-element group sums) and each weight row is an integer dot product on the
-/// packed blocks (`vpmaddubsw`/`vpmaddwd`, AVX2), two rows at a time for the legacy types. Prefill (`matmul`, batch
-/// ≥ `MatmulTuning.minimumBatchForGEMM`): each pool thread dequantises its share of the rows into a reused float
-/// tile and calls `cblas_sgemm` with OpenBLAS single-threaded (OpenBLAS's thread count is set to 1 once, on first
-/// use). Compute the output head for the last position only during prefill: it is a third of the weights.
+/// packed blocks (`vpmaddubsw`/`vpmaddwd`, AVX2), two rows at a time for the legacy types. Small batches (`matmul`,
+/// 2 ≤ n < `MatmulTuning.minimumBatchForGEMM`): the same 8-bit arithmetic, each weight block decoded once for all
+/// tokens (weights read once per call instead of once per token: use `matmul`, not a `matvec` per token). Prefill
+/// (n ≥ 32): each pool thread dequantises its share of the rows into a reused float tile and calls `cblas_sgemm`
+/// with OpenBLAS single-threaded (OpenBLAS's thread count is set to 1 once, on first use). Compute the output head
+/// for the last position only during prefill: it is a third of the weights.
 ///
 /// - Important: a `ThreadPool` runs one job at a time; call it from one thread at a time (the generator's). A
 ///   `KernelWorkspace` must not be shared by concurrent calls. Weight views must not outlive their `GGUFFile`.

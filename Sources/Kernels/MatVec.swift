@@ -55,12 +55,13 @@ public func matvecs(
   }
   let rowBuffers = needsRowBuffer ? workspace.floatBuffers(threads: pool.threadCount, count: cols) : []
   let totalRows = products.reduce(0) { $0 + $1.0.rows }
-  // Split the concatenated rows of all products evenly; chunk boundaries at multiples of 4 rows.
-  pool.run { thread, threads in
-    let units = (totalRows + 3) / 4
-    let r = ThreadPool.chunk(units, thread, threads)
-    var lower = r.lowerBound * 4
-    let upper = min(totalRows, r.upperBound * 4)
+  // Split the concatenated rows of all products into chunks (multiples of 4 rows, about 8 per thread) handed out
+  // dynamically, so that a descheduled thread does not stall the others.
+  let chunkRows = MatmulTuning.chunkRows(totalRows, threads: pool.threadCount)
+  let chunks = (totalRows + chunkRows - 1) / chunkRows
+  pool.runDynamic(chunks: chunks) { chunk, thread in
+    var lower = chunk * chunkRows
+    let upper = min(totalRows, lower + chunkRows)
     var base = 0
     for (w, y) in products {
       let end = base + w.rows
@@ -184,11 +185,10 @@ func matmulMultiToken(
     // Quantise every token's activations (one after the other), then read each weight block once for all.
     let a = workspace.activations(count: batch * w.cols, layout: layout)
     quantizeActivations(x, count: batch * w.cols, layout: layout, into: a)
-    pool.run { thread, threads in
-      let units = (w.rows + 3) / 4
-      let r = ThreadPool.chunk(units, thread, threads)
-      let rows = (r.lowerBound * 4)..<min(w.rows, r.upperBound * 4)
-      if !rows.isEmpty { AVX2MultiToken.rows(w, a, tokens: batch, rows: rows, y, yStride: w.rows) }
+    let chunkRows = MatmulTuning.chunkRows(w.rows, threads: pool.threadCount)
+    pool.runDynamic(chunks: (w.rows + chunkRows - 1) / chunkRows) { chunk, _ in
+      let rows = (chunk * chunkRows)..<min(w.rows, (chunk + 1) * chunkRows)
+      AVX2MultiToken.rows(w, a, tokens: batch, rows: rows, y, yStride: w.rows)
     }
     return true
   #else
@@ -202,29 +202,28 @@ func matmulGEMM(
   workspace: KernelWorkspace
 ) {
   OpenBLASThreads.ensureSingleThreaded()
-  // Each thread takes a contiguous share of the rows and walks it in tiles as large as the tile budget allows, so
-  // that each sgemm call is big (OpenBLAS packs x again for every call).
-  let tile = min(MatmulTuning.tileRows(cols: w.cols), (w.rows + pool.threadCount - 1) / pool.threadCount)
+  // Tiles of rows handed out dynamically (about 4 per thread, fewer when the tile budget is smaller): big enough
+  // that each sgemm call is efficient (OpenBLAS packs x again for every call), small enough that a descheduled
+  // thread does not stall the others for long.
+  let perThread = (w.rows + 4 * pool.threadCount - 1) / (4 * pool.threadCount)
+  let tile = max(1, min(MatmulTuning.tileRows(cols: w.cols), max(16, perThread)))
+  let tiles = (w.rows + tile - 1) / tile
   let buffers = w.type == .f32 ? [] : workspace.floatBuffers(threads: pool.threadCount, count: tile * w.cols)
-  pool.run { thread, threads in
-    let mine = ThreadPool.chunk(w.rows, thread, threads)
-    var r0 = mine.lowerBound
-    while r0 < mine.upperBound {
-      let n = min(tile, mine.upperBound - r0)
-      let weights: UnsafePointer<Float>
-      if w.type == .f32 {
-        weights = w.row(r0).assumingMemoryBound(to: Float.self)
-      } else {
-        let buffer = buffers[thread]
-        QuantTraits.fastDequantize(w.type, w.row(r0), count: n * w.cols, into: buffer)
-        weights = UnsafePointer(buffer)
-      }
-      // y[:, r0..<r0+n] (batch, n) = x (batch, cols) · weightsᵀ (cols, n)
-      cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(n), Int32(w.cols), 1, x, Int32(w.cols),
-        weights, Int32(w.cols), 0, y + r0, Int32(w.rows))
-      r0 += n
+  pool.runDynamic(chunks: tiles) { index, thread in
+    let r0 = index * tile
+    let n = min(tile, w.rows - r0)
+    let weights: UnsafePointer<Float>
+    if w.type == .f32 {
+      weights = w.row(r0).assumingMemoryBound(to: Float.self)
+    } else {
+      let buffer = buffers[thread]
+      QuantTraits.fastDequantize(w.type, w.row(r0), count: n * w.cols, into: buffer)
+      weights = UnsafePointer(buffer)
     }
+    // y[:, r0..<r0+n] (batch, n) = x (batch, cols) · weightsᵀ (cols, n)
+    cblas_sgemm(
+      CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), Int32(n), Int32(w.cols), 1, x, Int32(w.cols),
+      weights, Int32(w.cols), 0, y + r0, Int32(w.rows))
   }
 }
 
@@ -252,6 +251,13 @@ public enum MatmulTuning {
   public static let tileElements = 4 << 20
   /// Rows per dequantised tile for rows of `cols` elements (at least 16).
   public static func tileRows(cols: Int) -> Int { max(16, tileElements / max(cols, 1)) }
+
+  /// Rows per dynamically scheduled chunk of a matrix-vector product: about 8 chunks per thread, a multiple of 4,
+  /// at least 8 rows.
+  public static func chunkRows(_ rows: Int, threads: Int) -> Int {
+    let target = (rows + 8 * threads - 1) / (8 * threads)
+    return max(8, (target + 3) / 4 * 4)
+  }
 }
 
 /// OpenBLAS's own threading, switched off once: the pool provides the parallelism, and OpenBLAS threads would

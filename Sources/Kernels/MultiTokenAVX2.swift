@@ -40,60 +40,79 @@ enum AVX2MultiTokenGroup {
 
     enum Legacy { case q8_0, q4_0, q4_1, q5_0, q5_1 }
 
+    /// Tokens per pass of the legacy-type kernel: accumulators stay in registers.
+    static let legacyGroup = 4
+
     @inline(__always)
     static func legacy(
       _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
       _ y: UnsafeMutablePointer<Float>, _ yStride: Int, kind: Legacy
     ) {
+      var g = 0
+      while g < n {
+        let m = min(legacyGroup, n - g)
+        switch m {
+        case 4: legacyGroupOf4(w, a, t0 + g, 4, rows, y, yStride, kind: kind)
+        case 3: legacyGroupOf4(w, a, t0 + g, 3, rows, y, yStride, kind: kind)
+        case 2: legacyGroupOf4(w, a, t0 + g, 2, rows, y, yStride, kind: kind)
+        default: legacyGroupOf4(w, a, t0 + g, 1, rows, y, yStride, kind: kind)
+        }
+        g += m
+      }
+    }
+
+    /// Up to 4 tokens (`n`, constant per call site so the branches fold) with register accumulators.
+    @inline(__always)
+    static func legacyGroupOf4(
+      _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
+      _ y: UnsafeMutablePointer<Float>, _ yStride: Int, kind: Legacy
+    ) {
       let blocks = w.cols / 32
       let size = w.type.bytesPerBlock
-      withUnsafeTemporaryAllocation(of: __m256.self, capacity: maxGroup) { acc in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: maxGroup) { extra in
-          for r in rows {
-            let row = w.row(r)
-            for t in 0..<n {
-              acc[t] = _mm256_setzero_ps()
-              extra[t] = 0
-            }
-            for b in 0..<blocks {
-              let blk = row + size * b
-              let dw = halfAt(blk)
-              var u: __m256i
-              var m: Float = 0
-              switch kind {
-              case .q8_0: u = load256(blk + 2)
-              case .q4_0: u = bytesFromNibbles32(blk + 2)
-              case .q5_0: u = AVX2Dot.q5_0UnsignedBytes(blk)
-              case .q4_1:
-                u = bytesFromNibbles32(blk + 4)
-                m = halfAt(blk, 2)
-              case .q5_1:
-                u = AVX2Dot.q5_1Bytes(blk)
-                m = halfAt(blk, 2)
-              }
-              // Q8_0 is signed: move its sign onto the activations (|w| × sign(w)·x).
-              let signs = u
-              if kind == .q8_0 { u = _mm256_sign_epi8(u, u) }
-              // Per block: Q4_0/Q5_0 subtract 8/16 · d_w · s_x; Q4_1/Q5_1 add m · s_x (both through `extra`).
-              let extraFactor: Float
-              switch kind {
-              case .q8_0: extraFactor = 0
-              case .q4_0: extraFactor = -8 * dw
-              case .q5_0: extraFactor = -16 * dw
-              case .q4_1, .q5_1: extraFactor = m
-              }
-              for t in 0..<n {
-                let tb = (t0 + t) * blocks + b
-                var qx = load256(a.qs + 32 * tb)
-                if kind == .q8_0 { qx = _mm256_sign_epi8(qx, signs) }
-                let p = mulSumUS8PairsFloat(u, qx)
-                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d[tb]), p, acc[t])
-                if kind != .q8_0 { extra[t] += extraFactor * a.s[tb] }
-              }
-            }
-            for t in 0..<n { y[(t0 + t) * yStride + r] = hsum(acc[t]) + extra[t] }
+      let base = t0 * blocks
+      for r in rows {
+        let row = w.row(r)
+        var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+        var acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps()
+        var e0: Float = 0, e1: Float = 0, e2: Float = 0, e3: Float = 0
+        for b in 0..<blocks {
+          let blk = row + size * b
+          let dw = halfAt(blk)
+          var u: __m256i
+          var factor: Float = 0  // multiplies s_x: -8 d_w, -16 d_w, or the minimum m
+          switch kind {
+          case .q8_0: u = load256(blk + 2)
+          case .q4_0:
+            u = bytesFromNibbles32(blk + 2)
+            factor = -8 * dw
+          case .q5_0:
+            u = AVX2Dot.q5_0UnsignedBytes(blk)
+            factor = -16 * dw
+          case .q4_1:
+            u = bytesFromNibbles32(blk + 4)
+            factor = halfAt(blk, 2)
+          case .q5_1:
+            u = AVX2Dot.q5_1Bytes(blk)
+            factor = halfAt(blk, 2)
           }
+          let signs = u
+          if kind == .q8_0 { u = _mm256_sign_epi8(u, u) }
+          @inline(__always) func step(_ t: Int, _ acc: inout __m256, _ e: inout Float) {
+            let tb = base + t * blocks + b
+            var qx = load256(a.qs + 32 * tb)
+            if kind == .q8_0 { qx = _mm256_sign_epi8(qx, signs) }
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * a.d[tb]), mulSumUS8PairsFloat(u, qx), acc)
+            if kind != .q8_0 { e += factor * a.s[tb] }
+          }
+          step(0, &acc0, &e0)
+          if n > 1 { step(1, &acc1, &e1) }
+          if n > 2 { step(2, &acc2, &e2) }
+          if n > 3 { step(3, &acc3, &e3) }
         }
+        y[t0 * yStride + r] = hsum(acc0) + e0
+        if n > 1 { y[(t0 + 1) * yStride + r] = hsum(acc1) + e1 }
+        if n > 2 { y[(t0 + 2) * yStride + r] = hsum(acc2) + e2 }
+        if n > 3 { y[(t0 + 3) * yStride + r] = hsum(acc3) + e3 }
       }
     }
 

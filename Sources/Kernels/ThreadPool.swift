@@ -30,6 +30,7 @@ public final class ThreadPool: @unchecked Sendable {
   private let pending = Atomic<Int>(0)
   private let shuttingDown = Atomic<Bool>(false)
   private let busy = Atomic<Bool>(false)
+  private let nextChunk = Atomic<Int>(0)
   private var job: ((Int) -> Void)? = nil
   private var mutex = pthread_mutex_t()
   private var condition = pthread_cond_t()
@@ -96,6 +97,25 @@ public final class ThreadPool: @unchecked Sendable {
       job = nil
     }
     busy.store(false, ordering: .releasing)
+  }
+
+  /// Runs `body(chunk, thread)` for every chunk in `0..<chunks`, handing chunks out dynamically (an atomic counter):
+  /// a thread that falls behind, for instance because the OS descheduled it on a busy machine, does fewer chunks
+  /// instead of holding everyone up. Chunks are claimed in increasing order.
+  public func runDynamic(chunks: Int, _ body: (_ chunk: Int, _ thread: Int) -> Void) {
+    if chunks <= 0 { return }
+    if threadCount == 1 || chunks == 1 {
+      for c in 0..<chunks { body(c, 0) }
+      return
+    }
+    nextChunk.store(0, ordering: .relaxed)
+    run { thread, _ in
+      while true {
+        let c = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+        if c >= chunks { break }
+        body(c, thread)
+      }
+    }
   }
 
   /// Splits `0..<n` into `threadCount` contiguous ranges of nearly equal size and runs `body` on each in parallel

@@ -146,7 +146,9 @@ public struct Candidates {
               heapLogits[c] = heapLogits[p]
               heapIDs[c] = heapIDs[p]
               c = p
-            } else { break }
+            } else {
+              break
+            }
           }
           heapLogits[c] = value
           heapIDs[c] = token
@@ -162,7 +164,9 @@ public struct Candidates {
               heapLogits[c] = heapLogits[m]
               heapIDs[c] = heapIDs[m]
               c = m
-            } else { break }
+            } else {
+              break
+            }
           }
           heapLogits[c] = value
           heapIDs[c] = token

@@ -75,7 +75,8 @@ public struct CursorContext: Sendable {
     } else {
       linePrefix = prefix
     }
-    let suffixLines = suffix.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+    let suffixLines = suffix.split(
+      omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     restOfLine = suffixLines.first.map(String.init) ?? ""
     var following: [String] = []
     var next: (String, Int)?
@@ -105,7 +106,8 @@ public struct CursorContext: Sendable {
     styleLines = sample + suffixLines.dropFirst().prefix(100).map(String.init)
     previousLineBlank = sample.last.map { $0.allSatisfy(\.isWhitespace) } ?? true
     let checkpoints = SuffixCheckpoints()
-    suffixReport = CursorContext.readSuffix(suffix, from: flushed.state, tables: flushed.tables, recordInto: checkpoints)
+    suffixReport = CursorContext.readSuffix(
+      suffix, from: flushed.state, tables: flushed.tables, recordInto: checkpoints)
     suffixCheckpoints = checkpoints
   }
 

@@ -93,7 +93,9 @@ extension StreamingStopper {
       let cut = String(decoding: candidate.utf8.prefix(best.offset), as: UTF8.self)
       if !cut.allSatisfy(\.isWhitespace) {
         log.append(
-          "cut at \(best.offset): the longest part that reads best (score \(best.score)), ending in \(best.state.context.label)")
+          "cut at \(best.offset): the longest part that reads best (score \(best.score)), ending in "
+            + best.state.context.label
+        )
         return (cut, log)
       }
     }

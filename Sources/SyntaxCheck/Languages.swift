@@ -26,7 +26,8 @@ public enum Languages {
 
   // MARK: Entries
 
-  /// Python: `#` comments, prefixed and triple-quoted strings, f-string interpolations with format specs, blocks by indentation after `:`.
+  /// Python: `#` comments, prefixed and triple-quoted strings, f-string interpolations with format specs,
+  /// blocks by indentation after `:`.
   public static let python: LanguageSpec = {
     var s = LanguageSpec(name: "python", languageIds: ["python"], fileExtensions: ["py", "pyw", "pyi"])
     s.lineComments = ["#"]
@@ -202,7 +203,8 @@ public enum Languages {
     return s
   }()
 
-  /// Ruby: `#` and `=begin`/`=end` comments, `#{…}` interpolation, here-documents, regular expressions, keyword blocks closed by `end`.
+  /// Ruby: `#` and `=begin`/`=end` comments, `#{…}` interpolation, here-documents, regular expressions,
+  /// keyword blocks closed by `end`.
   public static let ruby: LanguageSpec = {
     var s = LanguageSpec(
       name: "ruby", languageIds: ["ruby"], fileExtensions: ["rb", "rake", "gemspec", "ru"])

@@ -37,7 +37,8 @@ final class LexTables: @unchecked Sendable {
         string: OpenString(
           close: scalars(f.close), escape: f.escape.flatMap { $0.unicodeScalars.first }, multiline: f.multiline,
           interpolations: f.interpolations.map {
-            ScalarInterpolation(open: scalars($0.open), close: $0.close.unicodeScalars.first!, formatSpec: $0.formatSpec)
+            ScalarInterpolation(
+              open: scalars($0.open), close: $0.close.unicodeScalars.first!, formatSpec: $0.formatSpec)
           },
           doubledClose: f.doubledCloseEscapes, doubledInterpolation: f.doubledInterpolationEscapes, opener: f.open),
         afterWord: f.afterWord)
@@ -166,7 +167,8 @@ public struct Lexer: Sendable {
       case .string(let s): result = stepString(s, final: final)
       case .lineComment: result = stepLineComment()
       case .blockComment(let open, let close, let nests, let depth, let atLineStart):
-        result = stepBlockComment(open: open, close: close, nests: nests, depth: depth, atLineStart: atLineStart, final: final)
+        result = stepBlockComment(
+          open: open, close: close, nests: nests, depth: depth, atLineStart: atLineStart, final: final)
       case .regex(let inClass): result = stepRegex(inClass: inClass, final: final)
       case .heredoc(let tag, let indented): result = stepHeredoc(tag: tag, indented: indented, final: final)
       }
@@ -466,7 +468,8 @@ public struct Lexer: Sendable {
       return .event(.closed(top, offset: offset))
     }
     if let close = tables.openToClose[c] {
-      let frame = Frame(kind: .bracket(open: c, close: close), line: state.line, isBlock: tables.blockOpeners.contains(c))
+      let frame = Frame(
+        kind: .bracket(open: c, close: close), line: state.line, isBlock: tables.blockOpeners.contains(c))
       let offset = state.offset
       state.stack.append(frame)
       _ = consumeCodeScalar(c)
@@ -805,7 +808,8 @@ public struct Lexer: Sendable {
         consume(close.count)
         state.atLineStart = false
         if depth > 1 {
-          state.context = .blockComment(open: open, close: close, nests: nests, depth: depth - 1, atLineStart: atLineStart)
+          state.context = .blockComment(
+            open: open, close: close, nests: nests, depth: depth - 1, atLineStart: atLineStart)
           return .consumed
         }
         let old = state.context
@@ -819,7 +823,8 @@ public struct Lexer: Sendable {
       case .no: break
       case .yes:
         consume(open.count)
-        state.context = .blockComment(open: open, close: close, nests: nests, depth: depth + 1, atLineStart: atLineStart)
+        state.context = .blockComment(
+          open: open, close: close, nests: nests, depth: depth + 1, atLineStart: atLineStart)
         return .consumed
       }
     }

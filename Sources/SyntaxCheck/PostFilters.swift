@@ -113,9 +113,15 @@ public enum PostFilters {
           let a = trimmed[i..<(i + k)]
           let b = trimmed[(i + k)..<(i + 2 * k)]
           guard a.elementsEqual(b) else { continue }
-          let significant = k == 1 ? isNonTrivial(a.first!) : a.reduce(0, { $0 + $1.filter { !$0.isWhitespace }.count }) >= 8
+          let significant =
+            k == 1 ? isNonTrivial(a.first!) : a.reduce(0, { $0 + $1.filter { !$0.isWhitespace }.count }) >= 8
           if significant {
-            best = (i + k, k == 1 ? "line \(i + 2) repeats line \(i + 1)" : "lines \(i + k + 1)–\(i + 2 * k) repeat lines \(i + 1)–\(i + k)")
+            best = (
+              i + k,
+              k == 1
+                ? "line \(i + 2) repeats line \(i + 1)"
+                : "lines \(i + k + 1)–\(i + 2 * k) repeat lines \(i + 1)–\(i + k)"
+            )
             continue outer
           }
         }
@@ -169,7 +175,8 @@ public enum PostFilters {
         if unit >= 2 {
           for i in 1..<ls.count where ls[i].first == " " {
             let cols = Indentation.columns(of: ls[i])
-            ls[i] = String(repeating: "\t", count: cols / unit) + String(repeating: " ", count: cols % unit)
+            ls[i] =
+              String(repeating: "\t", count: cols / unit) + String(repeating: " ", count: cols % unit)
               + ls[i].drop { $0 == " " }
           }
           log.append("indentation converted from \(unit) spaces to tabs")
@@ -185,7 +192,8 @@ public enum PostFilters {
       } else {
         // Both spaces: rescale steps smaller than the document's (2 → 4), relative to the first line.
         let base =
-          context.cursorOnBlankLinePrefix ? context.cursorLineIndent + Indentation.columns(of: ls[0]) : context.cursorLineIndent
+          context.cursorOnBlankLinePrefix
+          ? context.cursorLineIndent + Indentation.columns(of: ls[0]) : context.cursorLineIndent
         let deltas = rest.map { Indentation.columns(of: $0) - base }
         let unit = deltas.map(abs).reduce(0, gcd)
         if unit >= 2 && unit < style.width && style.width % unit == 0 && base % style.width == 0
@@ -237,4 +245,3 @@ public enum PostFilters {
 
   private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 }
-

@@ -153,7 +153,9 @@ public final class StreamingStopper {
         opener = true
       } else if context.cursorOnBlankLinePrefix, let previous = state.previousLine, previous.opensBlock {
         opener = true
-      } else if restTrimmed.isEmpty == false, state.lastCode.map({ context.spec.blockBrackets.unicodeScalars.contains($0) }) == true {
+      } else if restTrimmed.isEmpty == false,
+        state.lastCode.map({ context.spec.blockBrackets.unicodeScalars.contains($0) }) == true
+      {
         opener = true
       }
     }
@@ -305,7 +307,8 @@ public final class StreamingStopper {
               + "needs it (document score \(after) against \(before))")
           return
         }
-        trace.append("closes `\(frame.openerText)` from before the cursor: the document reads no worse (\(after) ≤ \(before))")
+        trace.append(
+          "closes `\(frame.openerText)` from before the cursor: the document reads no worse (\(after) ≤ \(before))")
         if mode == .block && frame.isBlock { stopAtNextBreak = "the enclosing block was closed" }
       } else if depth == baseDepth && frame.isBlock && mode == .block && firstLineOpenedBlock && !afterOpener {
         stopAtNextBreak = "the block the completion opened is closed"
@@ -327,10 +330,14 @@ public final class StreamingStopper {
         leftInitialContext = true
         let (after, before) = scores(state)
         if after > before {
-          stopAtCloser(at, .closesOuter, "ends \(ctx.label) that the cursor is in; the suffix needs it (score \(after) against \(before))")
+          stopAtCloser(
+            at, .closesOuter,
+            "ends \(ctx.label) that the cursor is in; the suffix needs it (score \(after) against \(before))")
           return
         }
-        if ctx != .lineComment { trace.append("ends \(ctx.label) opened before the cursor: the document reads no worse") }
+        if ctx != .lineComment {
+          trace.append("ends \(ctx.label) opened before the cursor: the document reads no worse")
+        }
       }
     case .unterminated(let ctx, let offset):
       let at = candidateOffset(offset)
@@ -395,7 +402,8 @@ public final class StreamingStopper {
   /// Stops at a closer the suffix needs, or earlier where the candidate began reproducing the suffix.
   private func stopAtCloser(_ at: Int, _ rule: StopReason.Rule, _ message: String) {
     if let p = restPrefixStart(closerEnd: lexer.state.offset - prefixLength), p < at {
-      stop(p, .duplicatesSuffix, "from here the candidate repeats `\(restTrimmed.prefix(40))`, the text after the cursor")
+      stop(
+        p, .duplicatesSuffix, "from here the candidate repeats `\(restTrimmed.prefix(40))`, the text after the cursor")
     } else {
       stop(at, rule, message)
     }
@@ -427,7 +435,9 @@ public final class StreamingStopper {
     guard end <= utf8.count else { return }
     let line = String(decoding: utf8[start..<end], as: UTF8.self)
     if line.trimmingWhitespace() == target {
-      stop(lineCount == 0 ? 0 : lastBreakOffset, .duplicatesSuffix, "line `\(target.prefix(40))` repeats the line below the cursor")
+      stop(
+        lineCount == 0 ? 0 : lastBreakOffset, .duplicatesSuffix,
+        "line `\(target.prefix(40))` repeats the line below the cursor")
     }
   }
 

@@ -111,6 +111,38 @@ final class CancellationTests: XCTestCase {
     XCTAssertEqual(try newer.value()["items"]?[0]?["insertText"], "released()")
   }
 
+  /// The deadline starts when the worker begins a request, not when it arrives: time spent queued behind another
+  /// request does not count.
+  func testDeadlineStartsWhenTheWorkerBeginsTheRequest() throws {
+    let scripted = ScriptedProvider(["x"])
+    let blocking = BlockingProvider()
+    defer { blocking.release() }
+    let local = try TestClient(options: testOptions(deadlineMilliseconds: 50)) { spec in
+      spec == "blocking" ? blocking as CompletionProvider : scripted
+    }
+    try local.initialize(initializationOptions: ["model": "blocking"])
+    local.open(uri: "file:///q.py", text: "x")
+    local.open(uri: "file:///r.py", text: "y")
+    let first = local.sendRequest(
+      InlineCompletionRequest(
+        textDocument: TextDocumentIdentifier(uri: "file:///q.py"), position: Position(line: 0, character: 1),
+        context: InlineCompletionContext(triggerKind: .automatic)))
+    waitFor(blocking.started, "the first completion to start")
+    // Switch the model: the switch and the next request queue behind the blocked one.
+    local.notify(DidChangeConfigurationNotification(settings: ["model": nil]))
+    let second = local.sendRequest(
+      InlineCompletionRequest(
+        textDocument: TextDocumentIdentifier(uri: "file:///r.py"), position: Position(line: 0, character: 1),
+        context: InlineCompletionContext(triggerKind: .automatic)))
+    // Sent before the release: its arrival is before this instant, but its deadline must come after it.
+    let released = DispatchTime.now().uptimeNanoseconds
+    blocking.release()
+    XCTAssertNil(try errorCode(first))
+    XCTAssertNil(try errorCode(second))
+    let deadline = try XCTUnwrap(scripted.seenTokens.last?.deadlineNanoseconds)
+    XCTAssertGreaterThanOrEqual(deadline, released + 50_000_000)
+  }
+
   func testCancelOfAnUnknownIdIsIgnored() throws {
     client.notify(CancelRequestNotification(id: .int(987_654)))
     client.notify(CancelRequestNotification(id: .string("nope")))

@@ -72,3 +72,30 @@ final class ThreadPoolTests: XCTestCase {
     }
   }
 }
+
+final class DynamicScheduleTests: XCTestCase {
+  func testRunDynamicRunsEveryChunkOnce() {
+    for threads in [1, 2, 3] {
+      let pool = ThreadPool(threads: threads, spinPolls: threads == 3 ? 0 : ThreadPool.defaultSpinPolls)
+      for chunks in [0, 1, 2, 7, 64, 1000] {
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: max(chunks, 1))
+        counts.initialize(repeating: 0, count: max(chunks, 1))
+        let threadSeen = Mutex<Set<Int>>([])
+        pool.runDynamic(chunks: chunks) { c, t in
+          counts[c] += 1
+          threadSeen.withLock { _ = $0.insert(t) }
+        }
+        XCTAssertTrue((0..<chunks).allSatisfy { counts[$0] == 1 }, "threads \(threads) chunks \(chunks)")
+        XCTAssertTrue(threadSeen.withLock { $0.allSatisfy { (0..<threads).contains($0) } })
+        counts.deallocate()
+      }
+    }
+  }
+
+  func testChunkRows() {
+    XCTAssertEqual(MatmulTuning.chunkRows(4864, threads: 2), 304)
+    XCTAssertEqual(MatmulTuning.chunkRows(128, threads: 2), 8)
+    XCTAssertEqual(MatmulTuning.chunkRows(1, threads: 2), 8)
+    for rows in [1, 5, 100, 151936] { XCTAssertEqual(MatmulTuning.chunkRows(rows, threads: 3) % 4, 0) }
+  }
+}

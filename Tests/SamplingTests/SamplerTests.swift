@@ -6,9 +6,12 @@ import XCTest
 final class SamplerTests: XCTestCase {
   func testSplitMixAndXoshiroReferenceVectors() {
     var s = SplitMix64(seed: 1_234_567)  // Vigna's published splitmix64 sequence
-    XCTAssertEqual([s.next(), s.next(), s.next()], [6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423])
+    XCTAssertEqual(
+      [s.next(), s.next(), s.next()], [6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423])
     var x = Xoshiro256(seed: 42)  // computed with an independent Python transcription of xoshiro256**
-    XCTAssertEqual([x.next(), x.next(), x.next()], [1_546_998_764_402_558_742, 6_990_951_692_964_543_102, 12_544_586_762_248_559_009])
+    XCTAssertEqual(
+      [x.next(), x.next(), x.next()],
+      [1_546_998_764_402_558_742, 6_990_951_692_964_543_102, 12_544_586_762_248_559_009])
   }
 
   func testGreedyIsArgmaxAndPenaltyChangesTheChoice() throws {
@@ -102,9 +105,11 @@ final class SamplerTests: XCTestCase {
     settings.noRepeatNgramSize = 3
     settings.endOfSequenceTokens = [0]
     let names = try Sampler(settings: settings).processors.map(\.name)
-    XCTAssertEqual(names, ["repetition", "no-repeat-ngram", "length-penalty", "top-k", "top-p", "min-p", "temperature"])
+    XCTAssertEqual(
+      names, ["repetition", "no-repeat-ngram", "length-penalty", "top-k", "top-p", "min-p", "temperature"])
     settings.temperature = 0
-    XCTAssertEqual(try Sampler(settings: settings).processors.map(\.name), ["repetition", "no-repeat-ngram", "length-penalty"])
+    XCTAssertEqual(
+      try Sampler(settings: settings).processors.map(\.name), ["repetition", "no-repeat-ngram", "length-penalty"])
     settings.penalties = false
     XCTAssertEqual(try Sampler(settings: settings).processors.count, 0)
   }

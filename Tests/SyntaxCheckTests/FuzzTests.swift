@@ -52,7 +52,9 @@ final class FuzzTests: XCTestCase {
           if let text = final.text { XCTAssertFalse(text.allSatisfy(\.isWhitespace), language.name) }
           results.append(final.text)
         }
-        let detail = "\(language.name) prefix=\(prefix.debugDescription) suffix=\(suffix.debugDescription) candidate=\(candidate.debugDescription)"
+        let detail =
+          "\(language.name) prefix=\(prefix.debugDescription) suffix=\(suffix.debugDescription) "
+          + "candidate=\(candidate.debugDescription)"
         XCTAssertEqual(Set(cuts.map { "\($0)" }).count, 1, "stop depends on chunking: \(detail) \(cuts)")
         XCTAssertEqual(Set(results.map { $0 ?? "<nil>" }).count, 1, "result depends on chunking: \(detail)")
       }
@@ -89,7 +91,9 @@ final class SuffixConvergenceTests: XCTestCase {
         lexer.scan(prefix + candidate, final: true)
         let fast = context.suffixReport(from: lexer.state)
         let full = CursorContext.readSuffix(suffix, from: lexer.state, tables: context.streamingLexer.tables)
-        XCTAssertEqual(fast, full, "\(language.name) \(prefix.debugDescription) \(candidate.debugDescription) \(suffix.debugDescription)")
+        XCTAssertEqual(
+          fast, full,
+          "\(language.name) \(prefix.debugDescription) \(candidate.debugDescription) \(suffix.debugDescription)")
       }
     }
   }

@@ -16,7 +16,8 @@ final class LanguageFamilyTests: XCTestCase {
   static let cases: [Case] = [
     Case(
       language: Languages.swift, document: "func count() -> Int {\n    ‸\n}\n",
-      candidate: "let s = #\"}\"# + \"\\(items.map { \"}\" })\"\n    return s.count\n}\n", expected:
+      candidate: "let s = #\"}\"# + \"\\(items.map { \"}\" })\"\n    return s.count\n}\n",
+      expected:
         "let s = #\"}\"# + \"\\(items.map { \"}\" })\"\n    return s.count"),
     Case(
       language: Languages.swift, document: "let text = \"\"\"\n    Hello ‸\n    \"\"\"\n",
@@ -33,15 +34,18 @@ final class LanguageFamilyTests: XCTestCase {
       expected: "var path = @\"C:\\dir\\\"\"}\";\n        Console.WriteLine($\"{path} {{}}\");"),
     Case(
       language: Languages.java, document: "class A {\n    String q() {\n        return ‸\n    }\n}\n",
-      candidate: "\"\"\"\n            SELECT } FROM t\n            \"\"\";\n    }\n", expected:
+      candidate: "\"\"\"\n            SELECT } FROM t\n            \"\"\";\n    }\n",
+      expected:
         "\"\"\"\n            SELECT } FROM t\n            \"\"\";", mode: .block),
     Case(
       language: Languages.kotlin, document: "fun greet(name: String) {\n    ‸\n}\n",
-      candidate: "println(\"Hello, ${name.trim { it == '}' }}\")\n}\n", expected:
+      candidate: "println(\"Hello, ${name.trim { it == '}' }}\")\n}\n",
+      expected:
         "println(\"Hello, ${name.trim { it == '}' }}\")"),
     Case(
       language: Languages.php, document: "<?php\nfunction f($a) {\n    ‸\n}\n",
-      candidate: "# note }\n    return strtoupper($a) . '}';\n}\n", expected: "# note }\n    return strtoupper($a) . '}';"),
+      candidate: "# note }\n    return strtoupper($a) . '}';\n}\n",
+      expected: "# note }\n    return strtoupper($a) . '}';"),
     Case(
       language: Languages.json, document: "{\n  \"name\": \"x\",\n  ‸\n}\n",
       candidate: "\"tags\": [\"a]\", \"b\"]\n}\n", expected: "\"tags\": [\"a]\", \"b\"]"),
@@ -86,6 +90,11 @@ final class LanguageFamilyTests: XCTestCase {
 
   func testTraceNamesTheRule() {
     let r = stream(Languages.python, "print(‸)\n", "a, b)\n")
-    XCTAssertEqual(r.final.trace, ["cut at 4: closes `(` (line 1) that the completion did not open; the suffix needs it (document score 1 against 0)"])
+    XCTAssertEqual(
+      r.final.trace,
+      [
+        "cut at 4: closes `(` (line 1) that the completion did not open; the suffix needs it "
+          + "(document score 1 against 0)"
+      ])
   }
 }

@@ -17,9 +17,20 @@ final class LexerTests: XCTestCase {
     (Languages.javascript, "const t = `a ${ b + `c ${d}` } e ( `; const r = /[(]\\//.test(s); const q = a / b / c;\n"),
     (Languages.typescript, "function f<T>(x: T): T { return /\\)/.exec(x) ? x : x; }\n"),
     (Languages.go, "s := `(\n{` + \")\" + string('}')\n"),
-    (Languages.lua, "--[[ ( ]] local s = [==[ ) ]==] -- (\nfunction f() if x then return 1 end end\nrepeat x = x + 1 until x > 3\n"),
-    (Languages.shell, "case $x in\n  a) echo \"$(ls ')')\";;\n  *) echo $# ;;\nesac\nif [ -f a ]; then\n  cat <<EOF\n)\nEOF\nfi\nfor i in 1 2; do echo $i; done\n"),
-    (Languages.ruby, "def f(x)\n  y = 1 if x\n  s = <<~EOS\n    ( #{x}\n  EOS\n  while y do\n    y -= 1\n  end\n  [1].each { |v| puts \"#{v})\" }\nend\n"),
+    (
+      Languages.lua,
+      "--[[ ( ]] local s = [==[ ) ]==] -- (\nfunction f() if x then return 1 end end\nrepeat x = x + 1 until x > 3\n"
+    ),
+    (
+      Languages.shell,
+      "case $x in\n  a) echo \"$(ls ')')\";;\n  *) echo $# ;;\nesac\nif [ -f a ]; then\n  cat <<EOF\n)\nEOF\nfi\n"
+        + "for i in 1 2; do echo $i; done\n"
+    ),
+    (
+      Languages.ruby,
+      "def f(x)\n  y = 1 if x\n  s = <<~EOS\n    ( #{x}\n  EOS\n  while y do\n    y -= 1\n  end\n"
+        + "  [1].each { |v| puts \"#{v})\" }\nend\n"
+    ),
     (Languages.php, "#[Attr]\nfunction f($a) { # comment (\n  $s = <<<EOT\n  ) {\n  EOT;\n  return '(';\n}\n"),
     (Languages.csharp, "var s = @\"a\"\"(b\"; var t = $\"{x} {{ (\"; var u = \"\"\"\n ( \"\n \"\"\";\n"),
     (Languages.kotlin, "val s = \"\"\"${x} ( \"\"\" + \"${f(\")\")}\" /* /* ( */ */\n"),

@@ -13,7 +13,8 @@ final class PostFilterTests: XCTestCase {
   }
 
   func testRepeatedLinesAreCut() {
-    let (text, log) = apply(Languages.python, "‸", "total = add(a, b)\nprint(total)\ntotal = add(a, b)\nprint(total)\n")
+    let candidate = "total = add(a, b)\nprint(total)\ntotal = add(a, b)\nprint(total)\n"
+    let (text, log) = apply(Languages.python, "‸", candidate)
     XCTAssertEqual(text, "total = add(a, b)\nprint(total)")
     XCTAssertEqual(log.count, 1)
   }

@@ -189,9 +189,13 @@ final class StopperRegressionTests: XCTestCase {
   }
 
   func testMultiLineSignatureOpensTheBody() {
-    let swift = stream(Languages.swift, "func exit(\n    code: Int\n) -> Never {\n    ‸\n}\n", "guard code == 0 else {\n        fatal()\n    }\n    done()\n}\n")
+    let swift = stream(
+      Languages.swift, "func exit(\n    code: Int\n) -> Never {\n    ‸\n}\n",
+      "guard code == 0 else {\n        fatal()\n    }\n    done()\n}\n")
     XCTAssertEqual(swift.final.text, "guard code == 0 else {\n        fatal()\n    }\n    done()")
-    let py = stream(Languages.python, "class A:\n    def f(self, a,\n          b):\n        ‸\n", "self.a = a\n        self.b = b\nx = 1\n")
+    let py = stream(
+      Languages.python, "class A:\n    def f(self, a,\n          b):\n        ‸\n",
+      "self.a = a\n        self.b = b\nx = 1\n")
     XCTAssertEqual(py.final.text, "self.a = a\n        self.b = b")
   }
 

@@ -26,7 +26,8 @@ func stream(
   // The outcome must not depend on how the text is chunked.
   for other in [1, 1 << 20] where other != chunk {
     let again = streamOnce(language, document, candidate, mode: mode, chunk: other)
-    XCTAssertEqual(again.final.text, result.final.text, "chunk \(other) differs from chunk \(chunk)", file: file, line: line)
+    XCTAssertEqual(
+      again.final.text, result.final.text, "chunk \(other) differs from chunk \(chunk)", file: file, line: line)
   }
   return result
 }
