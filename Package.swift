@@ -22,7 +22,7 @@ let numericSettings: [SwiftSetting] =
 
 let package = Package(
   name: "codegen-lsp",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "codegen-lsp", targets: ["codegen-lsp"])
   ],

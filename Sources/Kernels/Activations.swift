@@ -16,12 +16,18 @@ public struct QuantizedActivations {
   /// The block layout the buffers hold.
   public enum Layout: Sendable { case q8, q8K }
 
+  /// Which block layout the buffers hold.
   public let layout: Layout
+  /// Number of activations quantised.
   public let count: Int
-  public let qs: UnsafeMutablePointer<Int8>  // (count)
-  public let d: UnsafeMutablePointer<Float>  // (count / blockSize)
-  public let s: UnsafeMutablePointer<Float>  // (count / 32): Q8_1 sums
-  public let bsums: UnsafeMutablePointer<Int16>  // (count / 16)
+  /// The 8-bit values. (count)
+  public let qs: UnsafeMutablePointer<Int8>
+  /// One scale per block. (count / blockSize)
+  public let d: UnsafeMutablePointer<Float>
+  /// `.q8` only: `d · Σ qs` per block of 32. (count / 32)
+  public let s: UnsafeMutablePointer<Float>
+  /// `.q8K` only: sums of each 16 values. (count / 16)
+  public let bsums: UnsafeMutablePointer<Int16>
 }
 
 extension QuantizedActivations.Layout {
@@ -147,6 +153,7 @@ public final class KernelWorkspace: @unchecked Sendable {
   private var floatBuffers: [UnsafeMutablePointer<Float>] = []
   private var floatCapacity = 0
 
+  /// An empty workspace; buffers are allocated on first use.
   public init() {}
 
   /// A second workspace for the rare call that needs two activation layouts at once.

@@ -6,6 +6,7 @@
 /// let pool = ThreadPool(threads: ThreadPool.defaultThreadCount)   // persistent workers; caller is thread 0
 /// pool.parallelFor(n) { range in ... }                             // static split of 0..<n over the threads
 /// pool.run { thread, threadCount in ... }                          // one call per thread
+/// pool.runDynamic(chunks: k) { chunk, thread in ... }              // chunks handed out by an atomic counter
 ///
 /// let w = try WeightMatrix(info, in: file)       // view of a 2-D tensor: rows = ne1 (out features), cols = ne0
 /// let w = WeightMatrix(rows:, cols:, type:, data:)                 // or from any packed buffer

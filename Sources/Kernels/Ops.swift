@@ -3,6 +3,9 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+#if arch(x86_64)
+  import _Builtin_intrinsics.intel
+#endif
 
 // Element-wise and reduction kernels of a llama-family block, SIMD on 8-float vectors (AVX2 with FMA where the
 // target has them). Each has a naive twin in `Reference` that the tests compare against.
@@ -154,32 +157,78 @@ public func rope(
   }
 }
 
-/// Softmax in place over `count` floats, subtracting the maximum first.
+/// Softmax in place over `count` floats, subtracting the maximum first (vector exp, see VectorMath.swift).
 public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
   guard count > 0 else { return }
   var m = -Float.infinity
   for i in 0..<count { m = max(m, x[i]) }
+  var i = 0
   var sum: Float = 0
-  for i in 0..<count {
+  #if arch(x86_64)
+    if QuantTraits.cpuHasAVX2FMA {
+      let vm = _mm256_set1_ps(m)
+      var acc = _mm256_setzero_ps()
+      while i + 8 <= count {
+        let e = AVX2Math.exp(_mm256_sub_ps(AVX2Math.load(x, i), vm))
+        AVX2Math.store(e, x, i)
+        acc = _mm256_add_ps(acc, e)
+        i += 8
+      }
+      sum = hsum(acc)
+    }
+  #endif
+  while i < count {
     let e = expf(x[i] - m)
     x[i] = e
     sum += e
+    i += 1
   }
   let inv = 1 / sum
-  for i in 0..<count { x[i] *= inv }
+  for j in 0..<count { x[j] *= inv }
 }
 
 /// SiLU in place: `x * sigmoid(x)` (Hendrycks & Gimpel; Elfwing et al.).
 public func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-  for i in 0..<count { x[i] = x[i] / (1 + expf(-x[i])) }
+  var i = 0
+  #if arch(x86_64)
+    if QuantTraits.cpuHasAVX2FMA {
+      let one = _mm256_set1_ps(1)
+      let zero = _mm256_setzero_ps()
+      while i + 8 <= count {
+        let v = AVX2Math.load(x, i)
+        let e = AVX2Math.exp(_mm256_sub_ps(zero, v))
+        AVX2Math.store(_mm256_div_ps(v, _mm256_add_ps(one, e)), x, i)
+        i += 8
+      }
+    }
+  #endif
+  while i < count {
+    x[i] = x[i] / (1 + expf(-x[i]))
+    i += 1
+  }
 }
 
 /// SwiGLU (Shazeer 2020): `out = silu(gate) * up`; `out` may be `gate` or `up`.
 public func swiglu(
   gate: UnsafePointer<Float>, up: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int
 ) {
-  for i in 0..<count {
+  var i = 0
+  #if arch(x86_64)
+    if QuantTraits.cpuHasAVX2FMA {
+      let one = _mm256_set1_ps(1)
+      let zero = _mm256_setzero_ps()
+      while i + 8 <= count {
+        let g = AVX2Math.load(gate, i)
+        let e = AVX2Math.exp(_mm256_sub_ps(zero, g))
+        let s = _mm256_div_ps(g, _mm256_add_ps(one, e))
+        AVX2Math.store(_mm256_mul_ps(s, AVX2Math.load(up, i)), out, i)
+        i += 8
+      }
+    }
+  #endif
+  while i < count {
     let g = gate[i]
     out[i] = g / (1 + expf(-g)) * up[i]
+    i += 1
   }
 }

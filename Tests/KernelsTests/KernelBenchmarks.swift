@@ -266,6 +266,15 @@ final class KernelBenchmarks: XCTestCase {
     let a = ws.activations(count: 896, layout: .q8)
     let tq = cpuTime(iterations: 20000) { quantizeActivations(x, count: 896, layout: .q8, into: a) }
     report(String(format: "quantize 896 q8: %.2f µs", tq * 1e6))
+    let n = 512 * 4864
+    let g = randomVector(n, seed: 3, range: -8...8)
+    let u = randomVector(n, seed: 4)
+    var out = [Float](repeating: 0, count: n)
+    let ts = cpuTime(iterations: 3) { swiglu(gate: g, up: u, out: &out, count: n) }
+    report(String(format: "swiglu 512x4864: %.2f ms (%.2f ns/element)", ts * 1e3, ts / Double(n) * 1e9))
+    var row = randomVector(512, seed: 5, range: -10...10)
+    let tsm = cpuTime(iterations: 10000) { softmax(&row, count: 512) }
+    report(String(format: "softmax 512: %.2f µs", tsm * 1e6))
   }
 
   /// Opening a model: mapping and parsing the header, metadata (incl. the vocabulary arrays) and tensor directory.

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import Kernels
@@ -64,7 +65,7 @@ final class OpsTests: XCTestCase {
   }
 
   func testSiluSwigluDotAxpyAdd() {
-    let n = 1000
+    let n = 1003
     let a = randomVector(n, seed: 1, range: -10...10)
     let b = randomVector(n, seed: 2, range: -2...2)
     var s = a
@@ -73,7 +74,7 @@ final class OpsTests: XCTestCase {
     var out = [Float](repeating: .nan, count: n)
     swiglu(gate: a, up: b, out: &out, count: n)
     assertClose(out, Reference.swiglu(gate: a, up: b), atol: 1e-6, rtol: 1e-5, "swiglu")
-    for m in [0, 1, 7, 8, 33, 1000] {
+    for m in [0, 1, 7, 8, 33, 1003] {
       let expected = Reference.dot(Array(a[0..<m]), Array(b[0..<m]))
       let scale = zip(a[0..<m], b[0..<m]).reduce(0.0) { $0 + abs(Double($1.0 * $1.1)) }
       XCTAssertEqual(Double(dot(a, b, count: m)), Double(expected), accuracy: 1e-6 * scale + 1e-6, "dot \(m)")
@@ -89,6 +90,24 @@ final class OpsTests: XCTestCase {
     XCTAssertEqual(acc, sum)
     scale(&acc, by: 2, count: n)
     XCTAssertEqual(acc, sum.map { $0 * 2 })
+  }
+
+  /// The vector exp against Double exp over the range softmax and SiLU use, including the clamps.
+  func testVectorExp() {
+    var xs: [Float] = stride(from: -90, through: 89, by: 0.37).map { Float($0) }
+    xs += [0, -0.0, 1e-8, -1e-8, 88.3, -87.3, -100, 100]
+    var e = xs
+    expInPlace(&e, count: e.count)
+    for (x, v) in zip(xs, e) {
+      let expected = Foundation.exp(Double(x))
+      if x < -87.3 {
+        XCTAssertLessThanOrEqual(Double(v), 1.2e-38, "exp(\(x))")
+      } else if x > 88.37 {
+        XCTAssertGreaterThan(v, 1e38, "exp(\(x))")
+      } else {
+        XCTAssertEqual(Double(v), expected, accuracy: expected * 4e-7, "exp(\(x))")
+      }
+    }
   }
 
   func testSgemmWrapper() {
