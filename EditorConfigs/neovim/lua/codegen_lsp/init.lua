@@ -431,7 +431,8 @@ local function on_attach(client, bufnr)
     end, bufnr, 'codegen-lsp: ghost text now')
     map('i', keys.accept, function()
       if not M.accept(bufnr) then
-        api.nvim_feedkeys(accept_key, 'n', false)
+        -- 'i': before any keys typed after this one, so the fallback <Tab> lands where it was typed.
+        api.nvim_feedkeys(accept_key, 'ni', false)
       end
     end, bufnr, 'codegen-lsp: accept ghost text')
   end
