@@ -28,7 +28,7 @@ struct LSPCommand: ParsableCommand {
   var maxMessageSize: Int = 64 << 20
 
   func run() throws {
-    modelOptions.bootstrapLogging()
+    modelOptions.bootstrapLogging(default: .info)
     // Keep the real stdout for the protocol and point fd 1 at stderr, so a stray print can never corrupt it.
     let protocolOut = dup(STDOUT_FILENO)
     guard protocolOut >= 0, dup2(STDERR_FILENO, STDOUT_FILENO) >= 0 else {
@@ -38,7 +38,7 @@ struct LSPCommand: ParsableCommand {
     var options = ServerOptions()
     options.settings = pipeline.settings(threads: modelOptions.threads)
     options.modelSpec = modelOptions.model
-    options.logLevel = modelOptions.logLevel.level
+    options.logLevel = (modelOptions.logLevel ?? .info).level
     options.maxMessageSize = maxMessageSize
     let server = LanguageServer(connection: connection, options: options) { configured in
       let spec = ModelPresets.choose(configuration: configured, commandLine: modelOptions.model)

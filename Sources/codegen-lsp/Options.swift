@@ -25,15 +25,15 @@ struct ModelOptions: ParsableArguments {
     help: "A model preset (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path. Default: CODEGEN_LSP_MODEL, else qwen2.5-coder-0.5b.")
   var model: String?
 
-  @Option(name: .long, help: "Log level on stderr: trace, debug, info, warning, error.")
-  var logLevel: LogLevelOption = .warning
+  @Option(name: .long, help: "Log level on stderr: trace, debug, info, warning, error (default: info for lsp, warning otherwise).")
+  var logLevel: LogLevelOption?
 
   @Option(name: .long, help: "Engine threads (0: one per core).")
   var threads: Int = 0
 
   /// Sends swift-log output to stderr at the chosen level (stdout is reserved for results and protocol messages).
-  func bootstrapLogging() {
-    let level = logLevel.level
+  func bootstrapLogging(default fallback: LogLevelOption = .warning) {
+    let level = (logLevel ?? fallback).level
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = level
