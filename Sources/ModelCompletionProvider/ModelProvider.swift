@@ -50,7 +50,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     options.contextLimit = settings.contextLength
     options.threads = settings.threads
     model = try LanguageModel(file: file, options: options)
-    tokenizer = try Tokenizer(gguf: file)
+    tokenizer = try model.tokenizer ?? Tokenizer(gguf: file)
     session = InferenceSession(model: model)
     let adapter = TokenizerAdapter(tokenizer)
     template = FIMTemplate.detect(adapter)

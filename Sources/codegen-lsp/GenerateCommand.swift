@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
-import GGUF
 import Inference
 import ModelCompletionProvider
-import Sampling
-import Tokenization
 
 /// `codegen-lsp generate`: continue a raw prompt from stdin, streaming to stdout, so any model can be tried.
 struct GenerateCommand: ParsableCommand {
@@ -42,64 +39,30 @@ struct GenerateCommand: ParsableCommand {
 
   func run() throws {
     let path = try resolveModelPath(ModelPresets.choose(configuration: nil, commandLine: model))
-    let file = try GGUFFile(path: path)
     var options = Inference.ModelOptions()
     options.threads = threads
-    let languageModel = try LanguageModel(file: file, options: options)
-    let tokenizer = try Tokenizer(gguf: file)
-    let session = InferenceSession(model: languageModel)
+    let languageModel = try LanguageModel(path: path, options: options)
     let prompt = readAllStandardInput()
-    let ids = tokenizer.encode(prompt, addBOS: tokenizer.addBOSByDefault, parseSpecial: special)
-    guard !ids.isEmpty else { throw ValidationError("the prompt is empty") }
-    var settings = SamplerSettings()
-    settings.temperature = greedy ? 0 : temperature
-    settings.topK = topK
-    settings.topP = topP
-    settings.minP = 0
-    settings.seed = seed
-    settings.penalties = false
-    let sampler = try Sampler(settings: settings)
-    let start = DispatchTime.now().uptimeNanoseconds
-    var logits = try session.evaluate(ids).logits
-    let prefillDone = DispatchTime.now().uptimeNanoseconds
-    var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-    var text = ""
-    var printed = 0
-    var generated = 0
-    let maxStop = stop.map { $0.utf8.count }.max() ?? 0
-    loop: while generated < maxTokens {
-      let token = try sampler.sample(logits: logits).token
-      if tokenizer.isEndOfGeneration(token) { break }
-      sampler.accept(token)
-      generated += 1
-      text += detokenizer.append(token)
-      for s in stop {
-        if let range = text.range(of: s) {
-          text = String(text[..<range.lowerBound])
-          break loop
-        }
-      }
-      // Hold back as many bytes as the longest stop string could still need.
-      let bytes = Array(text.utf8)
-      let safe = max(printed, bytes.count - max(0, maxStop - 1))
-      if safe > printed, let chunk = String(validatingUTF8: bytes[printed..<safe].map { CChar(bitPattern: $0) } + [0]) {
-        FileHandle.standardOutput.write(Data(chunk.utf8))
-        printed = safe
-      }
-      logits = try session.append(token)
+    var parameters = GenerateParameters()
+    parameters.maxTokens = maxTokens
+    parameters.temperature = temperature
+    parameters.topK = topK
+    parameters.topP = topP
+    parameters.minP = 0
+    parameters.seed = seed
+    parameters.greedy = greedy
+    parameters.stopStrings = stop
+    parameters.parseSpecial = special
+    let result = try languageModel.generate(prompt: prompt, parameters: parameters) { piece in
+      FileHandle.standardOutput.write(Data(piece.utf8))
     }
-    text += detokenizer.flush()
-    let bytes = Array(text.utf8)
-    if bytes.count > printed { FileHandle.standardOutput.write(Data(bytes[printed...])) }
     FileHandle.standardOutput.write(Data("\n".utf8))
     if verbose {
-      let end = DispatchTime.now().uptimeNanoseconds
-      let prefill = Double(prefillDone - start) / 1e9
-      let decode = Double(end - prefillDone) / 1e9
-      FileHandle.standardError.write(Data(String(
-        format: "prompt %d tokens in %.2f s (%.1f t/s), generated %d tokens in %.2f s (%.1f t/s)\n",
-        ids.count, prefill, Double(ids.count) / prefill, generated, decode, Double(generated) / max(decode, 1e-9)
-      ).utf8))
+      let timing = String(
+        format: "prompt %d tokens in %.2f s (%.1f t/s), generated %d tokens in %.2f s (%.1f t/s)",
+        result.promptTokens, result.prefillSeconds, Double(result.promptTokens) / max(result.prefillSeconds, 1e-9),
+        result.tokens.count, result.decodeSeconds, Double(result.tokens.count) / max(result.decodeSeconds, 1e-9))
+      FileHandle.standardError.write(Data("\(timing), stopped by \(result.stopReason)\n".utf8))
     }
   }
 }
