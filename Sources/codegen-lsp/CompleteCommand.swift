@@ -25,16 +25,7 @@ struct CompleteCommand: ParsableCommand {
   @OptionGroup var modelOptions: ModelOptions
   @OptionGroup var pipeline: PipelineOptions
 
-  @Option(name: .long, help: "0-based line of the cursor.")
-  var line: Int?
-  @Option(name: .long, help: "0-based column of the cursor in UTF-16 code units.")
-  var column: Int?
-  @Option(name: .long, help: "Marker that stands for the cursor in the text when --line/--column are not given.")
-  var cursorMarker: String = "<|cursor|>"
-  @Option(name: .long, help: "LSP language id (python, swift, c, …).")
-  var language: String?
-  @Option(name: .long, help: "File name, used for the language when --language is not given, and in prompts.")
-  var fileName: String?
+  @OptionGroup var document: DocumentOptions
   @Flag(name: .long, help: "Read one JSON request per line and write one JSON result per line.")
   var jsonl = false
   @Flag(name: .long, help: "Act as a manual (invoked) trigger: up to 3 ranked candidates.")
@@ -43,8 +34,7 @@ struct CompleteCommand: ParsableCommand {
   var explain = false
 
   func validate() throws {
-    if (line == nil) != (column == nil) { throw ValidationError("--line and --column go together") }
-    if !jsonl, language == nil, fileName == nil {
+    if !jsonl, document.languageId == nil {
       throw ValidationError("name the language with --language or --file-name")
     }
   }
@@ -72,8 +62,8 @@ struct CompleteCommand: ParsableCommand {
     }
     let text = readAllStandardInput()
     let request = try StdinRequest.make(
-      text: text, line: line, column: column, marker: cursorMarker, language: language, fileName: fileName,
-      invoked: invoked, explain: explain)
+      text: text, line: document.line, column: document.column, marker: document.cursorMarker,
+      language: document.language, fileName: document.fileName, invoked: invoked, explain: explain)
     let result = try provider.complete(request, cancellation: CancellationToken(deadline: deadlineSeconds(settings)))
     if explain {
       for entry in result.trace { FileHandle.standardError.write(Data("explain: \(entry)\n".utf8)) }
@@ -99,9 +89,9 @@ struct CompleteCommand: ParsableCommand {
       guard let text = object["text"]?.stringValue else { throw ValidationError("\"text\" (a string) is required") }
       let request = try StdinRequest.make(
         text: text, line: object["line"]?.intValue.map(Int.init), column: object["column"]?.intValue.map(Int.init),
-        marker: object["cursorMarker"]?.stringValue ?? cursorMarker,
-        language: object["language"]?.stringValue ?? language,
-        fileName: object["fileName"]?.stringValue ?? fileName,
+        marker: object["cursorMarker"]?.stringValue ?? document.cursorMarker,
+        language: object["language"]?.stringValue ?? document.language,
+        fileName: object["fileName"]?.stringValue ?? document.fileName,
         invoked: object["trigger"]?.stringValue == "invoked" || invoked, explain: explain)
       let result = try provider.complete(request, cancellation: CancellationToken(deadline: deadlineSeconds(settings)))
       let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

@@ -24,20 +24,11 @@ struct GenerateCodeCommand: ParsableCommand {
 
   @Option(name: .long, help: "What to do, in your words.")
   var instruction: String?
-  @Option(name: .long, help: "0-based line of the cursor or of the range start.")
-  var line: Int?
-  @Option(name: .long, help: "0-based column (UTF-16 code units) of the cursor or of the range start.")
-  var column: Int?
+  @OptionGroup var document: DocumentOptions
   @Option(name: .long, help: "0-based line of the range end.")
   var endLine: Int?
   @Option(name: .long, help: "0-based column of the range end.")
   var endColumn: Int?
-  @Option(name: .long, help: "Marker for the cursor; two markers delimit a range.")
-  var cursorMarker: String = "<|cursor|>"
-  @Option(name: .long, help: "LSP language id (python, swift, c, …).")
-  var language: String?
-  @Option(name: .long, help: "File name, used for the language when --language is not given, and in prompts.")
-  var fileName: String?
   @Flag(name: .long, help: "Print the partial text to stderr as it is generated.")
   var stream = false
   @Flag(name: .long, help: "Print the whole document with the result applied instead of the result alone.")
@@ -56,12 +47,12 @@ struct GenerateCodeCommand: ParsableCommand {
       throw ExitCode(2)
     }
     let text = readAllStandardInput()
-    guard let languageId = language ?? fileName.flatMap(LanguageIdentifiers.languageId(forFileName:)) else {
+    guard let languageId = document.languageId else {
       throw ValidationError("name the language with --language or --file-name")
     }
     let (prefix, selection, suffix) = try split(text)
     let request = GenerateRequest(
-      documentID: fileName ?? "stdin", fileName: fileName, languageId: languageId, prefix: prefix,
+      documentID: document.fileName ?? "stdin", fileName: document.fileName, languageId: languageId, prefix: prefix,
       selection: selection, suffix: suffix, instruction: instruction)
     var shown = 0
     let result = try provider.generate(
@@ -83,7 +74,7 @@ struct GenerateCodeCommand: ParsableCommand {
 
   /// Splits the document into text before, the selected text, and text after.
   private func split(_ text: String) throws -> (String, String, String) {
-    if let line, let column {
+    if let line = document.line, let column = document.column {
       let document = TextDocument(text: text)
       let start = document.offset(of: Position(line: line, character: column), encoding: .utf16)
       var end = start
@@ -94,11 +85,12 @@ struct GenerateCodeCommand: ParsableCommand {
         document.prefix(upToOffset: start), document.text(inOffsets: start, end), document.suffix(fromOffset: end)
       )
     }
-    guard let first = text.range(of: cursorMarker) else {
-      throw ValidationError("no cursor: give --line and --column, or put \(cursorMarker) in the text")
+    let marker = document.cursorMarker
+    guard let first = text.range(of: marker) else {
+      throw ValidationError("no cursor: give --line and --column, or put \(marker) in the text")
     }
     let rest = text[first.upperBound...]
-    if let second = rest.range(of: cursorMarker) {
+    if let second = rest.range(of: marker) {
       return (String(text[..<first.lowerBound]), String(rest[..<second.lowerBound]), String(rest[second.upperBound...]))
     }
     return (String(text[..<first.lowerBound]), "", String(rest))

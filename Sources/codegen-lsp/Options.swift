@@ -2,6 +2,7 @@ import ArgumentParser
 import CodeCompletion
 import Foundation
 import Logging
+import ModelCompletionProvider
 
 /// Log verbosity, shared by every command.
 enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
@@ -120,4 +121,25 @@ struct PipelineOptions: ParsableArguments {
     s.threads = threads
     return s
   }
+}
+
+/// Where the document on stdin comes from and what language it is: shared by `complete` and `generate-code`.
+struct DocumentOptions: ParsableArguments {
+  @Option(name: .long, help: "0-based line of the cursor (or of the range start).")
+  var line: Int?
+  @Option(name: .long, help: "0-based column of the cursor (or of the range start) in UTF-16 code units, like LSP.")
+  var column: Int?
+  @Option(name: .long, help: "Marker that stands for the cursor in the text when --line/--column are not given.")
+  var cursorMarker: String = "<|cursor|>"
+  @Option(name: .long, help: "LSP language id (python, swift, c, …).")
+  var language: String?
+  @Option(name: .long, help: "File name, used for the language when --language is not given, and in prompts.")
+  var fileName: String?
+
+  func validate() throws {
+    if (line == nil) != (column == nil) { throw ValidationError("--line and --column go together") }
+  }
+
+  /// The language id from --language, else from the file name's extension.
+  var languageId: String? { language ?? fileName.flatMap(LanguageIdentifiers.languageId(forFileName:)) }
 }
