@@ -12,10 +12,10 @@ struct BenchCommand: ParsableCommand {
     commandName: "bench",
     abstract: "Measure prefill and decode speed, resident memory, and decode speed against the memory bandwidth.",
     discussion: """
-      Prefill evaluates --prompt-tokens tokens of real code (this binary's own source is not needed: the text
-      comes from --text-file, else a built-in Python snippet repeated) in one batched call; decode then appends
-      --decode-tokens tokens one at a time, choosing the argmax each time (no sampling work). Each phase runs
-      --repeat times and the best run is reported. Bandwidth is measured by summing a 1 GiB buffer with every
+      Prefill evaluates --prompt-tokens tokens of real code (this binary's own source is not needed: the text \
+      comes from --text-file, else a built-in Python snippet repeated) in one batched call; decode then appends \
+      --decode-tokens tokens one at a time, choosing the argmax each time (no sampling work). Each phase runs \
+      --repeat times and the best run is reported. Bandwidth is measured by summing a 1 GiB buffer with every \
       thread; the bound is bandwidth divided by the bytes of weights one decode step reads.
       """)
 

@@ -12,13 +12,13 @@ struct CompleteCommand: ParsableCommand {
     commandName: "complete",
     abstract: "Complete the document on stdin at the cursor and print the completion.",
     discussion: """
-      The cursor is given by --line/--column (0-based; the column counts UTF-16 code units, like LSP) or by a
-      marker in the text (--cursor-marker, default <|cursor|>), which is removed before completing.
-      With --jsonl, every line of stdin is one request, {"text": ..., "line": N, "column": N, "language": ...}
-      (or with the marker in "text"; optional "fileName", "trigger": "invoked", "id"), and every line of stdout
-      the result in the same order: {"text": completion or "", "ms": milliseconds, "candidates": [...],
-      "fromCache": bool, "promptTokens": N, "computedTokens": N, "generatedTokens": N, "stopReason": ...,
-      "trace": [...] with --explain, "id": echoed}, or {"error": message} for a bad request, which does not stop
+      The cursor is given by --line/--column (0-based; the column counts UTF-16 code units, like LSP) or by a \
+      marker in the text (--cursor-marker, default <|cursor|>), which is removed before completing. \
+      With --jsonl, every line of stdin is one request, {"text": ..., "line": N, "column": N, "language": ...} \
+      (or with the marker in "text"; optional "fileName", "trigger": "invoked", "id"), and every line of stdout \
+      the result in the same order: {"text": completion or "", "ms": milliseconds, "candidates": [...], \
+      "fromCache": bool, "promptTokens": N, "computedTokens": N, "generatedTokens": N, "stopReason": ..., \
+      "trace": [...] with --explain, "id": echoed}, or {"error": message} for a bad request, which does not stop \
       the batch. The exit code is 0 unless the model cannot be loaded.
       """)
 

@@ -11,11 +11,11 @@ struct GenerateCodeCommand: ParsableCommand {
     commandName: "generate-code",
     abstract: "Generate code at the cursor (or for a range) of the document on stdin.",
     discussion: """
-      With --instruction, the model's chat template is used with the surrounding code as context (models without
-      a chat template complete the block instead). Without one, the function, class or block at the cursor is
-      completed from its signature, docstring or comment. The cursor is a marker (--cursor-marker, default
-      <|cursor|>) or --line/--column; a range is --line/--column to --end-line/--end-column, or the text between
-      two markers. Partial text streams to stderr with --stream; the result goes to stdout, or the whole document
+      With --instruction, the model's chat template is used with the surrounding code as context (models without \
+      a chat template complete the block instead). Without one, the function, class or block at the cursor is \
+      completed from its signature, docstring or comment. The cursor is a marker (--cursor-marker, default \
+      <|cursor|>) or --line/--column; a range is --line/--column to --end-line/--end-column, or the text between \
+      two markers. Partial text streams to stderr with --stream; the result goes to stdout, or the whole document \
       with the result applied when --apply is given.
       """)
 

@@ -9,8 +9,8 @@ struct GenerateCommand: ParsableCommand {
     commandName: "generate",
     abstract: "Continue the prompt on stdin with the model and stream the text to stdout.",
     discussion: """
-      The prompt is used as is (special-token text such as <|fim_prefix|> is parsed as special tokens with
-      --special); BOS is added when the model asks for it. Generation stops at an end-of-generation token, a
+      The prompt is used as is (special-token text such as <|fim_prefix|> is parsed as special tokens with \
+      --special); BOS is added when the model asks for it. Generation stops at an end-of-generation token, a \
       --stop string, or --max-tokens. Sampling is greedy with --greedy or --temperature 0.
       """)
 

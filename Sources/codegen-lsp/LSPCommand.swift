@@ -11,10 +11,10 @@ struct LSPCommand: ParsableCommand {
     commandName: "lsp",
     abstract: "Serve the Language Server Protocol on stdin/stdout (what editors start).",
     discussion: """
-      Only protocol messages are written to stdout; logs go to stderr and to window/logMessage. The model named
-      by the editor's `model` setting (initializationOptions or workspace/didChangeConfiguration) overrides
-      --model, which overrides CODEGEN_LSP_MODEL. Without a usable model the server still runs, answers
-      completions with empty results and says once (window/showMessage) what is missing and how to get it.
+      Only protocol messages are written to stdout; logs go to stderr and to window/logMessage. The model named \
+      by the editor's `model` setting (initializationOptions or workspace/didChangeConfiguration) overrides \
+      --model, which overrides CODEGEN_LSP_MODEL. Without a usable model the server still runs, answers \
+      completions with empty results and says once (window/showMessage) what is missing and how to get it. \
       Exit code: 0 after shutdown + exit, 1 for exit without shutdown or end of input.
       """)
 
