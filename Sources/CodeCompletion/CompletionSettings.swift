@@ -53,6 +53,11 @@ public struct CompletionSettings: Sendable, Equatable {
   public var maxTokensGenerate: Int = 768
   /// Per-request deadline in milliseconds; the best partial completion is returned when it passes.
   public var deadlineMilliseconds: Int = 1000
+  /// A cold prompt (nothing of it in the KV cache) may be prefilled for this long from the request's start even
+  /// past `deadlineMilliseconds`: stopping it would return nothing, and the work is kept for the next request.
+  public var prefillDeadlineMilliseconds: Int = 2500
+  /// After a prefill that ran past the deadline, generation still gets this long.
+  public var minimumGenerationMilliseconds: Int = 400
   /// Deadline for generate-code, in milliseconds.
   public var generateDeadlineMilliseconds: Int = 60000
 

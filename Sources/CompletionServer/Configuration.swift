@@ -130,6 +130,8 @@ public enum Configuration {
     int("maxTokensBlock", \.maxTokensBlock, min: 1),
     int("maxTokensGenerate", \.maxTokensGenerate, min: 1),
     int("deadlineMilliseconds", \.deadlineMilliseconds, min: 1),
+    int("prefillDeadlineMilliseconds", \.prefillDeadlineMilliseconds, min: 1),
+    int("minimumGenerationMilliseconds", \.minimumGenerationMilliseconds, min: 0),
     int("generateDeadlineMilliseconds", \.generateDeadlineMilliseconds, min: 1),
     int("prefixTokens", \.prefixTokens, min: 0),
     int("suffixTokens", \.suffixTokens, min: 0),

@@ -112,16 +112,22 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     let order = template?.order(for: settings.fimOrder) ?? .psm
     let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
     let (promptTokens, healing) = heal(prompt, settings: settings)
+    let started = DispatchTime.now().uptimeNanoseconds
+    let prefillLimit = started &+ UInt64(max(settings.prefillDeadlineMilliseconds, settings.deadlineMilliseconds)) * 1_000_000
     if !healing.isEmpty {
       trace.append("token healing: the last prompt token \(String(decoding: healing, as: UTF8.self).debugDescription) is regenerated")
     }
-    let evaluation = try evaluatePrompt(promptTokens, cancellation: cancellation)
+    let evaluation = try evaluatePrompt(promptTokens, cancellation: cancellation, until: prefillLimit)
     trace.append("prefill: \(evaluation.computedTokens) of \(promptTokens.count) prompt tokens computed, "
       + "\(evaluation.reusedTokens) reused from the KV cache")
+    // Generation ends at the request's deadline, or a little after a long cold prefill.
+    let now = DispatchTime.now().uptimeNanoseconds
+    let generationDeadline = max(
+      cancellation.deadlineNanoseconds ?? UInt64.max, now &+ UInt64(settings.minimumGenerationMilliseconds) * 1_000_000)
     var result = CompletionResult(
       candidates: [], trace: [], promptTokensComputed: evaluation.computedTokens, promptTokens: promptTokens.count)
     guard evaluation.completed else {
-      trace.append("stopped during prefill: \(cancellation.reason?.rawValue ?? "deadline")")
+      trace.append("stopped during prefill: \(cancellation.reason?.rawValue ?? "prefill deadline")")
       result.trace = request.explain ? trace : []
       return result
     }
@@ -130,7 +136,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     var candidates: [CompletionCandidate] = []
     var seen = Set<String>()
     for index in 0..<wanted {
-      if index > 0 && cancellation.shouldStop { break }
+      if index > 0 && (cancellation.isCancelled || DispatchTime.now().uptimeNanoseconds >= generationDeadline) { break }
       var sampler = samplerSettings(settings, mode: mode)
       if index > 0 {
         sampler.temperature = max(settings.candidateTemperature, 0.01)
@@ -140,7 +146,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       let outcome = try runCandidate(
         promptLength: promptTokens.count, initialLogits: evaluation.logits, sampler: sampler, maxTokens: maxTokens,
         middleware: middleware, mode: mode, stopTokens: template?.stopTokens ?? [], stopStrings: [],
-        healing: healing, cancellation: cancellation, onText: nil)
+        healing: healing, cancellation: cancellation, deadline: generationDeadline, onText: nil)
       result.generatedTokens += outcome.tokenCount
       trace.append("candidate \(index + 1): \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
       trace += outcome.trace.map { "candidate \(index + 1): \($0)" }
@@ -193,12 +199,17 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     return (Array(prompt.tokens.dropLast()), bytes)
   }
 
-  /// Brings the KV cache to `tokens`, computing only what it does not hold yet.
-  func evaluatePrompt(_ tokens: [Int32], cancellation: CancellationToken) throws -> Evaluation {
+  /// Brings the KV cache to `tokens`, computing only what it does not hold yet; stops early when cancelled or, with
+  /// `until`, at that uptime (nanoseconds) instead of the token's own deadline.
+  func evaluatePrompt(_ tokens: [Int32], cancellation: CancellationToken, until: UInt64? = nil) throws -> Evaluation {
     var tokens = tokens
     let capacity = session.capacity - 8
     if tokens.count > capacity { tokens = Array(tokens.suffix(capacity)) }
     do {
+      if let until {
+        return try session.evaluate(
+          tokens, shouldStop: { cancellation.isCancelled || DispatchTime.now().uptimeNanoseconds >= until })
+      }
       return try session.evaluate(tokens, shouldStop: { cancellation.shouldStop })
     } catch {
       throw CompletionProviderError.engineFailure(String(describing: error))
@@ -245,8 +256,9 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   func runCandidate(
     promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
     middleware: SyntaxMiddleware, mode: CompletionExtent, stopTokens: Set<Int32>, stopStrings: [String],
-    healing: [UInt8] = [], cancellation: CancellationToken, onText: ((String) -> Void)?
+    healing: [UInt8] = [], cancellation: CancellationToken, deadline: UInt64? = nil, onText: ((String) -> Void)?
   ) throws -> CandidateOutcome {
+    let deadline = deadline ?? cancellation.deadlineNanoseconds ?? UInt64.max
     do {
       try session.rollback(to: promptLength)
     } catch {
@@ -276,7 +288,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         outcome.stoppedEarly = true
         break
       }
-      if cancellation.isExpired {
+      if DispatchTime.now().uptimeNanoseconds >= deadline {
         outcome.stopReason = "deadline"
         outcome.stoppedEarly = true
         break
