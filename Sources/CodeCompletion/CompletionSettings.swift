@@ -62,10 +62,11 @@ public struct CompletionSettings: Sendable, Equatable {
   public var generateDeadlineMilliseconds: Int = 60000
 
   // MARK: Prompt
-  /// Token budget for text before the cursor.
-  public var prefixTokens: Int = 1024
+  /// Token budget for text before the cursor. Chosen by measurement: a cold prompt of about 400 tokens prefills
+  /// in about 3 s on 2 cores (Benchmarks/RESULTS.md), the bar for the first completion in a freshly opened file.
+  public var prefixTokens: Int = 320
   /// Token budget for text after the cursor.
-  public var suffixTokens: Int = 256
+  public var suffixTokens: Int = 64
   /// Token budget for other open documents of the same language (0 disables).
   public var contextDocumentTokens: Int = 512
   /// Upper bound on the model's context window in tokens (the model's own limit applies when lower).
