@@ -146,6 +146,56 @@ final class KernelBenchmarks: XCTestCase {
     }
   }
 
+  /// Q4_1 / Q5_0 rows of the real layer shapes, two rows per call, 1 thread, CPU time: the one-block-per-step
+  /// kernels (DotAVX2.swift) against the two-blocks-per-step kernels (DotPairsAVX2.swift) that `matvec` uses.
+  func testPairKernelsAgainstOneBlockKernels() throws {
+    #if arch(x86_64)
+      let ws = KernelWorkspace()
+      for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
+        guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
+        let gguf = try GGUFFile(path: modelsDir + "/" + file)
+        var seen = Set<String>()
+        for info in gguf.tensors where info.dimensions.count == 2 && (info.type == .q4_1 || info.type == .q5_0) {
+          let key = "\(info.type) \(info.dimensions)"
+          if !seen.insert(key).inserted { continue }
+          let w = try WeightMatrix(info, in: gguf)
+          let x = randomVector(w.cols, seed: 1)
+          let a = ws.activations(count: w.cols, layout: .q8)
+          quantizeActivations(x, count: w.cols, layout: .q8, into: a)
+          let blocks = w.cols / 32
+          var y = [Float](repeating: 0, count: w.rows + 1)
+          func sweep(pairs: Bool) {
+            var r = 0
+            while r + 1 < w.rows {
+              switch (w.type, pairs) {
+              case (.q4_1, false): (y[r], y[r + 1]) = AVX2Dot.q4_1x2(w.row(r), w.row(r + 1), a, blocks: blocks)
+              case (.q4_1, true): (y[r], y[r + 1]) = AVX2PairDot.q4_1x2(w.row(r), w.row(r + 1), a, blocks: blocks)
+              case (_, false): (y[r], y[r + 1]) = AVX2Dot.q5_0x2(w.row(r), w.row(r + 1), a, blocks: blocks)
+              case (_, true): (y[r], y[r + 1]) = AVX2PairDot.q5_0x2(w.row(r), w.row(r + 1), a, blocks: blocks)
+              }
+              r += 2
+            }
+          }
+          let iterations = max(3, 100_000_000 / max(w.byteCount, 1))
+          sweep(pairs: true)
+          // Interleaved repeats so that both see the same machine load.
+          var one = Double.infinity, two = Double.infinity
+          for _ in 0..<5 {
+            one = min(one, cpuTime(iterations: iterations, repeats: 1) { sweep(pairs: false) })
+            two = min(two, cpuTime(iterations: iterations, repeats: 1) { sweep(pairs: true) })
+          }
+          report(
+            String(
+              format:
+                "pair-kernels %@ %@ %@ (%dx%d): one block/step %.1f µs %.1f GB/s; two blocks/step %.1f µs %.1f GB/s"
+                + " (%.2fx)",
+              String(file.prefix(4)), info.name, "\(w.type)", w.rows, w.cols, one * 1e6,
+              Double(w.byteCount) / one / 1e9, two * 1e6, Double(w.byteCount) / two / 1e9, one / two))
+        }
+      }
+    #endif
+  }
+
   /// All weight matrices of a decode step (every layer's matrices and the output head, once each) with 2 threads:
   /// the kernels' share of a token's time, and the bound it implies.
   func testDecodeWeightSweep() throws {
@@ -178,6 +228,32 @@ final class KernelBenchmarks: XCTestCase {
       }
       report(String(format: "decode-sweep %@: 1T CPU time %.2f ms/token (%.1f GB/s per core)",
                     file, tc * 1e3, Double(bytes) / tc / 1e9))
+      // A/B of the decode changes on the whole sweep, interleaved so that every variant sees the same machine load:
+      // the one- vs two-blocks-per-step Q4_1 / Q5_0 kernels, without and with the touch-ahead loads.
+      let variants: [(String, Bool, Int)] = [
+        ("one block/step, no touch-ahead", false, 0), ("two blocks/step, no touch-ahead", true, 0),
+        ("two blocks/step, touch-ahead 2 KiB", true, 2048),
+      ]
+      var cpu = [Double](repeating: .infinity, count: variants.count)
+      var wall = [Double](repeating: .infinity, count: variants.count)
+      for _ in 0..<3 {
+        for (i, v) in variants.enumerated() {
+          MatVecTuning.pairKernels = v.1
+          MatVecTuning.touchAheadBytes = v.2
+          cpu[i] = min(cpu[i], cpuTime(iterations: 3, repeats: 1) {
+            for w in mats { matvec(w, x, &y, pool: single, workspace: ws) }
+          })
+          wall[i] = min(wall[i], time(iterations: 5, repeats: 1) {
+            for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
+          })
+        }
+      }
+      MatVecTuning.pairKernels = true
+      MatVecTuning.touchAheadBytes = 2048
+      for (i, v) in variants.enumerated() {
+        report(String(format: "decode-sweep %@ %@: 1T CPU %.2f ms/token, 2T wall %.2f ms/token (%.1f GB/s)",
+                      file, v.0, cpu[i] * 1e3, wall[i] * 1e3, Double(bytes) / wall[i] / 1e9))
+      }
     }
   }
 
