@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Completion latency while typing, through `codegen-lsp complete --jsonl` (one process, as an editor session).
 
-For each of N real 300-line files (Python standard library), the cursor is put inside a line in the lower half
-of the file. The first request on a file is "cold" (the model is loaded, but nothing of this file is in the KV
-cache: the first completion in a freshly opened file). Then the original text after the cursor is typed 1 to 3
-characters at a time, with a request after each step ("warm": 1 to 3 characters typed since the last request).
+For each of N real 300-line files (Python standard library), one line in the lower half of the file is
+written anew: its text after the indentation is removed, and the cursor starts after the indentation. The first request on a file is "cold" (the model is loaded, but nothing of this file is in the KV
+cache: the first completion in a freshly opened file). Then the line's original text is typed 1 to 3
+characters at a time (inserted: the text below the cursor does not change), with a request after each step ("warm": 1 to 3 characters typed since the last request).
 Reported: cold p50/p95/max, warm p50/p95, the share of warm answers that came from the completion cache, and
 prompt tokens computed per warm request.
 
@@ -59,8 +59,9 @@ def main():
         for step in range(args.steps + 1):
             if step > 0:
                 typed_end = min(len(line.rstrip("\n")), typed_end + rng.randint(1, 3))
+            # The user writes this line anew: what is typed goes before the cursor, the lines below stay.
             prefix = "".join(window[:index]) + line[:typed_end]
-            suffix = line[typed_end:] + "".join(window[index + 1:])
+            suffix = "\n" + "".join(window[index + 1:])
             requests.append({"id": len(requests), "text": prefix + MARKER + suffix, "language": "python",
                              "fileName": name})
             kinds.append("cold" if step == 0 else "warm")

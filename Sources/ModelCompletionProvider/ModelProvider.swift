@@ -195,7 +195,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       !tokenizer.isControl(last)
     else { return (prompt.tokens, []) }
     let bytes = tokenizer.tokenBytes(last)
-    guard !bytes.isEmpty else { return (prompt.tokens, []) }
+    // Whitespace (indentation) is not healed: measured, the constraint then lets the model wander in whitespace.
+    guard bytes.contains(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) else { return (prompt.tokens, []) }
     return (Array(prompt.tokens.dropLast()), bytes)
   }
 

@@ -112,8 +112,8 @@ public final class PromptBuilder {
   }
 
   /// Where the prefix is split for a PSM prompt (a UTF-8 offset): the remembered anchor while the user types
-  /// forward from it (same text before it, same suffix, at most `budget` tokens typed since), else the start of
-  /// the cursor's line.
+  /// forward from it (same text before it, same suffix, at most `budget` tokens typed since), else the end of the
+  /// indentation of the cursor's line.
   func middleAnchor(_ request: CompletionRequest, budget: Int) -> Int {
     let prefixBytes = request.prefix.utf8
     if let anchor = anchors[request.documentID], anchor.offset <= prefixBytes.count, anchor.suffix == request.suffix,
@@ -122,7 +122,14 @@ public final class PromptBuilder {
       let typed = String(decoding: prefixBytes.dropFirst(anchor.offset), as: UTF8.self)
       if typed.utf8.count <= budget * 2 || tokenizer.encodePlain(typed).count <= budget { return anchor.offset }
     }
-    let lineStart = prefixBytes.lastIndex(of: 10).map { prefixBytes.distance(from: prefixBytes.startIndex, to: $0) + 1 } ?? 0
+    // Anchor after the indentation of the cursor's line: indentation stays in the prefix (where FIM training put
+    // it), code typed on the line follows the middle token.
+    var lineStart = prefixBytes.lastIndex(of: 10).map { prefixBytes.distance(from: prefixBytes.startIndex, to: $0) + 1 } ?? 0
+    var index = prefixBytes.index(prefixBytes.startIndex, offsetBy: lineStart)
+    while index != prefixBytes.endIndex, prefixBytes[index] == 32 || prefixBytes[index] == 9 {
+      lineStart += 1
+      index = prefixBytes.index(after: index)
+    }
     let offset = budget > 0 ? lineStart : prefixBytes.count
     anchors[request.documentID] = (offset, String(decoding: prefixBytes.prefix(offset), as: UTF8.self), request.suffix)
     return offset
