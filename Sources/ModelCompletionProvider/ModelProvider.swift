@@ -195,8 +195,10 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       !tokenizer.isControl(last)
     else { return (prompt.tokens, []) }
     let bytes = tokenizer.tokenBytes(last)
-    // Whitespace (indentation) is not healed: measured, the constraint then lets the model wander in whitespace.
-    guard bytes.contains(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) else { return (prompt.tokens, []) }
+    // Indentation right after the PSM middle token is not healed (measured: the model then wanders in whitespace);
+    // at the end of a prefix-only or SPM prompt it is (the model continues it into the line's first token).
+    let whitespace = !bytes.contains(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 })
+    guard !bytes.isEmpty, !(whitespace && prompt.layout == FIMOrder.psm.rawValue) else { return (prompt.tokens, []) }
     return (Array(prompt.tokens.dropLast()), bytes)
   }
 
