@@ -15,6 +15,27 @@
     Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
   }
 
+  /// The 128 six-bit values (0…63) of half `h` of a Q6_K block at `blk`, as four vectors of 32 bytes:
+  /// low 4 bits from `ql`, high 2 bits from `qh` (ggml's `block_q6_K` layout). Shared by the dot kernel and the
+  /// SIMD dequantiser.
+  @inline(__always) func q6KHalf(_ blk: UnsafeRawPointer, _ h: Int) -> (__m256i, __m256i, __m256i, __m256i) {
+    let mask4 = _mm256_set1_epi8(0x0F)
+    let mask2 = _mm256_set1_epi8(0x03)
+    let ql = blk + 64 * h
+    let qh = load256(blk + 128 + 32 * h)
+    let l0 = load256(ql), l1 = load256(ql + 32)
+    let q0 = _mm256_or_si256(_mm256_and_si256(l0, mask4), _mm256_slli_epi16(_mm256_and_si256(qh, mask2), 4))
+    let q1 = _mm256_or_si256(
+      _mm256_and_si256(l1, mask4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), mask2), 4))
+    let q2 = _mm256_or_si256(
+      _mm256_and_si256(_mm256_srli_epi16(l0, 4), mask4),
+      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), mask2), 4))
+    let q3 = _mm256_or_si256(
+      _mm256_and_si256(_mm256_srli_epi16(l1, 4), mask4),
+      _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), mask2), 4))
+    return (q0, q1, q2, q3)
+  }
+
   /// The sum of the 8 lanes.
   @inline(__always) func hsum(_ v: __m256) -> Float {
     let v8: SIMD8<Float> = v
@@ -364,8 +385,6 @@
     @inline(__always)
     static func q6_K(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int) -> Float {
       var acc = _mm256_setzero_ps()
-      let mask4 = _mm256_set1_epi8(0x0F)
-      let mask2 = _mm256_set1_epi8(0x03)
       for b in 0..<blocks {
         let blk = w + 210 * b
         let d = halfAt(blk, 208) * a.d[b]
@@ -375,18 +394,7 @@
         let qx = UnsafeRawPointer(a.qs + 256 * b)
         var sumi = _mm256_setzero_si256()
         for h in 0..<2 {
-          let ql = blk + 64 * h
-          let qh = load256(blk + 128 + 32 * h)
-          let l0 = load256(ql), l1 = load256(ql + 32)
-          let q0 = _mm256_or_si256(_mm256_and_si256(l0, mask4), _mm256_slli_epi16(_mm256_and_si256(qh, mask2), 4))
-          let q1 = _mm256_or_si256(
-            _mm256_and_si256(l1, mask4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), mask2), 4))
-          let q2 = _mm256_or_si256(
-            _mm256_and_si256(_mm256_srli_epi16(l0, 4), mask4),
-            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), mask2), 4))
-          let q3 = _mm256_or_si256(
-            _mm256_and_si256(_mm256_srli_epi16(l1, 4), mask4),
-            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), mask2), 4))
+          let (q0, q1, q2, q3) = q6KHalf(blk, h)
           let s = 8 * h
           let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(q0, load256(qx + 128 * h)), scalePair(scales, s))
           let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(q1, load256(qx + 128 * h + 32)), scalePair(scales, s + 2))

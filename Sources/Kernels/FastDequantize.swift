@@ -79,8 +79,6 @@ extension QuantTraits {
           }
         }
       case .q6_K:
-        let mask4 = _mm256_set1_epi8(0x0F)
-        let mask2 = _mm256_set1_epi8(0x03)
         let m32 = _mm256_set1_epi8(32)
         for b in 0..<blocks {
           let blk = src + 210 * b
@@ -88,18 +86,7 @@ extension QuantTraits {
           let scales = (blk + 192).assumingMemoryBound(to: Int8.self)
           let y = dst + 256 * b
           for h in 0..<2 {
-            let ql = blk + 64 * h
-            let qh = load256(blk + 128 + 32 * h)
-            let l0 = load256(ql), l1 = load256(ql + 32)
-            let q0 = _mm256_or_si256(_mm256_and_si256(l0, mask4), _mm256_slli_epi16(_mm256_and_si256(qh, mask2), 4))
-            let q1 = _mm256_or_si256(
-              _mm256_and_si256(l1, mask4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), mask2), 4))
-            let q2 = _mm256_or_si256(
-              _mm256_and_si256(_mm256_srli_epi16(l0, 4), mask4),
-              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), mask2), 4))
-            let q3 = _mm256_or_si256(
-              _mm256_and_si256(_mm256_srli_epi16(l1, 4), mask4),
-              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), mask2), 4))
+            let (q0, q1, q2, q3) = q6KHalf(blk, h)
             let s = 8 * h
             let yh = y + 128 * h
             store32(_mm256_sub_epi8(q0, m32), scale: d * Float(scales[s]), scaleHigh: d * Float(scales[s + 1]), yh)
