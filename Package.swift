@@ -73,7 +73,8 @@ let package = Package(
     // MARK: Engine
     .target(name: "GGUF", swiftSettings: numericSettings),
     .testTarget(name: "GGUFTests", dependencies: ["GGUF"], resources: [.copy("Fixtures")]),
-    .target(name: "Kernels", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: numericSettings),
+    .target(name: "CPrefetch"),
+    .target(name: "Kernels", dependencies: ["GGUF", "COpenBLAS", "CPrefetch"], swiftSettings: numericSettings),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], swiftSettings: numericSettings),
     .target(name: "Tokenization", dependencies: ["GGUF"]),
     .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"], resources: [.copy("Fixtures")]),

@@ -1,4 +1,5 @@
 import COpenBLAS
+import CPrefetch
 import GGUF
 
 /// Matrix-vector product for decode: `y[r] = Σ_c w[r, c] · x[c]`, rows split over the pool's threads.
@@ -10,9 +11,9 @@ import GGUF
 ///   - w: the weights (rows, cols). x: (cols). y: (rows); must not overlap `x`.
 public func matvec(
   _ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool,
-  workspace: KernelWorkspace, precision: MatVecPrecision = .fast
+  workspace: KernelWorkspace, precision: MatVecPrecision = .fast, options: MatVecOptions = MatVecOptions()
 ) {
-  matvecs([(w, y)], x, pool: pool, workspace: workspace, precision: precision)
+  matvecs([(w, y)], x, pool: pool, workspace: workspace, precision: precision, options: options)
 }
 
 /// Several matrix-vector products with the same input in one dispatch (e.g. q, k, v or gate, up): saves the pool
@@ -20,9 +21,10 @@ public func matvec(
 /// - Parameters:
 ///   - products: pairs of weights (rows_i, cols) and outputs (rows_i); all weights have `cols` columns.
 ///   - x: (cols).
+///   - options: kernel choices; the defaults are the measured best (benchmarks pass others to compare).
 public func matvecs(
   _ products: [(WeightMatrix, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, pool: ThreadPool,
-  workspace: KernelWorkspace, precision: MatVecPrecision = .fast
+  workspace: KernelWorkspace, precision: MatVecPrecision = .fast, options: MatVecOptions = MatVecOptions()
 ) {
   guard let first = products.first else { return }
   let cols = first.0.cols
@@ -69,7 +71,8 @@ public func matvecs(
         let from = lower - base
         let to = min(upper, end) - base
         let buffer = rowBuffers.isEmpty ? nil : rowBuffers[thread]
-        matvecRows(w, x, y, rows: from..<to, q8: q8, q8K: q8K, precision: precision, rowBuffer: buffer)
+        matvecRows(
+          w, x, y, rows: from..<to, q8: q8, q8K: q8K, precision: precision, rowBuffer: buffer, options: options)
         lower = base + to
       }
       base = end
@@ -82,7 +85,7 @@ public func matvecs(
 func matvecRows(
   _ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Range<Int>,
   q8: QuantizedActivations?, q8K: QuantizedActivations?, precision: MatVecPrecision,
-  rowBuffer: UnsafeMutablePointer<Float>?
+  rowBuffer: UnsafeMutablePointer<Float>?, options: MatVecOptions
 ) {
   let cols = w.cols
   if w.type == .f32 {
@@ -100,7 +103,7 @@ func matvecRows(
   }
   #if arch(x86_64)
     let blocks = cols / w.type.blockSize
-    var ahead = TouchAhead(w, distance: MatVecTuning.touchAheadBytes)
+    var ahead = LookAhead(w, options.lookAhead)
     defer { ahead.finish(y + rows.lowerBound) }
     switch w.type {
     case .q8_0:
@@ -124,7 +127,7 @@ func matvecRows(
       while r + 1 < rows.upperBound {
         ahead.touch(rows: r..<(r + 2))
         (y[r], y[r + 1]) =
-          MatVecTuning.pairKernels
+          options.pairKernels
           ? AVX2PairDot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
           : AVX2Dot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
         r += 2
@@ -135,7 +138,7 @@ func matvecRows(
       while r + 1 < rows.upperBound {
         ahead.touch(rows: r..<(r + 2))
         (y[r], y[r + 1]) =
-          MatVecTuning.pairKernels
+          options.pairKernels
           ? AVX2PairDot.q5_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
           : AVX2Dot.q5_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
         r += 2
@@ -254,48 +257,72 @@ public func sgemm(
     Int32(ldc ?? n))
 }
 
-/// Kernel choices of `matvec`, switchable for benchmarks.
-enum MatVecTuning {
-  /// How far ahead of the rows being computed `matvec` reads one byte per cache line (0: not at all).
-  ///
+/// Kernel choices of `matvec`. The defaults are the measured best on this machine kind; benchmarks and tests pass
+/// other values to compare them (Benchmarks/kernels/RESULTS.md).
+public struct MatVecOptions: Sendable, Equatable {
+  /// How `matvec` starts the memory reads of the weight rows ahead of the rows being computed.
+  public enum LookAheadMode: Sendable, Equatable {
+    /// Nothing: the hardware prefetchers alone.
+    case none
+    /// One ordinary byte load per 64-byte line, `bytes` ahead (what the kernels did before `prefetch`).
+    case load(bytes: Int)
+    /// One `prefetcht0` per 64-byte line, `bytes` ahead.
+    case prefetch(bytes: Int)
+  }
+
   /// Weights come from a file mapping in 4 KiB pages, and the hardware prefetchers stop at page boundaries: with
   /// the dot kernels' work between loads, a plain sweep reached only 2.4-3.8 GB/s per core from DRAM against
-  /// 14 GB/s for a read-only sum. Touching the lines ~2 KiB ahead starts those misses early (6.1-6.7 GB/s, Q5_0
-  /// rows of 896, one thread; Swift has no prefetch instruction, and clang's `_m_prefetch` is dropped).
-  nonisolated(unsafe) static var touchAheadBytes = 2048
-
+  /// 14 GB/s for a read-only sum. Starting the misses of the lines a few KiB ahead hides that latency.
+  public var lookAhead: LookAheadMode
   /// Q4_1 and Q5_0 rows use the two-blocks-per-step kernels (DotPairsAVX2.swift); false selects the older
-  /// one-block-per-step kernels (DotAVX2.swift), kept for A/B benchmarks. Set only while no matvec runs.
-  nonisolated(unsafe) static var pairKernels = true
+  /// one-block-per-step kernels (DotAVX2.swift), kept for A/B benchmarks.
+  public var pairKernels: Bool
+
+  public init(lookAhead: LookAheadMode = .prefetch(bytes: 2048), pairKernels: Bool = true) {
+    self.lookAhead = lookAhead
+    self.pairKernels = pairKernels
+  }
 }
 
-/// Early loads of the weight bytes `distance` ahead of the rows a `matvec` works on, one per 64-byte line, never
-/// past the end of the matrix. The loaded bytes are summed into `sink`, which `finish` uses in a branch that is
-/// never taken in practice, so that the compiler keeps the loads.
-struct TouchAhead {
+/// Early reads of the weight bytes ahead of the rows a `matvec` works on, one per 64-byte line, never past the
+/// end of the matrix. In `.load` mode the loaded bytes are summed into `sink`, which `finish` uses in a branch that
+/// is never taken in practice, so that the compiler keeps the loads; `.prefetch` needs no such trick.
+struct LookAhead {
   let start: UnsafeRawPointer
   let end: UnsafeRawPointer
   let rowBytes: Int
   let distance: Int
+  let prefetch: Bool
   var sink: UInt32 = 0
 
   @inline(__always)
-  init(_ w: WeightMatrix, distance: Int) {
+  init(_ w: WeightMatrix, _ mode: MatVecOptions.LookAheadMode) {
     start = w.data
     end = w.data + w.byteCount
     rowBytes = w.rowBytes
-    self.distance = distance
+    switch mode {
+    case .none: (distance, prefetch) = (0, false)
+    case .load(let bytes): (distance, prefetch) = (bytes, false)
+    case .prefetch(let bytes): (distance, prefetch) = (bytes, true)
+    }
   }
 
-  /// Touches the lines `distance` bytes after the bytes of `rows`.
+  /// Starts the reads of the lines `distance` bytes after the bytes of `rows`.
   @inline(__always)
   mutating func touch(rows: Range<Int>) {
     if distance <= 0 { return }
     var p = start + rows.lowerBound * rowBytes + distance
     let stop = min(end, start + rows.upperBound * rowBytes + distance)
-    while p < stop {
-      sink &+= UInt32(p.load(as: UInt8.self))
-      p += 64
+    if prefetch {
+      while p < stop {
+        cg_prefetch_read(p)
+        p += 64
+      }
+    } else {
+      while p < stop {
+        sink &+= UInt32(p.load(as: UInt8.self))
+        p += 64
+      }
     }
   }
 

@@ -228,28 +228,40 @@ final class KernelBenchmarks: XCTestCase {
       }
       report(String(format: "decode-sweep %@: 1T CPU time %.2f ms/token (%.1f GB/s per core)",
                     file, tc * 1e3, Double(bytes) / tc / 1e9))
-      // A/B of the decode changes on the whole sweep, interleaved so that every variant sees the same machine load:
-      // the one- vs two-blocks-per-step Q4_1 / Q5_0 kernels, without and with the touch-ahead loads.
-      let variants: [(String, Bool, Int)] = [
-        ("one block/step, no touch-ahead", false, 0), ("two blocks/step, no touch-ahead", true, 0),
-        ("two blocks/step, touch-ahead 2 KiB", true, 2048),
+      // Per weight type: the share of the token's bytes and the speed of its kernel (1 thread, CPU time).
+      for type in Set(mats.map(\.type)).sorted(by: { $0.rawValue < $1.rawValue }) {
+        let group = mats.filter { $0.type == type }
+        let groupBytes = group.reduce(0) { $0 + $1.byteCount }
+        let tt = cpuTime(iterations: 3, repeats: 3) {
+          for w in group { matvec(w, x, &y, pool: single, workspace: ws) }
+        }
+        report(String(format: "decode-sweep %@ type %@: %d matrices, %.1f MB (%.0f%%), 1T CPU %.2f ms/token, %.1f GB/s",
+                      file, "\(type)", group.count, Double(groupBytes) / 1e6, 100 * Double(groupBytes) / Double(bytes),
+                      tt * 1e3, Double(groupBytes) / tt / 1e9))
+      }
+      // A/B of the decode kernel choices on the whole sweep, interleaved so that every variant sees the same
+      // machine load: the one- vs two-blocks-per-step Q4_1 / Q5_0 kernels, and the look-ahead modes.
+      let variants: [(String, MatVecOptions)] = [
+        ("one block/step, no look-ahead", MatVecOptions(lookAhead: .none, pairKernels: false)),
+        ("two blocks/step, no look-ahead", MatVecOptions(lookAhead: .none)),
+        ("two blocks/step, load 2 KiB ahead", MatVecOptions(lookAhead: .load(bytes: 2048))),
+        ("two blocks/step, prefetch 1 KiB ahead", MatVecOptions(lookAhead: .prefetch(bytes: 1024))),
+        ("two blocks/step, prefetch 2 KiB ahead", MatVecOptions(lookAhead: .prefetch(bytes: 2048))),
+        ("two blocks/step, prefetch 4 KiB ahead", MatVecOptions(lookAhead: .prefetch(bytes: 4096))),
+        ("two blocks/step, prefetch 8 KiB ahead", MatVecOptions(lookAhead: .prefetch(bytes: 8192))),
       ]
       var cpu = [Double](repeating: .infinity, count: variants.count)
       var wall = [Double](repeating: .infinity, count: variants.count)
       for _ in 0..<3 {
         for (i, v) in variants.enumerated() {
-          MatVecTuning.pairKernels = v.1
-          MatVecTuning.touchAheadBytes = v.2
           cpu[i] = min(cpu[i], cpuTime(iterations: 3, repeats: 1) {
-            for w in mats { matvec(w, x, &y, pool: single, workspace: ws) }
+            for w in mats { matvec(w, x, &y, pool: single, workspace: ws, options: v.1) }
           })
           wall[i] = min(wall[i], time(iterations: 5, repeats: 1) {
-            for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
+            for w in mats { matvec(w, x, &y, pool: pool, workspace: ws, options: v.1) }
           })
         }
       }
-      MatVecTuning.pairKernels = true
-      MatVecTuning.touchAheadBytes = 2048
       for (i, v) in variants.enumerated() {
         report(String(format: "decode-sweep %@ %@: 1T CPU %.2f ms/token, 2T wall %.2f ms/token (%.1f GB/s)",
                       file, v.0, cpu[i] * 1e3, wall[i] * 1e3, Double(bytes) / wall[i] / 1e9))

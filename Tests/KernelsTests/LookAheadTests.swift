@@ -7,10 +7,10 @@ import XCTest
   import Glibc
 #endif
 
-/// `matvec`'s touch-ahead loads stay inside the matrix: a matrix that ends exactly where an inaccessible page
+/// `matvec`'s look-ahead loads stay inside the matrix: a matrix that ends exactly where an inaccessible page
 /// begins gives the same products as a copy in ordinary memory (a load past its end would crash the test).
-final class TouchAheadTests: XCTestCase {
-  func testTouchAheadNeverReadsPastTheMatrix() throws {
+final class LookAheadTests: XCTestCase {
+  func testLookAheadNeverReadsPastTheMatrix() throws {
     #if canImport(Glibc)
       let page = Int(sysconf(Int32(_SC_PAGESIZE)))
       let pool = ThreadPool(threads: 2)
@@ -32,13 +32,13 @@ final class TouchAheadTests: XCTestCase {
         var expected = [Float](repeating: 0, count: rows)
         var got = [Float](repeating: .nan, count: rows)
         matvec(m.matrix, x, &expected, pool: pool, workspace: ws)
-        let saved = MatVecTuning.touchAheadBytes
         for distance in [64, 2048, 1 << 20] {
-          MatVecTuning.touchAheadBytes = distance
-          matvec(guarded, x, &got, pool: pool, workspace: ws)
-          XCTAssertEqual(got, expected, "\(type) distance \(distance)")
+          for mode: MatVecOptions.LookAheadMode in [.load(bytes: distance), .prefetch(bytes: distance)] {
+            got = [Float](repeating: .nan, count: rows)
+            matvec(guarded, x, &got, pool: pool, workspace: ws, options: MatVecOptions(lookAhead: mode))
+            XCTAssertEqual(got, expected, "\(type) \(mode)")
+          }
         }
-        MatVecTuning.touchAheadBytes = saved
       }
     #else
       throw XCTSkip("needs mmap/mprotect")

@@ -1,0 +1,12 @@
+// Prefetch hints for the Swift kernels. Swift has no prefetch intrinsic of its own, and clang's `_mm_prefetch` is a
+// macro that Swift cannot import; a static inline function imported from this header is inlined into the Swift
+// caller and compiles to one `prefetcht0` (checked with objdump on the release build of Kernels).
+#ifndef CPREFETCH_H
+#define CPREFETCH_H
+
+/// Asks the CPU to bring the cache line holding `p` into all cache levels, ahead of a read. Never faults.
+static inline __attribute__((always_inline)) void cg_prefetch_read(const void *p) {
+  __builtin_prefetch(p, 0, 3);
+}
+
+#endif
