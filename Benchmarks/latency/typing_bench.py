@@ -9,7 +9,7 @@ Reported: cold p50/p95/max, warm p50/p95, the share of warm answers that came fr
 prompt tokens computed per warm request.
 
 Usage: python3 Benchmarks/latency/typing_bench.py --binary .build/release/codegen-lsp [--files 20] [--steps 6]
-       [--model qwen2.5-coder-0.5b] [extra flags for codegen-lsp complete after --]
+       [--model qwen2.5-coder-0.5b] [--dump outputs.jsonl] [extra flags for codegen-lsp complete after --]
 """
 
 import argparse
@@ -35,6 +35,7 @@ def main():
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--model", default=None)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dump", help="write every request's output (one JSON line each, with its kind) here")
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -91,6 +92,18 @@ def main():
     computed = [o.get("computedTokens", 0) for o in model_warm]
     if computed:
         print("prompt tokens computed per warm model request: p50 %d, max %d" % (percentile(computed, 50), max(computed)))
+        generated = [o.get("generatedTokens", 0) for o in model_warm]
+        print("tokens generated per warm model request: p50 %d, p95 %d, max %d" % (
+            percentile(generated, 50), percentile(generated, 95), max(generated)))
+        stops = {}
+        for o in model_warm:
+            reason = o.get("stopReason", "?").split(":")[0]
+            stops[reason] = stops.get(reason, 0) + 1
+        print("stop reasons of warm model requests: %s" % ", ".join("%s %d" % kv for kv in sorted(stops.items())))
+    if args.dump:
+        with open(args.dump, "w") as f:
+            for o, k in zip(outputs, kinds):
+                f.write(json.dumps(dict(o, kind=k)) + "\n")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,10 @@ enum AVX2MultiTokenGroup {
       let blocks = w.cols / 32
       let size = w.type.bytesPerBlock
       let base = t0 * blocks
+      var ahead = LookAhead(w, MatVecOptions().lookAhead)
+      defer { ahead.finish(y) }
       for r in rows {
+        ahead.touch(rows: r..<(r + 1))
         let row = w.row(r)
         var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
         var acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps()
@@ -128,7 +131,10 @@ enum AVX2MultiTokenGroup {
       let one = _mm256_set1_epi8(1)
       withUnsafeTemporaryAllocation(of: __m256.self, capacity: 2 * maxGroup) { acc in
         withUnsafeTemporaryAllocation(of: __m256i.self, capacity: 16) { q in
+          var ahead = LookAhead(w, MatVecOptions().lookAhead)
+          defer { ahead.finish(y) }
           for r in rows {
+            ahead.touch(rows: r..<(r + 1))
             let row = w.row(r)
             for t in 0..<(2 * n) { acc[t] = _mm256_setzero_ps() }
             for b in 0..<blocks {
@@ -184,7 +190,10 @@ enum AVX2MultiTokenGroup {
       let mask2 = _mm256_set1_epi8(0x03)
       withUnsafeTemporaryAllocation(of: __m256.self, capacity: maxGroup) { acc in
         withUnsafeTemporaryAllocation(of: __m256i.self, capacity: 16) { q in
+          var ahead = LookAhead(w, MatVecOptions().lookAhead)
+          defer { ahead.finish(y) }
           for r in rows {
+            ahead.touch(rows: r..<(r + 1))
             let row = w.row(r)
             for t in 0..<n { acc[t] = _mm256_setzero_ps() }
             for b in 0..<blocks {
