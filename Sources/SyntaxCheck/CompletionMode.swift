@@ -35,7 +35,9 @@ public func completionMode(prefix: String, suffix: String, language: LanguageSpe
 ///
 /// 1. Inside a line comment, or a block comment: single line (comment text ends at the line).
 /// 2. Inside a string: block when the string may span lines (triple quotes, template literals, raw strings,
-///    here-documents), else single line.
+///    here-documents) and either the cursor line is blank before the cursor or the string opened on this line;
+///    else single line (text typed on a line in the middle of a docstring is finished to the end of that line,
+///    as a user typing prose expects, and fast).
 /// 3. Text after the cursor on its line: single line, unless it is only closing brackets right after a block
 ///    opener (`{|}`: an empty body), which is a block.
 /// 4. The cursor line is blank before the cursor:
@@ -53,6 +55,10 @@ public func decideCompletionMode(context: CursorContext) -> ModeDecision {
   case .blockComment: return ModeDecision(mode: .singleLine, reason: "cursor in a block comment")
   case .string, .regex, .heredoc:
     if state.context.spansLines {
+      if !context.cursorOnBlankLinePrefix && !opensMultilineConstruct(context.linePrefix, spec) {
+        return ModeDecision(
+          mode: .singleLine, reason: "cursor after text on a line inside \(state.context.label): the rest of this line")
+      }
       return ModeDecision(mode: .block, reason: "cursor in \(state.context.label), which may span lines")
     }
     return ModeDecision(mode: .singleLine, reason: "cursor in \(state.context.label)")
@@ -95,4 +101,13 @@ public func decideCompletionMode(context: CursorContext) -> ModeDecision {
     return ModeDecision(mode: .block, reason: "cursor at the end of a line that opens a block")
   }
   return ModeDecision(mode: .singleLine, reason: "cursor at the end of a line of code")
+}
+
+/// True when `line`, scanned on its own from code, ends inside a construct that may span lines: the multi-line
+/// string (or comment) around the cursor opened on the cursor's line.
+func opensMultilineConstruct(_ line: String, _ spec: LanguageSpec) -> Bool {
+  var lexer = Lexer(spec: spec)
+  _ = lexer.scan(line, final: false)
+  while lexer.next(final: true) != nil {}
+  return lexer.state.context.spansLines
 }

@@ -21,7 +21,11 @@ final class LanguageFamilyTests: XCTestCase {
         "let s = #\"}\"# + \"\\(items.map { \"}\" })\"\n    return s.count"),
     Case(
       language: Languages.swift, document: "let text = \"\"\"\n    Hello ‸\n    \"\"\"\n",
-      candidate: "world\n    from \\(name)\n    \"\"\"\nprint(text)", expected: "world\n    from \\(name)"),
+      candidate: "world\n    from \\(name)\n    \"\"\"\nprint(text)", expected: "world\n    from \\(name)",
+      mode: .block),
+    Case(
+      language: Languages.swift, document: "let text = \"\"\"\n    Hello ‸\n    \"\"\"\n",
+      candidate: "world\n    from \\(name)\n    \"\"\"\nprint(text)", expected: "world"),  // auto: the rest of the line
     Case(
       language: Languages.objectiveC, document: "- (void)run {\n    ‸\n}\n",
       candidate: "NSLog(@\"%@}\", self.name);\n}\n\n- (void)stop {\n}", expected: "NSLog(@\"%@}\", self.name);"),

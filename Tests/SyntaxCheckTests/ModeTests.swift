@@ -24,6 +24,15 @@ final class ModeTests: XCTestCase {
     XCTAssertEqual(mode(Languages.shell, "for f in *.txt; do\n  ‸\ndone\n"), .block)
   }
 
+  func testMultiLineStringsAreBlockOnlyOnABlankLine() {
+    let doc = "def f(x):\n    \"\"\"Summary.\n\n    "
+    XCTAssertEqual(mode(Languages.python, doc + "‸\n    \"\"\"\n"), .block)
+    XCTAssertEqual(mode(Languages.python, doc + "The argu‸\n    \"\"\"\n"), .singleLine)
+    XCTAssertEqual(mode(Languages.python, "def f(x):\n    \"\"\"Summ‸\n"), .block)  // opened on this line
+    XCTAssertEqual(mode(Languages.javascript, "const s = `line one\n‸\n`;\n"), .block)
+    XCTAssertEqual(mode(Languages.javascript, "const s = `line one\nand tw‸\n`;\n"), .singleLine)
+  }
+
   func testLinesBetweenStatementsAreSingleLine() {
     XCTAssertEqual(mode(Languages.python, "def f(x):\n    a = 1\n    ‸\n    return a\n"), .singleLine)
     XCTAssertEqual(mode(Languages.go, "x := 1‸\ny := 2\n"), .singleLine)
