@@ -311,57 +311,71 @@ extension ForwardPass {
     let scale = 1 / Float(hd).squareRoot()
     let capacity = cache.capacity
     let heads = c.headCount
+    let rowsPerWorker = max(1, chunk)
     pool.run { worker, workers in
-      let s = self.scores + worker * self.chunk * capacity  // (total)
-      for h in ThreadPool.chunk(heads, worker, workers) {
-        let off = self.cache.offset(layer: layer, head: h / group)
-        let q = UnsafeRawPointer(self.q + h * hd)
-        let out = UnsafeMutableRawPointer(self.att + h * hd)
+      let s = self.scores + worker * self.chunk * capacity  // (run, total), leading dimension `capacity`
+      // The query heads of this worker, in runs that share one KV head (grouped-query attention): each run reads
+      // its keys and values once for all its heads instead of once per head.
+      let mine = ThreadPool.chunk(heads, worker, workers)
+      var h0 = mine.lowerBound
+      while h0 < mine.upperBound {
+        let kv = h0 / group
+        let h1 = min(mine.upperBound, (kv + 1) * group, h0 + rowsPerWorker)
+        let off = self.cache.offset(layer: layer, head: kv)
         switch self.cache.type {
         case .f32:
           let keys = UnsafeRawPointer(self.cache.keys! + off)
           let values = UnsafeRawPointer(self.cache.values! + off)
-          for t in 0..<total {
-            var acc = SIMD8<Float>()
-            for d in stride(from: 0, to: hd, by: 8) {
-              acc.addProduct(
-                q.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self),
-                keys.loadUnaligned(fromByteOffset: 4 * (t * hd + d), as: SIMD8<Float>.self))
-            }
-            s[t] = acc.sum() * scale
-          }
-          softmax(s, count: total)
-          (self.att + h * hd).update(repeating: 0, count: hd)
-          for t in 0..<total {
-            let p = SIMD8<Float>(repeating: s[t])
-            for d in stride(from: 0, to: hd, by: 8) {
-              var o = out.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
-              o.addProduct(p, values.loadUnaligned(fromByteOffset: 4 * (t * hd + d), as: SIMD8<Float>.self))
-              out.storeBytes(of: o, toByteOffset: 4 * d, as: SIMD8<Float>.self)
-            }
+          self.attendRun(h0..<h1, total: total, scale: scale, scores: s, stride: capacity) { t, d in
+            keys.loadUnaligned(fromByteOffset: 4 * (t * hd + d), as: SIMD8<Float>.self)
+          } value: { t, d in
+            values.loadUnaligned(fromByteOffset: 4 * (t * hd + d), as: SIMD8<Float>.self)
           }
         case .f16:
           let keys = UnsafeRawPointer(self.cache.keys16! + off)
           let values = UnsafeRawPointer(self.cache.values16! + off)
-          for t in 0..<total {
-            var acc = SIMD8<Float>()
-            for d in stride(from: 0, to: hd, by: 8) {
-              let k = SIMD8<Float>(keys.loadUnaligned(fromByteOffset: 2 * (t * hd + d), as: SIMD8<Float16>.self))
-              acc.addProduct(q.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self), k)
-            }
-            s[t] = acc.sum() * scale
+          self.attendRun(h0..<h1, total: total, scale: scale, scores: s, stride: capacity) { t, d in
+            SIMD8<Float>(keys.loadUnaligned(fromByteOffset: 2 * (t * hd + d), as: SIMD8<Float16>.self))
+          } value: { t, d in
+            SIMD8<Float>(values.loadUnaligned(fromByteOffset: 2 * (t * hd + d), as: SIMD8<Float16>.self))
           }
-          softmax(s, count: total)
-          (self.att + h * hd).update(repeating: 0, count: hd)
-          for t in 0..<total {
-            let p = SIMD8<Float>(repeating: s[t])
-            for d in stride(from: 0, to: hd, by: 8) {
-              let v = SIMD8<Float>(values.loadUnaligned(fromByteOffset: 2 * (t * hd + d), as: SIMD8<Float16>.self))
-              var o = out.loadUnaligned(fromByteOffset: 4 * d, as: SIMD8<Float>.self)
-              o.addProduct(p, v)
-              out.storeBytes(of: o, toByteOffset: 4 * d, as: SIMD8<Float>.self)
-            }
-          }
+        }
+        h0 = h1
+      }
+    }
+  }
+
+  /// Attention of one token for query heads `run`, which share one KV head: scores against every cached key
+  /// (time outer, heads inner, so each key and value row is read from memory once for the run), softmax, and the
+  /// weighted sum of the values into `att`.
+  /// - Parameters:
+  ///   - scores: (run.count, stride) scratch. key(t, d), value(t, d): 8 elements from position t, dimension d.
+  @inline(__always)
+  fileprivate func attendRun(
+    _ run: Range<Int>, total: Int, scale: Float, scores: UnsafeMutablePointer<Float>, stride: Int,
+    key: (Int, Int) -> SIMD8<Float>, value: (Int, Int) -> SIMD8<Float>
+  ) {
+    let hd = config.headDimension
+    let q = UnsafeRawPointer(self.q)
+    let out = UnsafeMutableRawPointer(self.att)
+    for t in 0..<total {
+      for (i, h) in run.enumerated() {
+        var acc = SIMD8<Float>()
+        for d in Swift.stride(from: 0, to: hd, by: 8) {
+          acc.addProduct(q.loadUnaligned(fromByteOffset: 4 * (h * hd + d), as: SIMD8<Float>.self), key(t, d))
+        }
+        scores[i * stride + t] = acc.sum() * scale
+      }
+    }
+    for i in 0..<run.count { softmax(scores + i * stride, count: total) }
+    (self.att + run.lowerBound * hd).update(repeating: 0, count: run.count * hd)
+    for t in 0..<total {
+      for d in Swift.stride(from: 0, to: hd, by: 8) {
+        let v = value(t, d)
+        for (i, h) in run.enumerated() {
+          var o = out.loadUnaligned(fromByteOffset: 4 * (h * hd + d), as: SIMD8<Float>.self)
+          o.addProduct(SIMD8<Float>(repeating: scores[i * stride + t]), v)
+          out.storeBytes(of: o, toByteOffset: 4 * (h * hd + d), as: SIMD8<Float>.self)
         }
       }
     }
