@@ -385,6 +385,10 @@
     @inline(__always)
     static func q6_K(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int) -> Float {
       var acc = _mm256_setzero_ps()
+      let pick0 = _mm256_set_epi64x(0x0302_0302_0302_0302, 0x0302_0302_0302_0302, 0x0100_0100_0100_0100, 0x0100_0100_0100_0100)
+      let pick1 = _mm256_set_epi64x(0x0706_0706_0706_0706, 0x0706_0706_0706_0706, 0x0504_0504_0504_0504, 0x0504_0504_0504_0504)
+      let pick2 = _mm256_set_epi64x(0x0B0A_0B0A_0B0A_0B0A, 0x0B0A_0B0A_0B0A_0B0A, 0x0908_0908_0908_0908, 0x0908_0908_0908_0908)
+      let pick3 = _mm256_set_epi64x(0x0F0E_0F0E_0F0E_0F0E, 0x0F0E_0F0E_0F0E_0F0E, 0x0D0C_0D0C_0D0C_0D0C, 0x0D0C_0D0C_0D0C_0D0C)
       for b in 0..<blocks {
         let blk = w + 210 * b
         let d = halfAt(blk, 208) * a.d[b]
@@ -395,11 +399,14 @@
         var sumi = _mm256_setzero_si256()
         for h in 0..<2 {
           let (q0, q1, q2, q3) = q6KHalf(blk, h)
-          let s = 8 * h
-          let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(q0, load256(qx + 128 * h)), scalePair(scales, s))
-          let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(q1, load256(qx + 128 * h + 32)), scalePair(scales, s + 2))
-          let p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(q2, load256(qx + 128 * h + 64)), scalePair(scales, s + 4))
-          let p3 = _mm256_madd_epi16(_mm256_maddubs_epi16(q3, load256(qx + 128 * h + 96)), scalePair(scales, s + 6))
+          // The 8 scales of this half as int16 in both 128-bit lanes; one shuffle per 32 values spreads scale 2j to
+          // the low lane and 2j+1 to the high lane (pick0...pick3: int16 elements 2j and 2j+1).
+          let sc = _mm256_broadcastsi128_si256(
+            _mm_cvtepi8_epi16(_mm_loadl_epi64(UnsafeRawPointer(scales + 8 * h).assumingMemoryBound(to: __m128i.self))))
+          let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(q0, load256(qx + 128 * h)), _mm256_shuffle_epi8(sc, pick0))
+          let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(q1, load256(qx + 128 * h + 32)), _mm256_shuffle_epi8(sc, pick1))
+          let p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(q2, load256(qx + 128 * h + 64)), _mm256_shuffle_epi8(sc, pick2))
+          let p3 = _mm256_madd_epi16(_mm256_maddubs_epi16(q3, load256(qx + 128 * h + 96)), _mm256_shuffle_epi8(sc, pick3))
           sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)))
         }
         let total = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5))

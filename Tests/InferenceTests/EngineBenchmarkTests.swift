@@ -22,7 +22,7 @@ final class EngineBenchmarkTests: XCTestCase {
     return Array(tokens.prefix(count))
   }
 
-  /// Read bandwidth of main memory with `threads` threads over a 512 MiB buffer (best of 3), bytes per second.
+  /// Read bandwidth of main memory with `threads` threads over a 512 MiB buffer (best of 7), bytes per second.
   func memoryBandwidth(threads: Int) -> Double {
     let count = 64 << 20  // 64 Mi doubles-worth of SIMD8<Float> lanes: 512 MiB of Float
     let buffer = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: count / 8 * 8 / 8)
@@ -30,7 +30,7 @@ final class EngineBenchmarkTests: XCTestCase {
     buffer.initialize(repeating: SIMD8<Float>(repeating: 1), count: vectors)
     defer { buffer.deallocate() }
     var best = 0.0
-    for _ in 0..<3 {
+    for _ in 0..<7 {
       let start = DispatchTime.now().uptimeNanoseconds
       let sums = UnsafeMutablePointer<Float>.allocate(capacity: threads)
       DispatchQueue.concurrentPerform(iterations: threads) { t in
