@@ -84,7 +84,7 @@ struct SyntaxMiddleware {
   func finalize(_ text: String, mode: CompletionExtent, stoppedEarly: Bool) -> (text: String?, trace: [String]) {
     if let context {
       let stopper = StreamingStopper(context: context, mode: mode == .block ? .block : .singleLine)
-      let result = stopper.finalize(text)
+      let result = stopper.finalize(text, truncated: stoppedEarly)
       return (result.text, result.trace)
     }
     var result = text

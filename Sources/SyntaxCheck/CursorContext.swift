@@ -58,6 +58,8 @@ public struct CursorContext: Sendable {
   let reportCache = ReportCache()
   /// Up to 400 lines before the cursor and 100 after it, for detecting the indentation style.
   public let styleLines: [String]
+  /// Up to 400 lines before the cursor's line, nearest last (for the enclosing indentation levels).
+  public let linesBefore: [String]
 
   /// Scans the prefix once and the suffix once.
   public init(prefix: String, suffix: String, language: LanguageSpec) {
@@ -103,6 +105,7 @@ public struct CursorContext: Sendable {
     }
     sample.reverse()
     if !sample.isEmpty { sample.removeLast() }  // the cursor's own line, incomplete
+    linesBefore = sample
     styleLines = sample + suffixLines.dropFirst().prefix(100).map(String.init)
     previousLineBlank = sample.last.map { $0.allSatisfy(\.isWhitespace) } ?? true
     let checkpoints = SuffixCheckpoints()

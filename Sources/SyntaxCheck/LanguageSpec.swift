@@ -64,6 +64,19 @@ public struct LanguageSpec: Sendable, Equatable {
   /// Characters besides letters, digits and `_` that belong to identifiers (`$` in JavaScript and PHP).
   public var identifierCharacters: String = ""
 
+  // MARK: Statements (the final check of a completion that ends where a line of the suffix begins)
+  /// Operators after which a statement cannot end at a line break outside brackets (`=`, `+`, `.`, `->`): a
+  /// completion that ends with one leaves its statement unfinished (Python: a syntax error; elsewhere the next
+  /// line of the suffix becomes its operand). Compared with the whole run of operator characters that ends the
+  /// line's code, so `i++` does not match `+` and `Array<Int>` does not match `<`.
+  public var danglingOperators: Set<String> = []
+  /// Keywords after which a statement cannot end (`and`, `import`, `let`, `case`), except after a `.`.
+  public var danglingWords: Set<String> = []
+  /// Keywords that start a statement whose block opener must be on the same line: Python's `if … :` (a
+  /// `blockOpenerEndings` character at the statement's level), Swift's `if … {` (a block bracket). A statement
+  /// that starts with one and has no opener is unfinished (`if x`, `switch (self)`).
+  public var headerKeywords: Set<String> = []
+
   public init(name: String, languageIds: [String], fileExtensions: [String]) {
     self.name = name
     self.languageIds = languageIds

@@ -7,6 +7,12 @@ public enum Languages {
   static let doubleQuoted = StringForm("\"", "\"")
   static let singleQuotedChar = StringForm("'", "'")
   static let cContinuations: Set<String> = ["else", "catch", "finally", "while"]
+  /// Operators that cannot end a statement in the C family (not `*` and `&`, which end a declarator's type in
+  /// `char *\nname(void)`, nor `<` and `>` of templates, nor `,` of initialiser lists and object literals).
+  static let cDanglingOperators: Set<String> = [
+    "=", "==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "+",
+    "-", "/", "%", "^", "|", ".", "->", "=>", "?", "::",
+  ]
 
   /// Python string prefixes: every case and order of r, b, u, f (t for 3.14 template strings).
   static let pythonPrefixes: [String: StringModifiers] = {
@@ -42,6 +48,18 @@ public enum Languages {
     s.blockStyle = .indentation
     s.blockOpenerEndings = [":"]
     s.continuationKeywords = ["else", "elif", "except", "finally", "case"]
+    // A line break outside brackets ends a statement: none of these may end one (`*` may: `import *`).
+    s.danglingOperators = [
+      "=", "+", "-", "/", "//", "%", "@", "**", "<", ">", "==", "!=", "<=", ">=", "&", "|", "^", "~", "<<", ">>",
+      "+=", "-=", "*=", "/=", "//=", "%=", "@=", "**=", "&=", "|=", "^=", "<<=", ">>=", ":=", ".", "\\", "->",
+    ]
+    s.danglingWords = [
+      "and", "or", "not", "in", "is", "if", "elif", "else", "for", "while", "def", "class", "import", "from", "with",
+      "as", "assert", "del", "lambda", "global", "nonlocal", "await", "async", "except", "try", "finally",
+    ]
+    s.headerKeywords = [
+      "if", "elif", "else", "for", "while", "with", "try", "except", "finally", "def", "class", "async",
+    ]
     return s
   }()
 
@@ -53,6 +71,7 @@ public enum Languages {
     s.strings = [doubleQuoted, singleQuotedChar]
     s.continuationKeywords = cContinuations
     s.statementTerminators = [";"]
+    s.danglingOperators = cDanglingOperators
     return s
   }()
 
@@ -109,6 +128,7 @@ public enum Languages {
       StringForm("\"", "\"", interpolations: interp), singleQuotedChar,
     ]
     s.statementTerminators = [";"]
+    s.danglingOperators.remove("->")  // `{ x ->` starts a lambda's body
     return s
   }()
 
@@ -150,6 +170,7 @@ public enum Languages {
     s.continuationKeywords = cContinuations
     s.statementTerminators = [";"]
     s.identifierCharacters = "$"
+    s.danglingOperators = cDanglingOperators
     return s
   }()
 
@@ -170,6 +191,8 @@ public enum Languages {
     s.strings = [StringForm("`", "`", escape: nil, multiline: true), doubleQuoted, singleQuotedChar]
     s.continuationKeywords = ["else"]
     s.statementTerminators = [";"]
+    s.danglingOperators = cDanglingOperators.union([",", ":="])
+    s.headerKeywords = ["if", "for", "switch", "select", "else"]
     return s
   }()
 
@@ -184,6 +207,8 @@ public enum Languages {
     s.quoteCharLiteralOrLifetime = true
     s.continuationKeywords = ["else"]
     s.statementTerminators = [";"]
+    s.danglingOperators = cDanglingOperators
+    s.headerKeywords = ["if", "while", "for", "loop", "match", "else"]
     return s
   }()
 
@@ -200,6 +225,18 @@ public enum Languages {
     s.swiftRawStrings = true
     s.continuationKeywords = ["else", "catch"]
     s.statementTerminators = [";"]
+    // Not `?` and `!` (postfix optionals), `<` and `>` (generics), `...` (a one-sided range), `:` (`case .a:`).
+    s.danglingOperators = [
+      "=", "==", "!=", "===", "!==", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+",
+      "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "??", ".", "?.", "!.", "->", "..<", ",",
+    ]
+    s.danglingWords = [
+      "let", "var", "func", "case", "if", "guard", "while", "for", "switch", "import", "class", "struct", "enum",
+      "protocol", "extension", "typealias", "throw", "try", "await", "as", "is", "where", "else", "catch", "do",
+      "repeat", "defer", "public", "private", "internal", "fileprivate", "static", "final", "override", "mutating",
+      "nonmutating", "lazy", "weak", "unowned", "indirect", "inout",
+    ]
+    s.headerKeywords = ["if", "guard", "while", "for", "switch", "repeat", "do", "defer", "catch", "else"]
     return s
   }()
 

@@ -17,8 +17,9 @@ final class FinalizeTests: XCTestCase {
   }
 
   func testUnclosedBracketIsCutBack() {
-    let r = finalize(Languages.swift, "let v = ‸\nprint(v)\n", "max(a, min(b,", mode: .singleLine)
-    XCTAssertEqual(r.text, "max")
+    // Cuts fall at line ends (a cut inside the line would leave `let v = max`): the finished first line stays.
+    let r = finalize(Languages.swift, "let v = ‸\nprint(v)\n", "f(1)\nlet w = max(a, min(b,", mode: .block)
+    XCTAssertEqual(r.text, "f(1)")
   }
 
   func testCandidateThatOnlyBreaksIsDropped() {
