@@ -47,11 +47,15 @@ public struct ModelOptions: Sendable, Equatable {
   public var exactProducts: Bool = false
   /// Load the tokenizer from the file's `tokenizer.ggml.*` metadata (tests of bare weights turn it off).
   public var loadTokenizer: Bool = true
+  /// Regroup Q5_0 matrices at load into the layout of the faster decode kernel (same size; Kernels'
+  /// Q5_0Groups.swift). False keeps every weight a view into the mapping (benchmarks compare the two).
+  public var repackWeights: Bool = true
 
   public init(
     contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f32, prefillChunk: Int = 256,
-    exactProducts: Bool = false, loadTokenizer: Bool = true
+    exactProducts: Bool = false, loadTokenizer: Bool = true, repackWeights: Bool = true
   ) {
+    self.repackWeights = repackWeights
     self.exactProducts = exactProducts
     self.contextLimit = contextLimit
     self.threads = threads
@@ -93,7 +97,7 @@ public final class LanguageModel: @unchecked Sendable {
     path = file.path
     self.options = options
     config = try ModelConfig(file: file, contextLimit: options.contextLimit)
-    weights = try ModelWeights(file: file, config: config)
+    weights = try ModelWeights(file: file, config: config, repack: options.repackWeights)
     if options.loadTokenizer {
       do {
         tokenizer = try Tokenizer(gguf: file)

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 import GGUF
 import Kernels
 
@@ -48,16 +53,23 @@ public final class ModelWeights: @unchecked Sendable {
   public let output: WeightMatrix
   /// True when `output.weight` is absent and the embeddings double as the output head.
   public let tiedOutput: Bool
+  /// Owners of the matrices regrouped at load (Q5_0 rows, see Kernels' Q5_0Groups.swift); empty when none were.
+  public let packedStorage: [PackedWeightStorage]
 
   /// Finds and checks every tensor `config` needs in `file`.
   ///
+  /// - Parameter repack: regroup Q5_0 matrices into the layout of the faster decode kernel (a copy of the same
+  ///   size; the mapped pages of the original are released, so the resident size stays that of the file). With
+  ///   false, or without AVX2, every matrix stays a view into the mapping.
   /// - Throws: `InferenceError.missingTensor`, `.wrongShape` or `.unsupportedTensorType`, naming the file.
-  public init(file: GGUFFile, config: ModelConfig) throws(InferenceError) {
+  public init(file: GGUFFile, config: ModelConfig, repack: Bool = true) throws(InferenceError) {
     self.file = file
+    var storage: [PackedWeightStorage] = []
+    let repackQ5_0 = repack && QuantTraits.cpuHasAVX2FMA
     let path = file.path
     let embd = config.embeddingLength
 
-    func matrix(_ name: String, rows: Int, cols: Int) throws(InferenceError) -> WeightMatrix {
+    func matrix(_ name: String, rows: Int, cols: Int, repackable: Bool = true) throws(InferenceError) -> WeightMatrix {
       guard let info = file.tensor(named: name) else { throw .missingTensor(path: path, name: name) }
       guard info.dimensions.count == 2, info.dimensions[0] == cols, info.dimensions[1] == rows else {
         throw .wrongShape(path: path, name: name, expected: [cols, rows], found: info.dimensions)
@@ -65,7 +77,11 @@ public final class ModelWeights: @unchecked Sendable {
       guard QuantTraits.isSupported(info.type) else {
         throw .unsupportedTensorType(path: path, name: name, type: info.type.name)
       }
-      return WeightMatrix(rows: rows, cols: cols, type: info.type, data: file.data(for: info).baseAddress!)
+      let view = WeightMatrix(rows: rows, cols: cols, type: info.type, data: file.data(for: info).baseAddress!)
+      guard repackQ5_0, repackable, let (packed, owner) = Q5_0Groups.repack(view) else { return view }
+      storage.append(owner)
+      releasePages(view.data, byteCount: view.byteCount)
+      return packed
     }
 
     func vector(_ name: String, count: Int) throws(InferenceError) -> WeightVector {
@@ -101,7 +117,10 @@ public final class ModelWeights: @unchecked Sendable {
     }
 
     let vocab = config.vocabularySize
-    tokenEmbedding = try matrix("token_embd.weight", rows: vocab, cols: embd)
+    // The embeddings are only looked up row by row unless they double as the output head: regrouping them would
+    // cost memory for no speed.
+    tokenEmbedding = try matrix(
+      "token_embd.weight", rows: vocab, cols: embd, repackable: file.tensor(named: "output.weight") == nil)
     var layers = [LayerWeights]()
     layers.reserveCapacity(config.blockCount)
     let q = config.queryDimension
@@ -133,6 +152,7 @@ public final class ModelWeights: @unchecked Sendable {
       output = tokenEmbedding
       tiedOutput = true
     }
+    packedStorage = storage
   }
 
   /// Bytes of weights read to compute one token (every matrix once, the embedding row aside): the figure the
@@ -145,6 +165,15 @@ public final class ModelWeights: @unchecked Sendable {
     }
     return total
   }
+}
+
+/// Drops the pages of a read-only file mapping that lie wholly inside `[p, p + byteCount)` from the process's
+/// resident set (they are read again from the file if touched).
+private func releasePages(_ p: UnsafeRawPointer, byteCount: Int) {
+  let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+  let start = (Int(bitPattern: p) + page - 1) / page * page
+  let end = (Int(bitPattern: p) + byteCount) / page * page
+  if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
 }
 
 /// An owned, immutable float buffer with a stable address.

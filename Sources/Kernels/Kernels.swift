@@ -78,12 +78,17 @@ public struct WeightMatrix: @unchecked Sendable {
   public let data: UnsafeRawPointer
   /// Bytes per row.
   public let rowBytes: Int
+  /// How the blocks of each row are arranged: as in the file, or regrouped at load (`Q5_0Groups.repack`).
+  public let packing: WeightPacking
 
   /// A view of packed rows.
-  /// - Precondition: `cols` is a multiple of the type's block size and the type is supported.
-  public init(rows: Int, cols: Int, type: GGMLType, data: UnsafeRawPointer) {
+  /// - Precondition: `cols` is a multiple of the type's block size and the type is supported; a regrouped packing
+  ///   matches the type.
+  public init(rows: Int, cols: Int, type: GGMLType, data: UnsafeRawPointer, packing: WeightPacking = .ggml) {
     precondition(QuantTraits.isSupported(type), "WeightMatrix: unsupported type \(type)")
     precondition(cols % type.blockSize == 0, "WeightMatrix: \(cols) columns is not a whole number of \(type) blocks")
+    precondition(packing == .ggml || type == .q5_0, "WeightMatrix: \(packing) needs Q5_0 rows")
+    self.packing = packing
     self.rows = rows
     self.cols = cols
     self.type = type
@@ -104,7 +109,17 @@ public struct WeightMatrix: @unchecked Sendable {
 
   /// Dequantises row `r` into `out` (`cols` floats).
   public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+    if packing == .q5_0Groups { return dequantizeGroupsRow(r, into: out) }
     QuantTraits.fastDequantize(type, row(r), count: cols, into: out)
+  }
+
+  /// Dequantises rows `r0..<r0+n` into `out` (`n * cols` floats).
+  public func dequantizeRows(_ r0: Int, _ n: Int, into out: UnsafeMutablePointer<Float>) {
+    if packing == .ggml {
+      QuantTraits.fastDequantize(type, row(r0), count: n * cols, into: out)
+    } else {
+      for i in 0..<n { dequantizeRow(r0 + i, into: out + i * cols) }
+    }
   }
 
   /// Bytes of the whole matrix.

@@ -96,7 +96,7 @@ func matvecRows(
   if precision == .exact || !traits.hasFastKernel {
     let buffer = rowBuffer!
     for r in rows {
-      w.type.dequantize(w.row(r), count: cols, into: buffer)
+      w.withFileLayoutRow(r) { w.type.dequantize($0, count: cols, into: buffer) }
       y[r] = dot(buffer, x, count: cols)
     }
     return
@@ -133,6 +133,14 @@ func matvecRows(
         r += 2
       }
       if r < rows.upperBound { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
+    case .q5_0 where w.packing == .q5_0Groups:
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        ahead.touch(rows: r..<(r + 2))
+        (y[r], y[r + 1]) = AVX2Q5Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = AVX2Q5Groups.dot(w.row(r), q8!, blocks: blocks) }
     case .q5_0:
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {
@@ -232,7 +240,7 @@ func matmulGEMM(
       weights = w.row(r0).assumingMemoryBound(to: Float.self)
     } else {
       let buffer = buffers[thread]
-      QuantTraits.fastDequantize(w.type, w.row(r0), count: n * w.cols, into: buffer)
+      w.dequantizeRows(r0, n, into: buffer)
       weights = UnsafePointer(buffer)
     }
     // y[:, r0..<r0+n] (batch, n) = x (batch, cols) · weightsᵀ (cols, n)

@@ -27,6 +27,7 @@ enum AVX2MultiTokenGroup {
         case .q8_0: legacy(w, a, t0, n, rows, y, yStride, kind: .q8_0)
         case .q4_0: legacy(w, a, t0, n, rows, y, yStride, kind: .q4_0)
         case .q4_1: legacy(w, a, t0, n, rows, y, yStride, kind: .q4_1)
+        case .q5_0 where w.packing == .q5_0Groups: q5Groups(w, a, t0, n, rows, y, yStride)
         case .q5_0: legacy(w, a, t0, n, rows, y, yStride, kind: .q5_0)
         case .q5_1: legacy(w, a, t0, n, rows, y, yStride, kind: .q5_1)
         case .q4_K: kQuant45(w, a, t0, n, rows, y, yStride, five: false)
@@ -39,6 +40,24 @@ enum AVX2MultiTokenGroup {
     }
 
     enum Legacy { case q8_0, q4_0, q4_1, q5_0, q5_1 }
+
+    /// Regrouped Q5_0 (Q5_0Groups.swift), 4 tokens per pass.
+    static func q5Groups(
+      _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
+      _ y: UnsafeMutablePointer<Float>, _ yStride: Int
+    ) {
+      var g = 0
+      while g < n {
+        let m = min(4, n - g)
+        switch m {
+        case 4: AVX2Q5Groups.multiToken(w, a, t0 + g, 4, rows, y, yStride)
+        case 3: AVX2Q5Groups.multiToken(w, a, t0 + g, 3, rows, y, yStride)
+        case 2: AVX2Q5Groups.multiToken(w, a, t0 + g, 2, rows, y, yStride)
+        default: AVX2Q5Groups.multiToken(w, a, t0 + g, 1, rows, y, yStride)
+        }
+        g += m
+      }
+    }
 
     /// Tokens per pass of the legacy-type kernel: accumulators stay in registers.
     static let legacyGroup = 4

@@ -12,7 +12,7 @@ public enum Reference {
   public static func matvec(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     var row = [Float](repeating: 0, count: w.cols)
     for r in 0..<w.rows {
-      w.type.dequantize(w.row(r), count: w.cols, into: &row)
+      w.withFileLayoutRow(r) { w.type.dequantize($0, count: w.cols, into: &row) }
       var s: Double = 0
       for c in 0..<w.cols { s += Double(row[c]) * Double(x[c]) }
       y[r] = Float(s)

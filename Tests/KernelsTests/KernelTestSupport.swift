@@ -82,7 +82,7 @@ func randomVector(_ n: Int, seed: UInt64, range: ClosedRange<Float> = -1...1) ->
 func productScales(_ w: WeightMatrix, _ x: [Float]) -> [Double] {
   var row = [Float](repeating: 0, count: w.cols)
   return (0..<w.rows).map { r in
-    w.type.dequantize(w.row(r), count: w.cols, into: &row)
+    w.withFileLayoutRow(r) { w.type.dequantize($0, count: w.cols, into: &row) }
     var s: Double = 0
     for c in 0..<w.cols { s += abs(Double(row[c]) * Double(x[c])) }
     return s

@@ -1,0 +1,343 @@
+// Q5_0 rows regrouped at load time for the decode kernel ("Q5_0 groups"), same bytes per row.
+//
+// In the file, a Q5_0 block is 22 bytes: fp16 d, 32 fifth bits (one u32, bit e for element e), 16 nibble bytes
+// (byte j: element j in the low nibble, element j + 16 in the high one). Decoding the fifth bits costs a broadcast,
+// a shuffle, an and, a compare, an and and an or per 32 values, which made Q5_0 the one compute-bound weight type
+// of Qwen2.5-Coder-0.5B's Q4_K_M file (44% of the bytes read per token at about 10 GB/s per core, while DRAM gives
+// 15). Regrouped, each run of 4 blocks is 88 bytes:
+//
+//   [0, 8)    the 4 fp16 scales d0 d1 d2 d3 (one `vcvtph2ps`)
+//   [8, 24)   the 128 fifth bits as a bit plane (below)
+//   [24, 88)  the 4 blocks' nibble bytes as in the file, one after the other: [qs0 | qs1] and [qs2 | qs3] are
+//             each one 256-bit load whose low nibbles are [elements 0..<16 of the first block | of the second]
+//             and whose high nibbles are elements 16..<32 likewise: the order of `AVX2PairDot.activationPair`.
+//
+// Plane byte i (0..<16), bit j (0..<8): vector v = j % 4 (0: low nibbles of [qs0|qs1], 1: their high nibbles,
+// 2 and 3: the same for [qs2|qs3]) and 128-bit half h = j / 4 (0: first block of the pair, 1: second), i.e. the
+// fifth bit of element i + 16 (v % 2) of block 2 (v / 2) + h. Broadcast to both 128-bit halves and shifted right
+// by 4 in the upper half (one `vpsrlvd`), byte i of either half holds the bits of its own 4 vectors in bits 0..3;
+// bit v moves to bit 4 with one 16-bit shift left by 4 - v and an and with 0x10. Per 32 values that is 1.5
+// instructions for the nibbles and 2 for the fifth bits, against about 7 for the file layout.
+//
+// Blocks past the last whole group (rows whose block count is not a multiple of 4) stay in the file layout at the
+// end of the row. `WeightMatrix.packing` says which layout a matrix has; every kernel and `dequantizeRow` reads both.
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import GGUF
+
+/// How the bytes of a `WeightMatrix` are arranged.
+public enum WeightPacking: Sendable, Equatable {
+  /// As in the GGUF file: the type's blocks one after the other.
+  case ggml
+  /// Q5_0 rows regrouped in runs of 4 blocks for the decode kernel (Q5_0Groups.swift); same bytes per row.
+  case q5_0Groups
+}
+
+/// Owned, 64-byte aligned memory holding regrouped weights; keeps the bytes of the `WeightMatrix` made from it
+/// alive.
+public final class PackedWeightStorage: @unchecked Sendable {
+  public let bytes: UnsafeMutableRawPointer
+  public let count: Int
+  init(count: Int) {
+    self.count = count
+    bytes = .allocate(byteCount: max(count, 1), alignment: 64)
+  }
+  deinit { bytes.deallocate() }
+}
+
+public enum Q5_0Groups {
+  /// Bytes of one group of 4 blocks.
+  public static let groupBytes = 88
+  static let blockBytes = 22
+
+  /// A regrouped copy of a Q5_0 matrix in the file layout, and the storage that owns it. Returns nil for other
+  /// types or packings.
+  public static func repack(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage)? {
+    guard w.type == .q5_0, w.packing == .ggml else { return nil }
+    let storage = PackedWeightStorage(count: w.byteCount)
+    for r in 0..<w.rows { repackRow(w.row(r), blocks: w.cols / 32, into: storage.bytes + r * w.rowBytes) }
+    let packed = WeightMatrix(rows: w.rows, cols: w.cols, type: .q5_0, data: storage.bytes, packing: .q5_0Groups)
+    return (packed, storage)
+  }
+
+  /// Regroups one row of `blocks` Q5_0 blocks from `src` (file layout) into `dst`.
+  public static func repackRow(_ src: UnsafeRawPointer, blocks: Int, into dst: UnsafeMutableRawPointer) {
+    let groups = blocks / 4
+    for g in 0..<groups {
+      let s = src + 4 * blockBytes * g
+      let d = dst + groupBytes * g
+      for k in 0..<4 {
+        let blk = s + blockBytes * k
+        d.storeBytes(of: blk.loadUnaligned(as: UInt16.self), toByteOffset: 2 * k, as: UInt16.self)
+        (d + 24 + 16 * k).copyMemory(from: blk + 6, byteCount: 16)
+      }
+      // Plane bit j of bytes 0..<16 is bit 0..<16 of one 16-bit half of one block's fifth bits: spread those 16
+      // bits to one per byte (a table of 8 bits -> 8 bytes) and shift them to bit j.
+      var lo: UInt64 = 0, hi: UInt64 = 0
+      for j in 0..<8 {
+        let (block, element) = planeSource(byte: 0, bit: j)
+        let chunk = Int((s.loadUnaligned(fromByteOffset: blockBytes * block + 2, as: UInt32.self) >> UInt32(element)) & 0xFFFF)
+        lo |= spread[chunk & 0xFF] << UInt64(j)
+        hi |= spread[chunk >> 8] << UInt64(j)
+      }
+      d.storeBytes(of: lo.littleEndian, toByteOffset: 8, as: UInt64.self)
+      d.storeBytes(of: hi.littleEndian, toByteOffset: 16, as: UInt64.self)
+    }
+    let rest = blocks - 4 * groups
+    if rest > 0 {
+      (dst + groupBytes * groups).copyMemory(from: src + 4 * blockBytes * groups, byteCount: blockBytes * rest)
+    }
+  }
+
+  /// Byte i of `spread[b]` is bit i of b.
+  static let spread: [UInt64] = (0..<256).map { (b: Int) -> UInt64 in
+    var v: UInt64 = 0
+    for i in 0..<8 where (b >> i) & 1 != 0 { v |= UInt64(1) << UInt64(8 * i) }
+    return v
+  }
+
+  /// Restores the file layout of one regrouped row (the inverse of `repackRow`).
+  public static func unpackRow(_ src: UnsafeRawPointer, blocks: Int, into dst: UnsafeMutableRawPointer) {
+    let groups = blocks / 4
+    for g in 0..<groups {
+      let s = src + groupBytes * g
+      let d = dst + 4 * blockBytes * g
+      for k in 0..<4 {
+        let blk = d + blockBytes * k
+        blk.storeBytes(of: s.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self), as: UInt16.self)
+        blk.storeBytes(of: UInt32(0), toByteOffset: 2, as: UInt32.self)
+        (blk + 6).copyMemory(from: s + 24 + 16 * k, byteCount: 16)
+      }
+      for i in 0..<16 {
+        let byte = s.load(fromByteOffset: 8 + i, as: UInt8.self)
+        for j in 0..<8 where (byte >> UInt8(j)) & 1 != 0 {
+          let (block, element) = planeSource(byte: i, bit: j)
+          let qh = d + blockBytes * block + 2
+          qh.storeBytes(of: qh.loadUnaligned(as: UInt32.self) | 1 << UInt32(element), as: UInt32.self)
+        }
+      }
+    }
+    let rest = blocks - 4 * groups
+    if rest > 0 {
+      (dst + 4 * blockBytes * groups).copyMemory(from: src + groupBytes * groups, byteCount: blockBytes * rest)
+    }
+  }
+
+  /// The block (0..<4 within the group) and element (0..<32) whose fifth bit plane byte `i`, bit `j` holds.
+  @inline(__always)
+  static func planeSource(byte i: Int, bit j: Int) -> (block: Int, element: Int) {
+    let v = j % 4, h = j / 4
+    return (2 * (v / 2) + h, i + 16 * (v % 2))
+  }
+}
+
+extension WeightMatrix {
+  /// Writes row `r` in the file layout of its type into `out` (`rowBytes` bytes): a copy, or the inverse of the
+  /// regrouping.
+  public func fileLayoutRow(_ r: Int, into out: UnsafeMutableRawPointer) {
+    switch packing {
+    case .ggml: out.copyMemory(from: row(r), byteCount: rowBytes)
+    case .q5_0Groups: Q5_0Groups.unpackRow(row(r), blocks: cols / 32, into: out)
+    }
+  }
+
+  /// Dequantises one regrouped Q5_0 row (`cols` values) into `out`.
+  func dequantizeGroupsRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+    #if arch(x86_64)
+      if QuantTraits.cpuHasAVX2FMA {
+        AVX2Q5Groups.dequantizeRow(row(r), blocks: cols / 32, out)
+        return
+      }
+    #endif
+    withFileLayoutRow(r) { QuantTraits.fastDequantize(type, $0, count: cols, into: out) }
+  }
+
+  /// Calls `body` with row `r` in the file layout of its type: the row itself, or a temporary unpacked copy.
+  @inline(__always)
+  func withFileLayoutRow<T>(_ r: Int, _ body: (UnsafeRawPointer) -> T) -> T {
+    if packing == .ggml { return body(row(r)) }
+    return withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 64) { buffer in
+      fileLayoutRow(r, into: buffer.baseAddress!)
+      return body(UnsafeRawPointer(buffer.baseAddress!))
+    }
+  }
+}
+
+#if arch(x86_64)
+  import _Builtin_intrinsics.intel
+
+  /// The AVX2 kernels of the regrouped layout.
+  enum AVX2Q5Groups {
+    /// Constants of the unpacking, made once per call.
+    struct Constants {
+      let mask = _mm256_set1_epi8(0x0F)
+      let bit4 = _mm256_set1_epi8(0x10)
+      let ones = _mm256_set1_epi16(1)
+      let halfShift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)
+      let spread01 = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)
+      let spread23 = _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3)
+      @inline(__always) init() {}
+    }
+
+    /// The unsigned 5-bit values (0...31) of the group at `p` as the four vectors of the layout comment
+    /// (u0, v0: blocks 0 and 1; u1, v1: blocks 2 and 3), and its 4 scales.
+    @inline(__always)
+    static func unpack(_ p: UnsafeRawPointer, _ c: Constants) -> (__m256i, __m256i, __m256i, __m256i, __m128) {
+      let dw = _mm_cvtph_ps(_mm_loadl_epi64(p.assumingMemoryBound(to: __m128i.self)))
+      let plane = _mm256_srlv_epi32(_mm256_broadcastsi128_si256(load128(p + 8)), c.halfShift)
+      let n01 = load256(p + 24), n23 = load256(p + 56)
+      let u0 = _mm256_or_si256(_mm256_and_si256(n01, c.mask), _mm256_and_si256(_mm256_slli_epi16(plane, 4), c.bit4))
+      let v0 = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srli_epi16(n01, 4), c.mask), _mm256_and_si256(_mm256_slli_epi16(plane, 3), c.bit4))
+      let u1 = _mm256_or_si256(_mm256_and_si256(n23, c.mask), _mm256_and_si256(_mm256_slli_epi16(plane, 2), c.bit4))
+      let v1 = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srli_epi16(n23, 4), c.mask), _mm256_and_si256(_mm256_slli_epi16(plane, 1), c.bit4))
+      return (u0, v0, u1, v1, dw)
+    }
+
+    /// The activations of one group (blocks b..<b+4) in the order of the unpacked vectors.
+    struct GroupActivations {
+      let lo01: __m256i, hi01: __m256i, lo23: __m256i, hi23: __m256i
+      let dx: __m128, sx: __m128
+      @inline(__always) init(_ a: QuantizedActivations, _ b: Int) {
+        (lo01, hi01) = AVX2PairDot.activationPair(a, b)
+        (lo23, hi23) = AVX2PairDot.activationPair(a, b + 2)
+        dx = _mm_loadu_ps(a.d + b)
+        sx = _mm_loadu_ps(a.s + b)
+      }
+    }
+
+    /// Adds one group's products to `acc` (d_w d_x Σ q x per block) and `corr` (d_w s_x per block, which the
+    /// -16 offset multiplies).
+    @inline(__always)
+    static func accumulate(
+      _ u: (__m256i, __m256i, __m256i, __m256i, __m128), _ x: GroupActivations, _ c: Constants,
+      _ acc: inout __m256, _ corr: inout __m128
+    ) {
+      let (u0, v0, u1, v1, dw) = u
+      corr = _mm_fmadd_ps(dw, x.sx, corr)
+      let sc = _mm256_castps128_ps256(_mm_mul_ps(dw, x.dx))
+      let p01 = _mm256_add_epi16(_mm256_maddubs_epi16(u0, x.lo01), _mm256_maddubs_epi16(v0, x.hi01))
+      let p23 = _mm256_add_epi16(_mm256_maddubs_epi16(u1, x.lo23), _mm256_maddubs_epi16(v1, x.hi23))
+      let f01 = _mm256_cvtepi32_ps(_mm256_madd_epi16(p01, c.ones))
+      let f23 = _mm256_cvtepi32_ps(_mm256_madd_epi16(p23, c.ones))
+      acc = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, c.spread01), f01, acc)
+      acc = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, c.spread23), f23, acc)
+    }
+
+    @inline(__always)
+    static func hsum128(_ v: __m128) -> Float {
+      let s: SIMD4<Float> = v
+      return (s[0] + s[1]) + (s[2] + s[3])
+    }
+
+    /// Dequantises one regrouped row of `blocks` blocks into `out`; the same floats as the file layout gives.
+    static func dequantizeRow(_ p: UnsafeRawPointer, blocks: Int, _ out: UnsafeMutablePointer<Float>) {
+      let c = Constants()
+      let sixteen = _mm256_set1_epi8(16)
+      let groups = blocks / 4
+      @inline(__always) func block(_ lo: __m256i, _ hi: __m256i, second: Bool) -> __m256i {
+        let l = unsafeBitCast(lo, to: SIMD32<Int8>.self), h = unsafeBitCast(hi, to: SIMD32<Int8>.self)
+        let v = second ? SIMD32(lowHalf: l.highHalf, highHalf: h.highHalf) : SIMD32(lowHalf: l.lowHalf, highHalf: h.lowHalf)
+        return _mm256_sub_epi8(unsafeBitCast(v, to: __m256i.self), sixteen)
+      }
+      for g in 0..<groups {
+        let (u0, v0, u1, v1, dw) = unpack(p + Q5_0Groups.groupBytes * g, c)
+        let d: SIMD4<Float> = dw
+        let o = out + 128 * g
+        AVX2Dequantize.store32(block(u0, v0, second: false), scale: d[0], o)
+        AVX2Dequantize.store32(block(u0, v0, second: true), scale: d[1], o + 32)
+        AVX2Dequantize.store32(block(u1, v1, second: false), scale: d[2], o + 64)
+        AVX2Dequantize.store32(block(u1, v1, second: true), scale: d[3], o + 96)
+      }
+      if 4 * groups < blocks {
+        QuantTraits.fastDequantize(
+          .q5_0, p + Q5_0Groups.groupBytes * groups, count: 32 * (blocks - 4 * groups), into: out + 128 * groups)
+      }
+    }
+
+    /// One regrouped row with the `.q8` activations.
+    @inline(__always)
+    static func dot(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int) -> Float {
+      let c = Constants()
+      var acc = _mm256_setzero_ps(), corr = _mm_setzero_ps()
+      let groups = blocks / 4
+      for g in 0..<groups {
+        accumulate(unpack(w + Q5_0Groups.groupBytes * g, c), GroupActivations(a, 4 * g), c, &acc, &corr)
+      }
+      var r = hsum(acc) - 16 * hsum128(corr)
+      if 4 * groups < blocks {
+        r += AVX2Dot.q5_0(w + Q5_0Groups.groupBytes * groups, a.advanced(blocks: 4 * groups), blocks: blocks - 4 * groups)
+      }
+      return r
+    }
+
+    /// Two regrouped rows at once, sharing the activations.
+    @inline(__always)
+    static func dot2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+      -> (Float, Float)
+    {
+      let c = Constants()
+      var acc0 = _mm256_setzero_ps(), corr0 = _mm_setzero_ps()
+      var acc1 = _mm256_setzero_ps(), corr1 = _mm_setzero_ps()
+      let groups = blocks / 4
+      for g in 0..<groups {
+        let x = GroupActivations(a, 4 * g)
+        accumulate(unpack(w0 + Q5_0Groups.groupBytes * g, c), x, c, &acc0, &corr0)
+        accumulate(unpack(w1 + Q5_0Groups.groupBytes * g, c), x, c, &acc1, &corr1)
+      }
+      var r0 = hsum(acc0) - 16 * hsum128(corr0), r1 = hsum(acc1) - 16 * hsum128(corr1)
+      if 4 * groups < blocks {
+        let off = Q5_0Groups.groupBytes * groups
+        let (t0, t1) = AVX2Dot.q5_0x2(w0 + off, w1 + off, a.advanced(blocks: 4 * groups), blocks: blocks - 4 * groups)
+        r0 += t0
+        r1 += t1
+      }
+      return (r0, r1)
+    }
+
+    /// Rows `rows` for `n` (1...4) tokens from token `t0` of the activations `a` (quantised one token after the
+    /// other); `y` is (tokens, yStride). Each group is unpacked once for all `n` tokens.
+    @inline(__always)
+    static func multiToken(
+      _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
+      _ y: UnsafeMutablePointer<Float>, _ yStride: Int
+    ) {
+      let c = Constants()
+      let blocks = w.cols / 32
+      let groups = blocks / 4
+      var ahead = LookAhead(w, MatVecOptions().lookAhead)
+      defer { ahead.finish(y) }
+      for r in rows {
+        ahead.touch(rows: r..<(r + 1))
+        let row = w.row(r)
+        var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+        var acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps()
+        var k0 = _mm_setzero_ps(), k1 = _mm_setzero_ps(), k2 = _mm_setzero_ps(), k3 = _mm_setzero_ps()
+        for g in 0..<groups {
+          let u = unpack(row + Q5_0Groups.groupBytes * g, c)
+          accumulate(u, GroupActivations(a, t0 * blocks + 4 * g), c, &acc0, &k0)
+          if n > 1 { accumulate(u, GroupActivations(a, (t0 + 1) * blocks + 4 * g), c, &acc1, &k1) }
+          if n > 2 { accumulate(u, GroupActivations(a, (t0 + 2) * blocks + 4 * g), c, &acc2, &k2) }
+          if n > 3 { accumulate(u, GroupActivations(a, (t0 + 3) * blocks + 4 * g), c, &acc3, &k3) }
+        }
+        @inline(__always) func store(_ t: Int, _ acc: __m256, _ k: __m128) {
+          var v = hsum(acc) - 16 * hsum128(k)
+          if 4 * groups < blocks {
+            v += AVX2Dot.q5_0(
+              row + Q5_0Groups.groupBytes * groups, a.advanced(blocks: (t0 + t) * blocks + 4 * groups),
+              blocks: blocks - 4 * groups)
+          }
+          y[(t0 + t) * yStride + r] = v
+        }
+        store(0, acc0, k0)
+        if n > 1 { store(1, acc1, k1) }
+        if n > 2 { store(2, acc2, k2) }
+        if n > 3 { store(3, acc3, k3) }
+      }
+    }
+  }
+#endif
