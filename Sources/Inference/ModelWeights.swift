@@ -53,19 +53,19 @@ public final class ModelWeights: @unchecked Sendable {
   public let output: WeightMatrix
   /// True when `output.weight` is absent and the embeddings double as the output head.
   public let tiedOutput: Bool
-  /// Owners of the matrices regrouped at load (Q5_0 rows, see Kernels' Q5_0Groups.swift); empty when none were.
+  /// Owners of the matrices regrouped at load (Q5_0 and Q4_1 rows, see Kernels' BlockGroups.swift); empty when none were.
   public let packedStorage: [PackedWeightStorage]
 
   /// Finds and checks every tensor `config` needs in `file`.
   ///
-  /// - Parameter repack: regroup Q5_0 matrices into the layout of the faster decode kernel (a copy of the same
+  /// - Parameter repack: regroup Q5_0 and Q4_1 matrices into the layout of the faster decode kernels (a copy of the same
   ///   size; the mapped pages of the original are released, so the resident size stays that of the file). With
   ///   false, or without AVX2, every matrix stays a view into the mapping.
   /// - Throws: `InferenceError.missingTensor`, `.wrongShape` or `.unsupportedTensorType`, naming the file.
   public init(file: GGUFFile, config: ModelConfig, repack: Bool = true) throws(InferenceError) {
     self.file = file
     var storage: [PackedWeightStorage] = []
-    let repackQ5_0 = repack && QuantTraits.cpuHasAVX2FMA
+    let regroup = repack && QuantTraits.cpuHasAVX2FMA
     let path = file.path
     let embd = config.embeddingLength
 
@@ -78,7 +78,7 @@ public final class ModelWeights: @unchecked Sendable {
         throw .unsupportedTensorType(path: path, name: name, type: info.type.name)
       }
       let view = WeightMatrix(rows: rows, cols: cols, type: info.type, data: file.data(for: info).baseAddress!)
-      guard repackQ5_0, repackable, let (packed, owner) = Q5_0Groups.repack(view) else { return view }
+      guard regroup, repackable, let (packed, owner) = BlockGroups.repack(view) else { return view }
       storage.append(owner)
       releasePages(view.data, byteCount: view.byteCount)
       return packed

@@ -78,7 +78,7 @@ public struct WeightMatrix: @unchecked Sendable {
   public let data: UnsafeRawPointer
   /// Bytes per row.
   public let rowBytes: Int
-  /// How the blocks of each row are arranged: as in the file, or regrouped at load (`Q5_0Groups.repack`).
+  /// How the blocks of each row are arranged: as in the file, or regrouped at load (`BlockGroups.repack`).
   public let packing: WeightPacking
 
   /// A view of packed rows.
@@ -87,7 +87,7 @@ public struct WeightMatrix: @unchecked Sendable {
   public init(rows: Int, cols: Int, type: GGMLType, data: UnsafeRawPointer, packing: WeightPacking = .ggml) {
     precondition(QuantTraits.isSupported(type), "WeightMatrix: unsupported type \(type)")
     precondition(cols % type.blockSize == 0, "WeightMatrix: \(cols) columns is not a whole number of \(type) blocks")
-    precondition(packing == .ggml || type == .q5_0, "WeightMatrix: \(packing) needs Q5_0 rows")
+    precondition(packing == .ggml || BlockGroups.types.contains(type), "WeightMatrix: \(packing) needs Q5_0 or Q4_1 rows")
     self.packing = packing
     self.rows = rows
     self.cols = cols
@@ -109,7 +109,7 @@ public struct WeightMatrix: @unchecked Sendable {
 
   /// Dequantises row `r` into `out` (`cols` floats).
   public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-    if packing == .q5_0Groups { return dequantizeGroupsRow(r, into: out) }
+    if packing == .groupsOf4 { return dequantizeGroupsRow(r, into: out) }
     QuantTraits.fastDequantize(type, row(r), count: cols, into: out)
   }
 

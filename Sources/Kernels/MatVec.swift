@@ -122,6 +122,14 @@ func matvecRows(
         r += 2
       }
       if r < rows.upperBound { y[r] = AVX2Dot.q4_0(w.row(r), q8!, blocks: blocks) }
+    case .q4_1 where w.packing == .groupsOf4:
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        ahead.touch(rows: r..<(r + 2))
+        (y[r], y[r + 1]) = AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: false)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: false) }
     case .q4_1:
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {
@@ -133,14 +141,14 @@ func matvecRows(
         r += 2
       }
       if r < rows.upperBound { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
-    case .q5_0 where w.packing == .q5_0Groups:
+    case .q5_0 where w.packing == .groupsOf4:
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {
         ahead.touch(rows: r..<(r + 2))
-        (y[r], y[r + 1]) = AVX2Q5Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        (y[r], y[r + 1]) = AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: true)
         r += 2
       }
-      if r < rows.upperBound { y[r] = AVX2Q5Groups.dot(w.row(r), q8!, blocks: blocks) }
+      if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: true) }
     case .q5_0:
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {

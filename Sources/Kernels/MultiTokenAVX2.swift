@@ -26,8 +26,9 @@ enum AVX2MultiTokenGroup {
         switch w.type {
         case .q8_0: legacy(w, a, t0, n, rows, y, yStride, kind: .q8_0)
         case .q4_0: legacy(w, a, t0, n, rows, y, yStride, kind: .q4_0)
+        case .q4_1 where w.packing == .groupsOf4: groups(w, a, t0, n, rows, y, yStride, q5: false)
         case .q4_1: legacy(w, a, t0, n, rows, y, yStride, kind: .q4_1)
-        case .q5_0 where w.packing == .q5_0Groups: q5Groups(w, a, t0, n, rows, y, yStride)
+        case .q5_0 where w.packing == .groupsOf4: groups(w, a, t0, n, rows, y, yStride, q5: true)
         case .q5_0: legacy(w, a, t0, n, rows, y, yStride, kind: .q5_0)
         case .q5_1: legacy(w, a, t0, n, rows, y, yStride, kind: .q5_1)
         case .q4_K: kQuant45(w, a, t0, n, rows, y, yStride, five: false)
@@ -41,19 +42,20 @@ enum AVX2MultiTokenGroup {
 
     enum Legacy { case q8_0, q4_0, q4_1, q5_0, q5_1 }
 
-    /// Regrouped Q5_0 (Q5_0Groups.swift), 4 tokens per pass.
-    static func q5Groups(
+    /// Regrouped Q5_0 or Q4_1 (BlockGroups.swift), 4 tokens per pass.
+    @inline(__always)
+    static func groups(
       _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
-      _ y: UnsafeMutablePointer<Float>, _ yStride: Int
+      _ y: UnsafeMutablePointer<Float>, _ yStride: Int, q5: Bool
     ) {
       var g = 0
       while g < n {
         let m = min(4, n - g)
         switch m {
-        case 4: AVX2Q5Groups.multiToken(w, a, t0 + g, 4, rows, y, yStride)
-        case 3: AVX2Q5Groups.multiToken(w, a, t0 + g, 3, rows, y, yStride)
-        case 2: AVX2Q5Groups.multiToken(w, a, t0 + g, 2, rows, y, yStride)
-        default: AVX2Q5Groups.multiToken(w, a, t0 + g, 1, rows, y, yStride)
+        case 4: AVX2Groups.multiToken(w, a, t0 + g, 4, rows, y, yStride, q5: q5)
+        case 3: AVX2Groups.multiToken(w, a, t0 + g, 3, rows, y, yStride, q5: q5)
+        case 2: AVX2Groups.multiToken(w, a, t0 + g, 2, rows, y, yStride, q5: q5)
+        default: AVX2Groups.multiToken(w, a, t0 + g, 1, rows, y, yStride, q5: q5)
         }
         g += m
       }

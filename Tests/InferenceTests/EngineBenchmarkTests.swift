@@ -56,7 +56,10 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   /// - Parameter promptPreset: the preset whose fixture tokens form the prompt (the same tokenizer as `preset`).
-  func bench(_ preset: String, kv: KVCacheType = .f32, exact: Bool = false, promptPreset: String? = nil) throws {
+  /// - Parameter regroup: `ModelOptions.repackWeights` (false: every matrix in the file layout, for the A/B).
+  func bench(
+    _ preset: String, kv: KVCacheType = .f32, exact: Bool = false, promptPreset: String? = nil, regroup: Bool = true
+  ) throws {
     guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
     guard let path = ModelFixtures.realModelPath(preset) ?? {
       let p = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
@@ -65,7 +68,8 @@ final class EngineBenchmarkTests: XCTestCase {
     let model = try LanguageModel(
       path: path,
       options: ModelOptions(
-        contextLimit: 1024, threads: Self.threads, kvCacheType: kv, exactProducts: exact, loadTokenizer: false))
+        contextLimit: 1024, threads: Self.threads, kvCacheType: kv, exactProducts: exact, loadTokenizer: false,
+        repackWeights: regroup))
     let prompt = try promptTokens(promptPreset ?? preset, count: 512)
     let session = InferenceSession(model: model)
     // Warm-up: page the weights in and start the workers.
@@ -106,8 +110,9 @@ final class EngineBenchmarkTests: XCTestCase {
     print(
       String(
         format:
-          "BENCH %@ threads=%d kv=%@ products=%@: prefill(512) %.1f tok/s, decode(64) %.1f tok/s; weights read per token %@, memory bandwidth %.2f GB/s -> bound %.1f tok/s, decode at %.0f%% of bound; VmRSS %@ VmHWM %@ vs file %@ + KV(%d tok) %@",
-        preset, Self.threads, kv.rawValue, exact ? "exact" : "q8-activations", prefillBest, decodeBest,
+          "BENCH %@ threads=%d kv=%@ products=%@%@: prefill(512) %.1f tok/s, decode(64) %.1f tok/s; weights read per token %@, memory bandwidth %.2f GB/s -> bound %.1f tok/s, decode at %.0f%% of bound; VmRSS %@ VmHWM %@ vs file %@ + KV(%d tok) %@",
+        preset, Self.threads, kv.rawValue, exact ? "exact" : "q8-activations", regroup ? "" : " file-layout",
+        prefillBest, decodeBest,
         mib(bytesPerToken), bandwidth / 1e9, bound, 100 * decodeBest / bound, mib(memory?.current ?? 0),
         mib(memory?.peak ?? 0), mib(model.fileSize), session.tokens.count, mib(kvBytes)))
   }
@@ -117,6 +122,9 @@ final class EngineBenchmarkTests: XCTestCase {
   func testBenchQwenCoderExact() throws { try bench(ModelFixtures.qwenCoder, exact: true) }
   func testBenchQwenCoder() throws { try bench(ModelFixtures.qwenCoder) }
   func testBenchQwenCoderF16Cache() throws { try bench(ModelFixtures.qwenCoder, kv: .f16) }
+  /// Without the load-time regrouping of Q5_0 / Q4_1 rows (BlockGroups.swift): the A/B of that choice.
+  func testBenchQwenCoderFileLayout() throws { try bench(ModelFixtures.qwenCoder, regroup: false) }
+  func testBenchSmolLM2FileLayout() throws { try bench(ModelFixtures.smollm, regroup: false) }
   /// The Q8_0 re-quantisation made by Benchmarks/engine/requantize_q8_0.py (skipped when absent).
   func testBenchQwenCoderQ8() throws {
     try bench(ModelFixtures.qwenCoder + "-q8_0", promptPreset: ModelFixtures.qwenCoder)

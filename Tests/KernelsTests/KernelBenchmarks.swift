@@ -164,6 +164,14 @@ final class KernelBenchmarks: XCTestCase {
           quantizeActivations(x, count: w.cols, layout: .q8, into: a)
           let blocks = w.cols / 32
           var y = [Float](repeating: 0, count: w.rows + 1)
+          let (g, owner) = BlockGroups.regrouped(w)
+          func sweepGroups() {
+            var r = 0
+            while r + 1 < w.rows {
+              (y[r], y[r + 1]) = AVX2Groups.dot2(g.row(r), g.row(r + 1), a, blocks: blocks, q5: w.type == .q5_0)
+              r += 2
+            }
+          }
           func sweep(pairs: Bool) {
             var r = 0
             while r + 1 < w.rows {
@@ -179,18 +187,21 @@ final class KernelBenchmarks: XCTestCase {
           let iterations = max(3, 100_000_000 / max(w.byteCount, 1))
           sweep(pairs: true)
           // Interleaved repeats so that both see the same machine load.
-          var one = Double.infinity, two = Double.infinity
+          var one = Double.infinity, two = Double.infinity, four = Double.infinity
           for _ in 0..<5 {
             one = min(one, cpuTime(iterations: iterations, repeats: 1) { sweep(pairs: false) })
             two = min(two, cpuTime(iterations: iterations, repeats: 1) { sweep(pairs: true) })
+            four = min(four, cpuTime(iterations: iterations, repeats: 1) { sweepGroups() })
           }
+          withExtendedLifetime(owner) {}
           report(
             String(
               format:
                 "pair-kernels %@ %@ %@ (%dx%d): one block/step %.1f µs %.1f GB/s; two blocks/step %.1f µs %.1f GB/s"
-                + " (%.2fx)",
+                + " (%.2fx); regrouped %.1f µs %.1f GB/s (%.2fx)",
               String(file.prefix(4)), info.name, "\(w.type)", w.rows, w.cols, one * 1e6,
-              Double(w.byteCount) / one / 1e9, two * 1e6, Double(w.byteCount) / two / 1e9, one / two))
+              Double(w.byteCount) / one / 1e9, two * 1e6, Double(w.byteCount) / two / 1e9, one / two,
+              four * 1e6, Double(w.byteCount) / four / 1e9, one / four))
         }
       }
     #endif
@@ -239,6 +250,30 @@ final class KernelBenchmarks: XCTestCase {
                       file, "\(type)", group.count, Double(groupBytes) / 1e6, 100 * Double(groupBytes) / Double(bytes),
                       tt * 1e3, Double(groupBytes) / tt / 1e9))
       }
+      // Q5_0 and Q4_1 regrouped at load as the engine does (BlockGroups.swift) against the file layout.
+      var owners = [PackedWeightStorage]()
+      let regrouped = mats.map { w -> WeightMatrix in
+        guard let (p, o) = BlockGroups.repack(w) else { return w }
+        owners.append(o)
+        return p
+      }
+      if !owners.isEmpty {
+        let kind = mats.contains { $0.type == .q5_0 } ? GGMLType.q5_0 : .q4_1
+        let q5 = mats.filter { $0.type == kind }, q5g = regrouped.filter { $0.type == kind }
+        let q5Bytes = q5.reduce(0) { $0 + $1.byteCount }
+        var plain = Double.infinity, grouped = Double.infinity, wallPlain = Double.infinity, wallGrouped = Double.infinity
+        for _ in 0..<3 {
+          plain = min(plain, cpuTime(iterations: 3, repeats: 1) { for w in q5 { matvec(w, x, &y, pool: single, workspace: ws) } })
+          grouped = min(grouped, cpuTime(iterations: 3, repeats: 1) { for w in q5g { matvec(w, x, &y, pool: single, workspace: ws) } })
+          wallPlain = min(wallPlain, time(iterations: 5, repeats: 1) { for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) } })
+          wallGrouped = min(wallGrouped, time(iterations: 5, repeats: 1) { for w in regrouped { matvec(w, x, &y, pool: pool, workspace: ws) } })
+        }
+        report(String(format: "decode-sweep %@ %@ file layout: 1T CPU %.2f ms/token (%.1f GB/s); regrouped: %.2f ms/token (%.1f GB/s)",
+                      file, "\(kind)", plain * 1e3, Double(q5Bytes) / plain / 1e9, grouped * 1e3, Double(q5Bytes) / grouped / 1e9))
+        report(String(format: "decode-sweep %@ whole sweep 2T wall: file layout %.2f ms/token, regrouped %.2f ms/token (%.1f GB/s)",
+                      file, wallPlain * 1e3, wallGrouped * 1e3, Double(bytes) / wallGrouped / 1e9))
+      }
+      withExtendedLifetime(owners) {}
       // A/B of the decode kernel choices on the whole sweep, interleaved so that every variant sees the same
       // machine load: the one- vs two-blocks-per-step Q4_1 / Q5_0 kernels, and the look-ahead modes.
       let variants: [(String, MatVecOptions)] = [

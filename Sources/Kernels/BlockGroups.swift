@@ -1,4 +1,4 @@
-// Q5_0 rows regrouped at load time for the decode kernel ("Q5_0 groups"), same bytes per row.
+// Q5_0 and Q4_1 rows regrouped at load time for the decode kernels ("block groups"), same bytes per row.
 //
 // In the file, a Q5_0 block is 22 bytes: fp16 d, 32 fifth bits (one u32, bit e for element e), 16 nibble bytes
 // (byte j: element j in the low nibble, element j + 16 in the high one). Decoding the fifth bits costs a broadcast,
@@ -19,6 +19,11 @@
 // bit v moves to bit 4 with one 16-bit shift left by 4 - v and an and with 0x10. Per 32 values that is 1.5
 // instructions for the nibbles and 2 for the fifth bits, against about 7 for the file layout.
 //
+// A Q4_1 block is 20 bytes (fp16 d, fp16 m, 16 nibble bytes); regrouped, each run of 4 is 80 bytes: [0, 16) the
+// fp16 d0 d1 d2 d3 m0 m1 m2 m3 (one 256-bit `vcvtph2ps`), [16, 80) the nibble bytes as above. Both layouts share
+// the arithmetic: unsigned values q (0...31 or 0...15) times the 8-bit activations, the scales d_w d_x spread to
+// the 128-bit halves, and a per-block correction times the activation sums s_x (-16 d_w for Q5_0, m for Q4_1).
+//
 // Blocks past the last whole group (rows whose block count is not a multiple of 4) stay in the file layout at the
 // end of the row. `WeightMatrix.packing` says which layout a matrix has; every kernel and `dequantizeRow` reads both.
 #if canImport(Glibc)
@@ -32,8 +37,8 @@ import GGUF
 public enum WeightPacking: Sendable, Equatable {
   /// As in the GGUF file: the type's blocks one after the other.
   case ggml
-  /// Q5_0 rows regrouped in runs of 4 blocks for the decode kernel (Q5_0Groups.swift); same bytes per row.
-  case q5_0Groups
+  /// Q5_0 or Q4_1 rows regrouped in runs of 4 blocks for the decode kernels (BlockGroups.swift); same bytes per row.
+  case groupsOf4
 }
 
 /// Owned, 64-byte aligned memory holding regrouped weights; keeps the bytes of the `WeightMatrix` made from it
@@ -48,29 +53,52 @@ public final class PackedWeightStorage: @unchecked Sendable {
   deinit { bytes.deallocate() }
 }
 
-public enum Q5_0Groups {
-  /// Bytes of one group of 4 blocks.
-  public static let groupBytes = 88
-  static let blockBytes = 22
+public enum BlockGroups {
+  /// Types that have a regrouped layout.
+  public static let types: Set<GGMLType> = [.q5_0, .q4_1]
 
-  /// A regrouped copy of a Q5_0 matrix in the file layout, and the storage that owns it. Returns nil for other
-  /// types or packings.
+  /// Bytes of one group of 4 blocks of `type`.
+  @inline(__always)
+  static func groupBytes(_ type: GGMLType) -> Int { type == .q5_0 ? 88 : 80 }
+
+  /// A regrouped copy of a Q5_0 or Q4_1 matrix in the file layout, and the storage that owns it. Returns nil for
+  /// other types or packings, and for Q4_1 rows that are not whole groups: the pair kernel of the file layout is as
+  /// fast there (measured in cache, 1 thread: Q5_0 896 columns 1.43x the pair kernel; Q4_1 1536 columns 1.08x,
+  /// 576 columns 0.96x, KernelBenchmarks.testPairKernelsAgainstOneBlockKernels).
   public static func repack(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage)? {
-    guard w.type == .q5_0, w.packing == .ggml else { return nil }
+    guard types.contains(w.type), w.packing == .ggml else { return nil }
+    if w.type == .q4_1 && (w.cols / 32) % 4 != 0 { return nil }
+    return regrouped(w)
+  }
+
+  /// `repack` without the Q4_1 rule (tests check the partial groups of both types).
+  static func regrouped(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage) {
     let storage = PackedWeightStorage(count: w.byteCount)
-    for r in 0..<w.rows { repackRow(w.row(r), blocks: w.cols / 32, into: storage.bytes + r * w.rowBytes) }
-    let packed = WeightMatrix(rows: w.rows, cols: w.cols, type: .q5_0, data: storage.bytes, packing: .q5_0Groups)
+    for r in 0..<w.rows {
+      repackRow(w.row(r), type: w.type, blocks: w.cols / 32, into: storage.bytes + r * w.rowBytes)
+    }
+    let packed = WeightMatrix(rows: w.rows, cols: w.cols, type: w.type, data: storage.bytes, packing: .groupsOf4)
     return (packed, storage)
   }
 
-  /// Regroups one row of `blocks` Q5_0 blocks from `src` (file layout) into `dst`.
-  public static func repackRow(_ src: UnsafeRawPointer, blocks: Int, into dst: UnsafeMutableRawPointer) {
+  /// Regroups one row of `blocks` blocks from `src` (file layout) into `dst`.
+  public static func repackRow(_ src: UnsafeRawPointer, type: GGMLType, blocks: Int, into dst: UnsafeMutableRawPointer) {
+    let size = type.bytesPerBlock, groupSize = groupBytes(type)
     let groups = blocks / 4
     for g in 0..<groups {
-      let s = src + 4 * blockBytes * g
-      let d = dst + groupBytes * g
+      let s = src + 4 * size * g
+      let d = dst + groupSize * g
+      if type == .q4_1 {
+        for k in 0..<4 {
+          let blk = s + size * k
+          d.storeBytes(of: blk.loadUnaligned(as: UInt16.self), toByteOffset: 2 * k, as: UInt16.self)
+          d.storeBytes(of: blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self), toByteOffset: 8 + 2 * k, as: UInt16.self)
+          (d + 16 + 16 * k).copyMemory(from: blk + 4, byteCount: 16)
+        }
+        continue
+      }
       for k in 0..<4 {
-        let blk = s + blockBytes * k
+        let blk = s + size * k
         d.storeBytes(of: blk.loadUnaligned(as: UInt16.self), toByteOffset: 2 * k, as: UInt16.self)
         (d + 24 + 16 * k).copyMemory(from: blk + 6, byteCount: 16)
       }
@@ -79,7 +107,7 @@ public enum Q5_0Groups {
       var lo: UInt64 = 0, hi: UInt64 = 0
       for j in 0..<8 {
         let (block, element) = planeSource(byte: 0, bit: j)
-        let chunk = Int((s.loadUnaligned(fromByteOffset: blockBytes * block + 2, as: UInt32.self) >> UInt32(element)) & 0xFFFF)
+        let chunk = Int((s.loadUnaligned(fromByteOffset: size * block + 2, as: UInt32.self) >> UInt32(element)) & 0xFFFF)
         lo |= spread[chunk & 0xFF] << UInt64(j)
         hi |= spread[chunk >> 8] << UInt64(j)
       }
@@ -87,9 +115,7 @@ public enum Q5_0Groups {
       d.storeBytes(of: hi.littleEndian, toByteOffset: 16, as: UInt64.self)
     }
     let rest = blocks - 4 * groups
-    if rest > 0 {
-      (dst + groupBytes * groups).copyMemory(from: src + 4 * blockBytes * groups, byteCount: blockBytes * rest)
-    }
+    if rest > 0 { (dst + groupSize * groups).copyMemory(from: src + 4 * size * groups, byteCount: size * rest) }
   }
 
   /// Byte i of `spread[b]` is bit i of b.
@@ -100,13 +126,23 @@ public enum Q5_0Groups {
   }
 
   /// Restores the file layout of one regrouped row (the inverse of `repackRow`).
-  public static func unpackRow(_ src: UnsafeRawPointer, blocks: Int, into dst: UnsafeMutableRawPointer) {
+  public static func unpackRow(_ src: UnsafeRawPointer, type: GGMLType, blocks: Int, into dst: UnsafeMutableRawPointer) {
+    let size = type.bytesPerBlock, groupSize = groupBytes(type)
     let groups = blocks / 4
     for g in 0..<groups {
-      let s = src + groupBytes * g
-      let d = dst + 4 * blockBytes * g
+      let s = src + groupSize * g
+      let d = dst + 4 * size * g
+      if type == .q4_1 {
+        for k in 0..<4 {
+          let blk = d + size * k
+          blk.storeBytes(of: s.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self), as: UInt16.self)
+          blk.storeBytes(of: s.loadUnaligned(fromByteOffset: 8 + 2 * k, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
+          (blk + 4).copyMemory(from: s + 16 + 16 * k, byteCount: 16)
+        }
+        continue
+      }
       for k in 0..<4 {
-        let blk = d + blockBytes * k
+        let blk = d + size * k
         blk.storeBytes(of: s.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self), as: UInt16.self)
         blk.storeBytes(of: UInt32(0), toByteOffset: 2, as: UInt32.self)
         (blk + 6).copyMemory(from: s + 24 + 16 * k, byteCount: 16)
@@ -115,15 +151,13 @@ public enum Q5_0Groups {
         let byte = s.load(fromByteOffset: 8 + i, as: UInt8.self)
         for j in 0..<8 where (byte >> UInt8(j)) & 1 != 0 {
           let (block, element) = planeSource(byte: i, bit: j)
-          let qh = d + blockBytes * block + 2
+          let qh = d + size * block + 2
           qh.storeBytes(of: qh.loadUnaligned(as: UInt32.self) | 1 << UInt32(element), as: UInt32.self)
         }
       }
     }
     let rest = blocks - 4 * groups
-    if rest > 0 {
-      (dst + 4 * blockBytes * groups).copyMemory(from: src + groupBytes * groups, byteCount: blockBytes * rest)
-    }
+    if rest > 0 { (dst + 4 * size * groups).copyMemory(from: src + groupSize * groups, byteCount: size * rest) }
   }
 
   /// The block (0..<4 within the group) and element (0..<32) whose fifth bit plane byte `i`, bit `j` holds.
@@ -140,15 +174,19 @@ extension WeightMatrix {
   public func fileLayoutRow(_ r: Int, into out: UnsafeMutableRawPointer) {
     switch packing {
     case .ggml: out.copyMemory(from: row(r), byteCount: rowBytes)
-    case .q5_0Groups: Q5_0Groups.unpackRow(row(r), blocks: cols / 32, into: out)
+    case .groupsOf4: BlockGroups.unpackRow(row(r), type: type, blocks: cols / 32, into: out)
     }
   }
 
-  /// Dequantises one regrouped Q5_0 row (`cols` values) into `out`.
+  /// Dequantises one regrouped row (`cols` values) into `out`.
   func dequantizeGroupsRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
     #if arch(x86_64)
       if QuantTraits.cpuHasAVX2FMA {
-        AVX2Q5Groups.dequantizeRow(row(r), blocks: cols / 32, out)
+        if type == .q5_0 {
+          AVX2Groups.dequantizeRow(row(r), blocks: cols / 32, out, q5: true)
+        } else {
+          AVX2Groups.dequantizeRow(row(r), blocks: cols / 32, out, q5: false)
+        }
         return
       }
     #endif
@@ -169,8 +207,9 @@ extension WeightMatrix {
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
 
-  /// The AVX2 kernels of the regrouped layout.
-  enum AVX2Q5Groups {
+  /// The AVX2 kernels of the regrouped layouts. `q5` (a constant at every call site, so the branches fold) picks
+  /// Q5_0 (true) or Q4_1 (false).
+  enum AVX2Groups {
     /// Constants of the unpacking, made once per call.
     struct Constants {
       let mask = _mm256_set1_epi8(0x0F)
@@ -182,10 +221,25 @@ extension WeightMatrix {
       @inline(__always) init() {}
     }
 
-    /// The unsigned 5-bit values (0...31) of the group at `p` as the four vectors of the layout comment
-    /// (u0, v0: blocks 0 and 1; u1, v1: blocks 2 and 3), and its 4 scales.
+    /// One unpacked group: the unsigned values as the four vectors of the layout comment (u0, v0: blocks 0 and 1;
+    /// u1, v1: blocks 2 and 3), the 4 scales d, and the 4 factors of the activation sums (d for Q5_0, whose -16
+    /// is applied at the end; m for Q4_1).
+    struct Group {
+      var u0: __m256i, v0: __m256i, u1: __m256i, v1: __m256i
+      var d: __m128, k: __m128
+    }
+
     @inline(__always)
-    static func unpack(_ p: UnsafeRawPointer, _ c: Constants) -> (__m256i, __m256i, __m256i, __m256i, __m128) {
+    static func unpack(_ p: UnsafeRawPointer, _ c: Constants, q5: Bool) -> Group {
+      if !q5 {
+        let d = _mm_cvtph_ps(_mm_loadl_epi64(p.assumingMemoryBound(to: __m128i.self)))
+        let m = _mm_cvtph_ps(_mm_loadl_epi64((p + 8).assumingMemoryBound(to: __m128i.self)))
+        let n01 = load256(p + 16), n23 = load256(p + 48)
+        return Group(
+          u0: _mm256_and_si256(n01, c.mask), v0: _mm256_and_si256(_mm256_srli_epi16(n01, 4), c.mask),
+          u1: _mm256_and_si256(n23, c.mask), v1: _mm256_and_si256(_mm256_srli_epi16(n23, 4), c.mask),
+          d: d, k: m)
+      }
       let dw = _mm_cvtph_ps(_mm_loadl_epi64(p.assumingMemoryBound(to: __m128i.self)))
       let plane = _mm256_srlv_epi32(_mm256_broadcastsi128_si256(load128(p + 8)), c.halfShift)
       let n01 = load256(p + 24), n23 = load256(p + 56)
@@ -195,7 +249,7 @@ extension WeightMatrix {
       let u1 = _mm256_or_si256(_mm256_and_si256(n23, c.mask), _mm256_and_si256(_mm256_slli_epi16(plane, 2), c.bit4))
       let v1 = _mm256_or_si256(
         _mm256_and_si256(_mm256_srli_epi16(n23, 4), c.mask), _mm256_and_si256(_mm256_slli_epi16(plane, 1), c.bit4))
-      return (u0, v0, u1, v1, dw)
+      return Group(u0: u0, v0: v0, u1: u1, v1: v1, d: dw, k: dw)
     }
 
     /// The activations of one group (blocks b..<b+4) in the order of the unpacked vectors.
@@ -210,89 +264,98 @@ extension WeightMatrix {
       }
     }
 
-    /// Adds one group's products to `acc` (d_w d_x Σ q x per block) and `corr` (d_w s_x per block, which the
-    /// -16 offset multiplies).
+    /// Adds one group's products to `acc` (d_w d_x Σ q x per block) and `corr` (k s_x per block).
     @inline(__always)
     static func accumulate(
-      _ u: (__m256i, __m256i, __m256i, __m256i, __m128), _ x: GroupActivations, _ c: Constants,
-      _ acc: inout __m256, _ corr: inout __m128
+      _ u: Group, _ x: GroupActivations, _ c: Constants, _ acc: inout __m256, _ corr: inout __m128
     ) {
-      let (u0, v0, u1, v1, dw) = u
-      corr = _mm_fmadd_ps(dw, x.sx, corr)
-      let sc = _mm256_castps128_ps256(_mm_mul_ps(dw, x.dx))
-      let p01 = _mm256_add_epi16(_mm256_maddubs_epi16(u0, x.lo01), _mm256_maddubs_epi16(v0, x.hi01))
-      let p23 = _mm256_add_epi16(_mm256_maddubs_epi16(u1, x.lo23), _mm256_maddubs_epi16(v1, x.hi23))
+      corr = _mm_fmadd_ps(u.k, x.sx, corr)
+      let sc = _mm256_castps128_ps256(_mm_mul_ps(u.d, x.dx))
+      let p01 = _mm256_add_epi16(_mm256_maddubs_epi16(u.u0, x.lo01), _mm256_maddubs_epi16(u.v0, x.hi01))
+      let p23 = _mm256_add_epi16(_mm256_maddubs_epi16(u.u1, x.lo23), _mm256_maddubs_epi16(u.v1, x.hi23))
       let f01 = _mm256_cvtepi32_ps(_mm256_madd_epi16(p01, c.ones))
       let f23 = _mm256_cvtepi32_ps(_mm256_madd_epi16(p23, c.ones))
       acc = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, c.spread01), f01, acc)
       acc = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(sc, c.spread23), f23, acc)
     }
 
+    /// The dot product from the accumulators: Σ acc + (−16 or 1) · Σ corr.
     @inline(__always)
-    static func hsum128(_ v: __m128) -> Float {
-      let s: SIMD4<Float> = v
-      return (s[0] + s[1]) + (s[2] + s[3])
+    static func total(_ acc: __m256, _ corr: __m128, q5: Bool) -> Float {
+      let s: SIMD4<Float> = corr
+      return hsum(acc) + (q5 ? -16 : 1) * ((s[0] + s[1]) + (s[2] + s[3]))
+    }
+
+    /// The file-layout kernels for the blocks after the last whole group.
+    @inline(__always)
+    static func tail(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, q5: Bool) -> Float {
+      q5 ? AVX2Dot.q5_0(w, a, blocks: blocks) : AVX2Dot.q4_1(w, a, blocks: blocks)
     }
 
     /// Dequantises one regrouped row of `blocks` blocks into `out`; the same floats as the file layout gives.
-    static func dequantizeRow(_ p: UnsafeRawPointer, blocks: Int, _ out: UnsafeMutablePointer<Float>) {
+    static func dequantizeRow(_ p: UnsafeRawPointer, blocks: Int, _ out: UnsafeMutablePointer<Float>, q5: Bool) {
       let c = Constants()
       let sixteen = _mm256_set1_epi8(16)
       let groups = blocks / 4
+      let size = q5 ? 88 : 80
       @inline(__always) func block(_ lo: __m256i, _ hi: __m256i, second: Bool) -> __m256i {
         let l = unsafeBitCast(lo, to: SIMD32<Int8>.self), h = unsafeBitCast(hi, to: SIMD32<Int8>.self)
         let v = second ? SIMD32(lowHalf: l.highHalf, highHalf: h.highHalf) : SIMD32(lowHalf: l.lowHalf, highHalf: h.lowHalf)
-        return _mm256_sub_epi8(unsafeBitCast(v, to: __m256i.self), sixteen)
+        let bytes = unsafeBitCast(v, to: __m256i.self)
+        return q5 ? _mm256_sub_epi8(bytes, sixteen) : bytes
       }
       for g in 0..<groups {
-        let (u0, v0, u1, v1, dw) = unpack(p + Q5_0Groups.groupBytes * g, c)
-        let d: SIMD4<Float> = dw
+        let u = unpack(p + size * g, c, q5: q5)
+        let d: SIMD4<Float> = u.d, m: SIMD4<Float> = u.k
         let o = out + 128 * g
-        AVX2Dequantize.store32(block(u0, v0, second: false), scale: d[0], o)
-        AVX2Dequantize.store32(block(u0, v0, second: true), scale: d[1], o + 32)
-        AVX2Dequantize.store32(block(u1, v1, second: false), scale: d[2], o + 64)
-        AVX2Dequantize.store32(block(u1, v1, second: true), scale: d[3], o + 96)
+        AVX2Dequantize.store32(block(u.u0, u.v0, second: false), scale: d[0], offset: q5 ? nil : m[0], o)
+        AVX2Dequantize.store32(block(u.u0, u.v0, second: true), scale: d[1], offset: q5 ? nil : m[1], o + 32)
+        AVX2Dequantize.store32(block(u.u1, u.v1, second: false), scale: d[2], offset: q5 ? nil : m[2], o + 64)
+        AVX2Dequantize.store32(block(u.u1, u.v1, second: true), scale: d[3], offset: q5 ? nil : m[3], o + 96)
       }
       if 4 * groups < blocks {
         QuantTraits.fastDequantize(
-          .q5_0, p + Q5_0Groups.groupBytes * groups, count: 32 * (blocks - 4 * groups), into: out + 128 * groups)
+          q5 ? .q5_0 : .q4_1, p + size * groups, count: 32 * (blocks - 4 * groups), into: out + 128 * groups)
       }
     }
 
     /// One regrouped row with the `.q8` activations.
     @inline(__always)
-    static func dot(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int) -> Float {
+    static func dot(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, q5: Bool) -> Float {
       let c = Constants()
+      let size = q5 ? 88 : 80
       var acc = _mm256_setzero_ps(), corr = _mm_setzero_ps()
       let groups = blocks / 4
       for g in 0..<groups {
-        accumulate(unpack(w + Q5_0Groups.groupBytes * g, c), GroupActivations(a, 4 * g), c, &acc, &corr)
+        accumulate(unpack(w + size * g, c, q5: q5), GroupActivations(a, 4 * g), c, &acc, &corr)
       }
-      var r = hsum(acc) - 16 * hsum128(corr)
+      var r = total(acc, corr, q5: q5)
       if 4 * groups < blocks {
-        r += AVX2Dot.q5_0(w + Q5_0Groups.groupBytes * groups, a.advanced(blocks: 4 * groups), blocks: blocks - 4 * groups)
+        r += tail(w + size * groups, a.advanced(blocks: 4 * groups), blocks: blocks - 4 * groups, q5: q5)
       }
       return r
     }
 
     /// Two regrouped rows at once, sharing the activations.
     @inline(__always)
-    static func dot2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+    static func dot2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, q5: Bool)
       -> (Float, Float)
     {
       let c = Constants()
+      let size = q5 ? 88 : 80
       var acc0 = _mm256_setzero_ps(), corr0 = _mm_setzero_ps()
       var acc1 = _mm256_setzero_ps(), corr1 = _mm_setzero_ps()
       let groups = blocks / 4
       for g in 0..<groups {
         let x = GroupActivations(a, 4 * g)
-        accumulate(unpack(w0 + Q5_0Groups.groupBytes * g, c), x, c, &acc0, &corr0)
-        accumulate(unpack(w1 + Q5_0Groups.groupBytes * g, c), x, c, &acc1, &corr1)
+        accumulate(unpack(w0 + size * g, c, q5: q5), x, c, &acc0, &corr0)
+        accumulate(unpack(w1 + size * g, c, q5: q5), x, c, &acc1, &corr1)
       }
-      var r0 = hsum(acc0) - 16 * hsum128(corr0), r1 = hsum(acc1) - 16 * hsum128(corr1)
+      var r0 = total(acc0, corr0, q5: q5), r1 = total(acc1, corr1, q5: q5)
       if 4 * groups < blocks {
-        let off = Q5_0Groups.groupBytes * groups
-        let (t0, t1) = AVX2Dot.q5_0x2(w0 + off, w1 + off, a.advanced(blocks: 4 * groups), blocks: blocks - 4 * groups)
+        let off = size * groups, rest = a.advanced(blocks: 4 * groups), n = blocks - 4 * groups
+        let (t0, t1) =
+          q5 ? AVX2PairDot.q5_0x2(w0 + off, w1 + off, rest, blocks: n) : AVX2PairDot.q4_1x2(w0 + off, w1 + off, rest, blocks: n)
         r0 += t0
         r1 += t1
       }
@@ -304,9 +367,10 @@ extension WeightMatrix {
     @inline(__always)
     static func multiToken(
       _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
-      _ y: UnsafeMutablePointer<Float>, _ yStride: Int
+      _ y: UnsafeMutablePointer<Float>, _ yStride: Int, q5: Bool
     ) {
       let c = Constants()
+      let size = q5 ? 88 : 80
       let blocks = w.cols / 32
       let groups = blocks / 4
       var ahead = LookAhead(w, MatVecOptions().lookAhead)
@@ -318,18 +382,18 @@ extension WeightMatrix {
         var acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps()
         var k0 = _mm_setzero_ps(), k1 = _mm_setzero_ps(), k2 = _mm_setzero_ps(), k3 = _mm_setzero_ps()
         for g in 0..<groups {
-          let u = unpack(row + Q5_0Groups.groupBytes * g, c)
+          let u = unpack(row + size * g, c, q5: q5)
           accumulate(u, GroupActivations(a, t0 * blocks + 4 * g), c, &acc0, &k0)
           if n > 1 { accumulate(u, GroupActivations(a, (t0 + 1) * blocks + 4 * g), c, &acc1, &k1) }
           if n > 2 { accumulate(u, GroupActivations(a, (t0 + 2) * blocks + 4 * g), c, &acc2, &k2) }
           if n > 3 { accumulate(u, GroupActivations(a, (t0 + 3) * blocks + 4 * g), c, &acc3, &k3) }
         }
         @inline(__always) func store(_ t: Int, _ acc: __m256, _ k: __m128) {
-          var v = hsum(acc) - 16 * hsum128(k)
+          var v = total(acc, k, q5: q5)
           if 4 * groups < blocks {
-            v += AVX2Dot.q5_0(
-              row + Q5_0Groups.groupBytes * groups, a.advanced(blocks: (t0 + t) * blocks + 4 * groups),
-              blocks: blocks - 4 * groups)
+            v += tail(
+              row + size * groups, a.advanced(blocks: (t0 + t) * blocks + 4 * groups), blocks: blocks - 4 * groups,
+              q5: q5)
           }
           y[(t0 + t) * yStride + r] = v
         }
