@@ -29,6 +29,8 @@
 /// QuantTraits.table[type]                              // block size, bytes, activation layout, fast kernel?
 /// QuantTraits.fastDequantize(type, src, count:, into:) // SIMD dequantisation, bit-identical to GGUF's reference
 /// w.dequantizeRow(r, into:)                            // one row (e.g. an embedding lookup)
+/// let (g, owner) = BlockGroups.repack(w)!              // Q5_0 / Q4_1 rows regrouped for the decode kernels
+///                                                      //   (same size; g.packing == .groupsOf4; keep `owner`)
 /// ```
 /// All pointers are `UnsafePointer<Float>` / `UnsafeMutablePointer<Float>`; shapes are row-major and written in
 /// comments as `(rows, cols)`. Weight types with a fast quantised kernel: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K,
