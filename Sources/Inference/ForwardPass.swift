@@ -30,6 +30,8 @@ final class ForwardPass {
   let workspace = KernelWorkspace()
   /// Activation precision of the decode products.
   let precision: MatVecPrecision
+  /// Kernel choices of the decode products.
+  let matVecOptions: MatVecOptions
   /// Chunks of at least this many tokens use dequantised tiles and sgemm; smaller ones one matrix-vector product
   /// per token (tests and measurements change it).
   /// Measured on the preset models (2 threads): dequantising a whole model costs about as much as 2 (SmolLM2) to
@@ -55,8 +57,10 @@ final class ForwardPass {
   private let invFreq: [Double]
 
   init(
-    config: ModelConfig, weights: ModelWeights, cache: KVCache, chunk: Int, threads: Int, precision: MatVecPrecision
+    config: ModelConfig, weights: ModelWeights, cache: KVCache, chunk: Int, threads: Int, precision: MatVecPrecision,
+    matVecOptions: MatVecOptions = MatVecOptions()
   ) {
+    self.matVecOptions = matVecOptions
     self.config = config
     self.weights = weights
     self.cache = cache
@@ -162,11 +166,13 @@ final class ForwardPass {
     _ pairs: [(WeightMatrix, UnsafeMutablePointer<Float>)], input: UnsafePointer<Float>, rows n: Int
   ) {
     if n == 1 {
-      matvecs(pairs, input, pool: pool, workspace: workspace, precision: precision)
+      matvecs(pairs, input, pool: pool, workspace: workspace, precision: precision, options: matVecOptions)
     } else if n < batchedMinimumRows {
       for (w, y) in pairs {
         for i in 0..<n {
-          matvec(w, input + i * w.cols, y + i * w.rows, pool: pool, workspace: workspace, precision: precision)
+          matvec(
+            w, input + i * w.cols, y + i * w.rows, pool: pool, workspace: workspace, precision: precision,
+            options: matVecOptions)
         }
       }
     } else {

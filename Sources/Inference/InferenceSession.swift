@@ -49,7 +49,8 @@ public final class InferenceSession {
       headDim: c.headDimension, capacity: c.contextLength)
     engine = ForwardPass(
       config: c, weights: model.weights, cache: cache, chunk: max(1, model.options.prefillChunk),
-      threads: model.options.threads, precision: model.options.exactProducts ? .exact : .fast)
+      threads: model.options.threads, precision: model.options.exactProducts ? .exact : .fast,
+      matVecOptions: model.options.matVecOptions)
   }
 
   /// Capacity of the context window in tokens.

@@ -29,6 +29,7 @@
 ///   `Generator` on it) is used from one thread at a time and owns its worker pool.
 
 import GGUF
+import Kernels
 import Tokenization
 
 /// How to load and run a model.
@@ -50,12 +51,16 @@ public struct ModelOptions: Sendable, Equatable {
   /// Regroup Q5_0 and Q4_1 matrices at load into the layout of the faster decode kernels (same size;
   /// Kernels' BlockGroups.swift). False keeps every weight a view into the mapping (benchmarks compare the two).
   public var repackWeights: Bool = true
+  /// Kernel choices of the decode products (the defaults are the measured best; benchmarks compare others).
+  public var matVecOptions = MatVecOptions()
 
   public init(
     contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f32, prefillChunk: Int = 256,
-    exactProducts: Bool = false, loadTokenizer: Bool = true, repackWeights: Bool = true
+    exactProducts: Bool = false, loadTokenizer: Bool = true, repackWeights: Bool = true,
+    matVecOptions: MatVecOptions = MatVecOptions()
   ) {
     self.repackWeights = repackWeights
+    self.matVecOptions = matVecOptions
     self.exactProducts = exactProducts
     self.contextLimit = contextLimit
     self.threads = threads

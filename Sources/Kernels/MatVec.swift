@@ -105,6 +105,7 @@ func matvecRows(
     let blocks = cols / w.type.blockSize
     var ahead = LookAhead(w, options.lookAhead)
     defer { ahead.finish(y + rows.lowerBound) }
+    if options.prefetchChunkHead { ahead.touchHead(row: rows.lowerBound) }
     switch w.type {
     case .q8_0:
       var r = rows.lowerBound
@@ -293,10 +294,15 @@ public struct MatVecOptions: Sendable, Equatable {
   /// Q4_1 and Q5_0 rows use the two-blocks-per-step kernels (DotPairsAVX2.swift); false selects the older
   /// one-block-per-step kernels (DotAVX2.swift), kept for A/B benchmarks.
   public var pairKernels: Bool
+  /// Each chunk of rows first starts the reads of its own first `lookAhead` bytes: the look-ahead only covers the
+  /// bytes after the rows being computed, so without this the head of every chunk is read on demand, one miss
+  /// after the other. (Rows are handed out in chunks, so a matrix has about 8 heads per thread.)
+  public var prefetchChunkHead: Bool
 
-  public init(lookAhead: LookAheadMode = .prefetch(bytes: 2048), pairKernels: Bool = true) {
+  public init(lookAhead: LookAheadMode = .prefetch(bytes: 2048), pairKernels: Bool = true, prefetchChunkHead: Bool = true) {
     self.lookAhead = lookAhead
     self.pairKernels = pairKernels
+    self.prefetchChunkHead = prefetchChunkHead
   }
 }
 
@@ -329,6 +335,26 @@ struct LookAhead {
     if distance <= 0 { return }
     var p = start + rows.lowerBound * rowBytes + distance
     let stop = min(end, start + rows.upperBound * rowBytes + distance)
+    if prefetch {
+      while p < stop {
+        cg_prefetch_read(p)
+        p += 64
+      }
+    } else {
+      while p < stop {
+        sink &+= UInt32(p.load(as: UInt8.self))
+        p += 64
+      }
+    }
+  }
+
+  /// Starts the reads of the `distance` bytes from the start of row `row` (the bytes that `touch` for the first rows
+  /// of a chunk does not cover), never past the end of the matrix.
+  @inline(__always)
+  mutating func touchHead(row: Int) {
+    if distance <= 0 { return }
+    var p = start + row * rowBytes
+    let stop = min(end, p + distance)
     if prefetch {
       while p < stop {
         cg_prefetch_read(p)

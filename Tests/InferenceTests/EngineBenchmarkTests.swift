@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import InferenceTestSupport
+import Kernels
 import XCTest
 
 @testable import Inference
@@ -115,6 +116,65 @@ final class EngineBenchmarkTests: XCTestCase {
         prefillBest, decodeBest,
         mib(bytesPerToken), bandwidth / 1e9, bound, 100 * decodeBest / bound, mib(memory?.current ?? 0),
         mib(memory?.peak ?? 0), mib(model.fileSize), session.tokens.count, mib(kvBytes)))
+  }
+
+  /// Decode of 64 tokens (after one prompt token) with two engine variants of the same model, alternated `rounds`
+  /// times in one process so that both see the same machine load; prints the median and best of each and the
+  /// median of the per-round ratios B/A.
+  func decodeAB(_ preset: String, _ a: (String, ModelOptions), _ b: (String, ModelOptions), rounds: Int = 12) throws {
+    guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
+    let path = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
+    guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not found") }
+    let prompt = try promptTokens(preset, count: 16)
+    let sessions = try [a.1, b.1].map { options -> InferenceSession in
+      var o = options
+      o.contextLimit = 1024
+      o.threads = Self.threads
+      o.loadTokenizer = false
+      let session = InferenceSession(model: try LanguageModel(path: path, options: o))
+      _ = try session.evaluate(prompt)
+      for t in prompt.prefix(8) { _ = try session.append(t) }
+      return session
+    }
+    func decode(_ session: InferenceSession) throws -> Double {
+      session.reset()
+      var logits = try session.evaluate(Array(prompt.prefix(1))).logits
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<64 {
+        let best = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+        logits = try session.append(best)
+      }
+      return 64 / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    var ra = [Double](), rb = [Double](), ratio = [Double]()
+    for round in 0..<rounds {
+      // Alternate which variant goes first.
+      var x = 0.0, y = 0.0
+      if round % 2 == 0 {
+        x = try decode(sessions[0])
+        y = try decode(sessions[1])
+      } else {
+        y = try decode(sessions[1])
+        x = try decode(sessions[0])
+      }
+      ra.append(x)
+      rb.append(y)
+      ratio.append(y / x)
+    }
+    let median = { (v: [Double]) in v.sorted()[v.count / 2] }
+    print(
+      String(
+        format: "BENCH decode A/B %@ (%d rounds, tok/s): A %@ median %.1f best %.1f; B %@ median %.1f best %.1f; B/A median %.3f",
+        preset, rounds, a.0, median(ra), ra.max()!, b.0, median(rb), rb.max()!, median(ratio)))
+  }
+
+  /// The A/B of the chunk-head prefetch of `matvec` (MatVecOptions.prefetchChunkHead).
+  func testDecodeABChunkHead() throws {
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
+      try decodeAB(
+        preset, ("no chunk-head prefetch", ModelOptions(matVecOptions: MatVecOptions(prefetchChunkHead: false))),
+        ("chunk-head prefetch", ModelOptions()))
+    }
   }
 
   func testBenchSmolLM2() throws { try bench(ModelFixtures.smollm) }

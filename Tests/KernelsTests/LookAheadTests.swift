@@ -7,7 +7,7 @@ import XCTest
   import Glibc
 #endif
 
-/// `matvec`'s look-ahead loads stay inside the matrix: a matrix that ends exactly where an inaccessible page
+/// `matvec`'s look-ahead loads (after the rows, and at the head of each chunk) stay inside the matrix: a matrix that ends exactly where an inaccessible page
 /// begins gives the same products as a copy in ordinary memory (a load past its end would crash the test).
 final class LookAheadTests: XCTestCase {
   func testLookAheadNeverReadsPastTheMatrix() throws {
@@ -34,9 +34,12 @@ final class LookAheadTests: XCTestCase {
         matvec(m.matrix, x, &expected, pool: pool, workspace: ws)
         for distance in [64, 2048, 1 << 20] {
           for mode: MatVecOptions.LookAheadMode in [.load(bytes: distance), .prefetch(bytes: distance)] {
-            got = [Float](repeating: .nan, count: rows)
-            matvec(guarded, x, &got, pool: pool, workspace: ws, options: MatVecOptions(lookAhead: mode))
-            XCTAssertEqual(got, expected, "\(type) \(mode)")
+            for head in [false, true] {
+              got = [Float](repeating: .nan, count: rows)
+              let options = MatVecOptions(lookAhead: mode, prefetchChunkHead: head)
+              matvec(guarded, x, &got, pool: pool, workspace: ws, options: options)
+              XCTAssertEqual(got, expected, "\(type) \(mode) chunk head \(head)")
+            }
           }
         }
       }
