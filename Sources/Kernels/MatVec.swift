@@ -57,9 +57,9 @@ public func matvecs(
   }
   let rowBuffers = needsRowBuffer ? workspace.floatBuffers(threads: pool.threadCount, count: cols) : []
   let totalRows = products.reduce(0) { $0 + $1.0.rows }
-  // Split the concatenated rows of all products into chunks (multiples of 4 rows, about 8 per thread) handed out
-  // dynamically, so that a descheduled thread does not stall the others.
-  let chunkRows = MatmulTuning.chunkRows(totalRows, threads: pool.threadCount)
+  // Split the concatenated rows of all products into chunks (multiples of 4 rows, about `chunksPerThread` per
+  // thread) handed out dynamically, so that a descheduled thread does not stall the others.
+  let chunkRows = MatmulTuning.chunkRows(totalRows, threads: pool.threadCount, perThread: options.chunksPerThread)
   let chunks = (totalRows + chunkRows - 1) / chunkRows
   pool.runDynamic(chunks: chunks) { chunk, thread in
     var lower = chunk * chunkRows
@@ -298,8 +298,15 @@ public struct MatVecOptions: Sendable, Equatable {
   /// bytes after the rows being computed, so without this the head of every chunk is read on demand, one miss
   /// after the other. (Rows are handed out in chunks, so a matrix has about 8 heads per thread.)
   public var prefetchChunkHead: Bool
+  /// About how many chunks of rows each thread gets (fewer: fewer chunk heads; more: a shorter wait for the last
+  /// chunk at the end of each product).
+  public var chunksPerThread: Int
 
-  public init(lookAhead: LookAheadMode = .prefetch(bytes: 2048), pairKernels: Bool = true, prefetchChunkHead: Bool = true) {
+  public init(
+    lookAhead: LookAheadMode = .prefetch(bytes: 2048), pairKernels: Bool = true, prefetchChunkHead: Bool = true,
+    chunksPerThread: Int = 8
+  ) {
+    self.chunksPerThread = max(1, chunksPerThread)
     self.lookAhead = lookAhead
     self.pairKernels = pairKernels
     self.prefetchChunkHead = prefetchChunkHead
@@ -386,8 +393,8 @@ public enum MatmulTuning {
 
   /// Rows per dynamically scheduled chunk of a matrix-vector product: about 8 chunks per thread, a multiple of 4,
   /// at least 8 rows.
-  public static func chunkRows(_ rows: Int, threads: Int) -> Int {
-    let target = (rows + 8 * threads - 1) / (8 * threads)
+  public static func chunkRows(_ rows: Int, threads: Int, perThread: Int = 8) -> Int {
+    let target = (rows + perThread * threads - 1) / (perThread * threads)
     return max(8, (target + 3) / 4 * 4)
   }
 }

@@ -177,6 +177,17 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
+  /// The A/B of the number of row chunks per thread in `matvec` (MatVecOptions.chunksPerThread, default 8).
+  func testDecodeABChunks() throws {
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
+      for other in [4, 16] {
+        try decodeAB(
+          preset, ("8 chunks/thread", ModelOptions()),
+          ("\(other) chunks/thread", ModelOptions(matVecOptions: MatVecOptions(chunksPerThread: other))))
+      }
+    }
+  }
+
   func testBenchSmolLM2() throws { try bench(ModelFixtures.smollm) }
   func testBenchSmolLM2Exact() throws { try bench(ModelFixtures.smollm, exact: true) }
   func testBenchQwenCoderExact() throws { try bench(ModelFixtures.qwenCoder, exact: true) }
