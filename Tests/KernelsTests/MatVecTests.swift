@@ -8,7 +8,7 @@ final class MatVecTests: XCTestCase {
   static let allTypes: [GGMLType] = [.f32, .f16, .bf16] + quantTypes
 
   func columns(for type: GGMLType) -> [Int] {
-    type.blockSize == 256 ? [256, 768] : type.blockSize == 32 ? [32, 96, 896] : [7, 64, 131]
+    type.blockSize == 256 ? [256, 768] : type.blockSize == 32 ? [32, 96, 416, 576, 896] : [7, 64, 131]
   }
 
   /// The fast path equals, up to float summation order, the float product of the dequantised weights with the

@@ -1,0 +1,127 @@
+import Foundation
+import GGUF
+import XCTest
+
+@testable import Kernels
+
+/// How close the decode products come to a pure read of the same bytes: every weight matrix of one token, once
+/// through `matvec` and once summed as floats with the same thread pool, the same chunks of rows and the same
+/// look-ahead, interleaved. The difference is the cost of the arithmetic on top of the memory traffic.
+/// Opt-in (CODEGEN_LSP_BENCH=1); prints figures, asserts nothing about speed.
+final class StreamCeilingBenchmarks: XCTestCase {
+  func testDecodeAgainstPureRead() throws {
+    guard ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" else { throw XCTSkip("CODEGEN_LSP_BENCH=1") }
+    let dir = ProcessInfo.processInfo.environment["CODEGEN_LSP_MODELS_DIR"] ?? (NSHomeDirectory() + "/.cache/codegen-lsp/models")
+    let pool = ThreadPool(threads: 2)
+    let ws = KernelWorkspace()
+    func wall(_ body: () -> Void) -> Double {
+      let s = DispatchTime.now().uptimeNanoseconds
+      body()
+      return Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9
+    }
+    // The denominator of the engine benchmark's bound: a read-sum over 512 MiB of anonymous memory, halves per thread.
+    let anonBytes = 512 << 20
+    let anon = UnsafeMutableRawPointer.allocate(byteCount: anonBytes, alignment: 64)
+    anon.initializeMemory(as: UInt8.self, repeating: 1, count: anonBytes)
+    defer { anon.deallocate() }
+    let anonSums = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+    defer { anonSums.deallocate() }
+    func anonymousRead() -> Double {
+      wall {
+        pool.run { t, n in
+          let r = ThreadPool.chunk(anonBytes / 256, t, n)
+          var acc = SIMD16<Float>()
+          for i in r {
+            acc += anon.load(fromByteOffset: 256 * i, as: SIMD16<Float>.self)
+            acc += anon.load(fromByteOffset: 256 * i + 64, as: SIMD16<Float>.self)
+            acc += anon.load(fromByteOffset: 256 * i + 128, as: SIMD16<Float>.self)
+            acc += anon.load(fromByteOffset: 256 * i + 192, as: SIMD16<Float>.self)
+          }
+          anonSums[8 * t] += acc.sum()
+        }
+      }
+    }
+    for file in ["smollm2-135m.gguf", "qwen2.5-coder-0.5b.gguf"] {
+      guard FileManager.default.fileExists(atPath: dir + "/" + file) else { continue }
+      let gguf = try GGUFFile(path: dir + "/" + file)
+      var mats = [WeightMatrix]()
+      for info in gguf.tensors where info.dimensions.count == 2 && info.name != "token_embd.weight" {
+        mats.append(try WeightMatrix(info, in: gguf))
+      }
+      if gguf.tensor(named: "output.weight") == nil, let e = gguf.tensor(named: "token_embd.weight") {
+        mats.append(try WeightMatrix(e, in: gguf))
+      }
+      let total = mats.reduce(0) { $0 + $1.byteCount }
+      let maxCols = mats.map(\.cols).max()!, maxRows = mats.map(\.rows).max()!
+      let x = (0..<maxCols).map { Float(sin(Double($0))) }
+      var y = [Float](repeating: 0, count: maxRows)
+      let sums = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+      defer { sums.deallocate() }
+      /// The same schedule as `matvecs`, with a float sum of each chunk's bytes instead of the products.
+      func pureRead(_ w: WeightMatrix, prefetch: Bool) {
+        let chunkRows = MatmulTuning.chunkRows(w.rows, threads: pool.threadCount)
+        pool.runDynamic(chunks: (w.rows + chunkRows - 1) / chunkRows) { chunk, thread in
+          let lo = chunk * chunkRows, hi = min(w.rows, lo + chunkRows)
+          var ahead = LookAhead(w, prefetch ? .prefetch(bytes: 2048) : .none)
+          ahead.touchHead(row: lo)
+          let p = w.row(lo)
+          let bytes = (hi - lo) * w.rowBytes
+          var acc = SIMD16<Float>()
+          var i = 0
+          var r = lo
+          while i + 64 <= bytes {
+            if (i + 64) / w.rowBytes != i / w.rowBytes, r < hi {
+              ahead.touch(rows: r..<(r + 1))
+              r += 1
+            }
+            acc += p.loadUnaligned(fromByteOffset: i, as: SIMD16<Float>.self)
+            i += 64
+          }
+          sums[thread * 8] += acc.sum()
+        }
+      }
+      /// Thread t reads its half of the rows of every matrix in turn, with no barrier between matrices.
+      func oneDispatch() {
+        pool.run { t, n in
+          var acc = SIMD16<Float>()
+          for w in mats {
+            let r = ThreadPool.chunk(w.rows, t, n)
+            if r.isEmpty { continue }
+            var ahead = LookAhead(w, .prefetch(bytes: 2048))
+            ahead.touchHead(row: r.lowerBound)
+            let p = w.row(r.lowerBound)
+            let bytes = r.count * w.rowBytes
+            var i = 0
+            var row = r.lowerBound
+            while i + 64 <= bytes {
+              if (i + 64) / w.rowBytes != i / w.rowBytes, row < r.upperBound {
+                ahead.touch(rows: row..<(row + 1))
+                row += 1
+              }
+              acc += p.loadUnaligned(fromByteOffset: i, as: SIMD16<Float>.self)
+              i += 64
+            }
+          }
+          sums[t * 8] += acc.sum()
+        }
+      }
+      var single = [Double](), anonymous = [Double]()
+      for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
+      var products = [Double](), read = [Double](), readNoPrefetch = [Double]()
+      for _ in 0..<9 {
+        products.append(wall { for _ in 0..<3 { for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) } } } / 3)
+        read.append(wall { for _ in 0..<3 { for w in mats { pureRead(w, prefetch: true) } } } / 3)
+        single.append(wall { for _ in 0..<3 { oneDispatch() } } / 3)
+        anonymous.append(Double(anonBytes) / anonymousRead() / 1e9)
+        readNoPrefetch.append(wall { for _ in 0..<3 { for w in mats { pureRead(w, prefetch: false) } } } / 3)
+      }
+      let median = { (v: [Double]) in v.sorted()[v.count / 2] }
+      let gb = { (t: Double) in Double(total) / t / 1e9 }
+      print(String(format: "BENCH stream-ceiling %@ %.1f MB, 2T medians: products %.2f ms (%.1f GB/s), pure read with look-ahead %.2f ms (%.1f GB/s), without %.2f ms (%.1f GB/s)",
+        file, Double(total) / 1e6, median(products) * 1e3, gb(median(products)), median(read) * 1e3, gb(median(read)),
+        median(readNoPrefetch) * 1e3, gb(median(readNoPrefetch))))
+      print(String(format: "BENCH stream-ceiling %@: pure read, one dispatch for the whole token, halves of each matrix %.2f ms (%.1f GB/s); read-sum of 512 MiB of anonymous memory %.1f GB/s",
+        file, median(single) * 1e3, gb(median(single)), median(anonymous)))
+    }
+  }
+}
