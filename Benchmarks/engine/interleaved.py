@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Ours and llama.cpp alternated on the same files, several rounds, medians: for a machine whose speed drifts.
+
+Each round runs, for every model: our EngineBenchmarkTests benchmark (prefill 512, decode 64, memory bandwidth
+and the bound, one process per model) and then llama_cpp_bench.py on the same file, so both engines see the
+same conditions within minutes. The first engine alternates between rounds. Prints every raw line, then one
+summary line per model: medians (and best) of prefill and decode for both, the median of the per-round decode
+ratios ours / llama.cpp, and the median decode fraction of the bound.
+
+Needs: a release build with tests in $SCRATCH (default .build; `swift build -c release -Xswiftc -enable-testing
+--build-tests`), Benchmarks/engine/.venv-llama-cpp (setup_llama_cpp.sh), the models in the models directory.
+Run: python3 Benchmarks/engine/interleaved.py [--rounds 3] [--models smollm2-135m,qwen2.5-coder-0.5b]
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODELS = os.environ.get("CODEGEN_LSP_MODELS_DIR", os.path.expanduser("~/.cache/codegen-lsp/models"))
+TESTS = {
+    "smollm2-135m": "testBenchSmolLM2",
+    "qwen2.5-coder-0.5b": "testBenchQwenCoder",
+    "qwen2.5-coder-0.5b-q8_0": "testBenchQwenCoderQ8",
+}
+
+
+def ours(model, scratch):
+    env = dict(os.environ, CODEGEN_LSP_BENCH="1", CODEGEN_LSP_BENCH_THREADS=os.environ.get("CODEGEN_LSP_BENCH_THREADS", "2"))
+    out = subprocess.run(
+        ["swift", "test", "--skip-build", "--scratch-path", scratch, "-c", "release", "-Xswiftc", "-enable-testing",
+         "--filter", f"EngineBenchmarkTests/{TESTS[model]}$"],
+        cwd=ROOT, env=env, capture_output=True, text=True).stdout
+    line = next((l for l in out.splitlines() if l.startswith("BENCH")), None)
+    if line is None:
+        sys.exit(f"interleaved: no BENCH line for {model}:\n{out[-2000:]}")
+    print(line, flush=True)
+    num = lambda pattern: float(re.search(pattern, line).group(1))
+    return {"prefill": num(r"prefill\(512\) ([\d.]+)"), "decode": num(r"decode\(64\) ([\d.]+)"),
+            "fraction": num(r"decode at (\d+)% of bound") / 100, "bandwidth": num(r"bandwidth ([\d.]+) GB/s")}
+
+
+def llama(model):
+    python = os.path.join(ROOT, "Benchmarks", "engine", ".venv-llama-cpp", "bin", "python")
+    out = subprocess.run([python, os.path.join(ROOT, "Benchmarks", "engine", "llama_cpp_bench.py"),
+                          os.path.join(MODELS, model + ".gguf")], capture_output=True, text=True).stdout
+    line = next((l for l in out.splitlines() if l.startswith("LLAMA.CPP")), None)
+    if line is None:
+        sys.exit(f"interleaved: no LLAMA.CPP line for {model}")
+    print(line, flush=True)
+    return {"prefill": float(re.search(r"pp512 ([\d.]+)", line).group(1)),
+            "decode": float(re.search(r"tg64 ([\d.]+)", line).group(1))}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--models", default="smollm2-135m,qwen2.5-coder-0.5b")
+    parser.add_argument("--scratch", default=os.environ.get("SCRATCH", ".build"))
+    args = parser.parse_args()
+    models = [m for m in args.models.split(",") if os.path.exists(os.path.join(MODELS, m + ".gguf"))]
+    with open("/proc/cpuinfo") as f:
+        cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    print(f"machine: {cpu}, {os.cpu_count()} cores, load {open('/proc/loadavg').read().split()[:3]}", flush=True)
+    results = {m: {"ours": [], "llama": []} for m in models}
+    for r in range(args.rounds):
+        for m in models:
+            order = ["ours", "llama"] if r % 2 == 0 else ["llama", "ours"]
+            for engine in order:
+                results[m][engine].append(ours(m, args.scratch) if engine == "ours" else llama(m))
+    med = statistics.median
+    for m in models:
+        o, l = results[m]["ours"], results[m]["llama"]
+        ratio = med([a["decode"] / b["decode"] for a, b in zip(o, l)])
+        pratio = med([a["prefill"] / b["prefill"] for a, b in zip(o, l)])
+        print(f"SUMMARY {m} ({args.rounds} rounds, medians, best in brackets): prefill ours {med([x['prefill'] for x in o]):.1f} "
+              f"[{max(x['prefill'] for x in o):.1f}] / llama.cpp {med([x['prefill'] for x in l]):.1f} [{max(x['prefill'] for x in l):.1f}] "
+              f"(ratio {pratio:.2f}); decode ours {med([x['decode'] for x in o]):.1f} [{max(x['decode'] for x in o):.1f}] / "
+              f"llama.cpp {med([x['decode'] for x in l]):.1f} [{max(x['decode'] for x in l):.1f}] (ratio {ratio:.2f}); "
+              f"decode / bound {med([x['fraction'] for x in o]):.0%} (bandwidth {med([x['bandwidth'] for x in o]):.1f} GB/s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
