@@ -125,7 +125,7 @@ final class EngineBenchmarkTests: XCTestCase {
     guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
     let path = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
     guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not found") }
-    let prompt = try promptTokens(preset, count: 16)
+    let prompt = try promptTokens(preset.hasSuffix("-q8_0") ? String(preset.dropLast(5)) : preset, count: 16)
     let sessions = try [a.1, b.1].map { options -> InferenceSession in
       var o = options
       o.contextLimit = 1024
@@ -185,6 +185,17 @@ final class EngineBenchmarkTests: XCTestCase {
           preset, ("8 chunks/thread", ModelOptions()),
           ("\(other) chunks/thread", ModelOptions(matVecOptions: MatVecOptions(chunksPerThread: other))))
       }
+    }
+  }
+
+  /// The A/B of the look-ahead distance of `matvec` (MatVecOptions.lookAhead, default 2 KiB) against
+  /// `CODEGEN_LSP_AB_LOOKAHEAD` bytes (default 4096), on the three benchmark models.
+  func testDecodeABLookAhead() throws {
+    let bytes = Int(ProcessInfo.processInfo.environment["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? 4096
+    for preset in [ModelFixtures.qwenCoder + "-q8_0", ModelFixtures.qwenCoder, ModelFixtures.smollm] {
+      try decodeAB(
+        preset, ("prefetch 2 KiB ahead", ModelOptions()),
+        ("prefetch \(bytes) B ahead", ModelOptions(matVecOptions: MatVecOptions(lookAhead: .prefetch(bytes: bytes)))))
     }
   }
 
