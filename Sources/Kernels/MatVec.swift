@@ -340,19 +340,7 @@ struct LookAhead {
   @inline(__always)
   mutating func touch(rows: Range<Int>) {
     if distance <= 0 { return }
-    var p = start + rows.lowerBound * rowBytes + distance
-    let stop = min(end, start + rows.upperBound * rowBytes + distance)
-    if prefetch {
-      while p < stop {
-        cg_prefetch_read(p)
-        p += 64
-      }
-    } else {
-      while p < stop {
-        sink &+= UInt32(p.load(as: UInt8.self))
-        p += 64
-      }
-    }
+    touch(from: start + rows.lowerBound * rowBytes + distance, to: start + rows.upperBound * rowBytes + distance)
   }
 
   /// Starts the reads of the `distance` bytes from the start of row `row` (the bytes that `touch` for the first rows
@@ -360,8 +348,15 @@ struct LookAhead {
   @inline(__always)
   mutating func touchHead(row: Int) {
     if distance <= 0 { return }
-    var p = start + row * rowBytes
-    let stop = min(end, p + distance)
+    let p = start + row * rowBytes
+    touch(from: p, to: p + distance)
+  }
+
+  /// One early read per 64-byte line from `p` up to `stop` or the end of the matrix, whichever comes first.
+  @inline(__always)
+  private mutating func touch(from p: UnsafeRawPointer, to stop: UnsafeRawPointer) {
+    var p = p
+    let stop = min(end, stop)
     if prefetch {
       while p < stop {
         cg_prefetch_read(p)
