@@ -85,7 +85,8 @@ let package = Package(
       swiftSettings: numericSettings),
     .target(name: "InferenceTestSupport", dependencies: ["Inference", "GGUF"]),
     .testTarget(
-      name: "InferenceTests", dependencies: ["Inference", "InferenceTestSupport", "GGUF", "Kernels", "Tokenization", "Sampling"],
+      name: "InferenceTests",
+      dependencies: ["Inference", "InferenceTestSupport", "GGUF", "Kernels", "Tokenization", "Sampling"],
       resources: [.copy("Fixtures")]),
 
     // MARK: Product pipeline

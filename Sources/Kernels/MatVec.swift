@@ -386,8 +386,8 @@ public enum MatmulTuning {
   /// Rows per dequantised tile for rows of `cols` elements (at least 16).
   public static func tileRows(cols: Int) -> Int { max(16, tileElements / max(cols, 1)) }
 
-  /// Rows per dynamically scheduled chunk of a matrix-vector product: about 8 chunks per thread, a multiple of 4,
-  /// at least 8 rows.
+  /// Rows per dynamically scheduled chunk of a matrix-vector product: about `perThread` chunks per thread, a multiple
+  /// of 4, at least 8 rows.
   public static func chunkRows(_ rows: Int, threads: Int, perThread: Int = 8) -> Int {
     let target = (rows + perThread * threads - 1) / (perThread * threads)
     return max(8, (target + 3) / 4 * 4)

@@ -138,17 +138,16 @@ final class EngineBenchmarkTests: XCTestCase {
       for t in prompt.prefix(8) { _ = try session.append(t) }
       return session
     }
-    func decode(_ session: InferenceSession) throws -> Double { try decode64(session, after: prompt[0]) }
     var ra = [Double](), rb = [Double](), ratio = [Double]()
     for round in 0..<rounds {
       // Alternate which variant goes first.
       var x = 0.0, y = 0.0
       if round % 2 == 0 {
-        x = try decode(sessions[0])
-        y = try decode(sessions[1])
+        x = try decode64(sessions[0], after: prompt[0])
+        y = try decode64(sessions[1], after: prompt[0])
       } else {
-        y = try decode(sessions[1])
-        x = try decode(sessions[0])
+        y = try decode64(sessions[1], after: prompt[0])
+        x = try decode64(sessions[0], after: prompt[0])
       }
       ra.append(x)
       rb.append(y)

@@ -215,13 +215,7 @@ final class KernelBenchmarks: XCTestCase {
     for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
       guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
       let gguf = try GGUFFile(path: modelsDir + "/" + file)
-      var mats = [WeightMatrix]()
-      for info in gguf.tensors where info.dimensions.count == 2 && info.name != "token_embd.weight" {
-        mats.append(try WeightMatrix(info, in: gguf))
-      }
-      if gguf.tensor(named: "output.weight") == nil, let e = gguf.tensor(named: "token_embd.weight") {
-        mats.append(try WeightMatrix(e, in: gguf))  // tied output head
-      }
+      let mats = try decodeStepMatrices(gguf)
       let maxCols = mats.map(\.cols).max()!
       let maxRows = mats.map(\.rows).max()!
       let x = randomVector(maxCols, seed: 3)

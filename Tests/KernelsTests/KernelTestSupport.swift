@@ -112,3 +112,17 @@ func assertClose(
         + "(\(worst)x the tolerance)", file: file, line: line)
   }
 }
+
+/// Every weight matrix one decode step reads, once each: each layer's 2-D tensors and the output head (the token
+/// embedding when the file ties the two). The embedding itself is left out when separate: decode only looks up
+/// one of its rows.
+func decodeStepMatrices(_ gguf: GGUFFile) throws -> [WeightMatrix] {
+  var mats = [WeightMatrix]()
+  for info in gguf.tensors where info.dimensions.count == 2 && info.name != "token_embd.weight" {
+    mats.append(try WeightMatrix(info, in: gguf))
+  }
+  if gguf.tensor(named: "output.weight") == nil, let e = gguf.tensor(named: "token_embd.weight") {
+    mats.append(try WeightMatrix(e, in: gguf))  // tied output head
+  }
+  return mats
+}

@@ -7,8 +7,9 @@ import XCTest
   import Glibc
 #endif
 
-/// `matvec`'s look-ahead loads (after the rows, and at the head of each chunk) stay inside the matrix: a matrix that ends exactly where an inaccessible page
-/// begins gives the same products as a copy in ordinary memory (a load past its end would crash the test).
+/// `matvec`'s look-ahead loads (after the rows, and at the head of each chunk) stay inside the matrix: a matrix
+/// that ends exactly where an inaccessible page begins gives the same products as a copy in ordinary memory (a load
+/// past its end would crash the test).
 final class LookAheadTests: XCTestCase {
   func testLookAheadNeverReadsPastTheMatrix() throws {
     #if canImport(Glibc)

@@ -44,13 +44,7 @@ final class StreamCeilingBenchmarks: XCTestCase {
     for file in ["smollm2-135m.gguf", "qwen2.5-coder-0.5b.gguf"] {
       guard FileManager.default.fileExists(atPath: dir + "/" + file) else { continue }
       let gguf = try GGUFFile(path: dir + "/" + file)
-      var mats = [WeightMatrix]()
-      for info in gguf.tensors where info.dimensions.count == 2 && info.name != "token_embd.weight" {
-        mats.append(try WeightMatrix(info, in: gguf))
-      }
-      if gguf.tensor(named: "output.weight") == nil, let e = gguf.tensor(named: "token_embd.weight") {
-        mats.append(try WeightMatrix(e, in: gguf))
-      }
+      let mats = try decodeStepMatrices(gguf)
       let total = mats.reduce(0) { $0 + $1.byteCount }
       let maxCols = mats.map(\.cols).max()!, maxRows = mats.map(\.rows).max()!
       let x = (0..<maxCols).map { Float(sin(Double($0))) }
