@@ -38,6 +38,20 @@ final class ForwardPass {
   /// 12 (Qwen2.5-Coder-0.5B) quantised matrix-vector passes.
   var batchedMinimumRows = 8
   let workers: Int
+  /// Decode a single token as one pool dispatch whose threads meet at spin barriers between dependent steps
+  /// (`decodeStep`), instead of one dispatch per product.
+  let fusedDecode: Bool
+  /// The meeting point of the pool's threads inside `decodeStep`.
+  private let barrier: SpinBarrier
+  /// How `decodeStep` hands out the rows of each product.
+  let decodeSchedule: RowSchedule
+  /// The counters behind `decodeSchedule`.
+  private let rowState: PhaseRowState
+  /// Per pool thread: the normed input of a sub-block (embd), and the activations quantised from it.
+  private let threadInput: [UnsafeMutablePointer<Float>]
+  private let threadActivations: [ThreadActivations]
+  /// Per layer, the decode products with their outputs (built once: `decodeStep` allocates nothing per token).
+  private var decodeProducts: [DecodeProducts] = []
 
   // Scratch, sized for `chunk` rows.
   private let x: UnsafeMutablePointer<Float>  // (chunk, embd) residual stream
@@ -58,8 +72,10 @@ final class ForwardPass {
 
   init(
     config: ModelConfig, weights: ModelWeights, cache: KVCache, chunk: Int, threads: Int, precision: MatVecPrecision,
-    matVecOptions: MatVecOptions = MatVecOptions()
+    matVecOptions: MatVecOptions = MatVecOptions(), fusedDecode: Bool = true,
+    decodeSchedule: RowSchedule = .stealing
   ) {
+    self.decodeSchedule = decodeSchedule
     self.matVecOptions = matVecOptions
     self.config = config
     self.weights = weights
@@ -67,6 +83,13 @@ final class ForwardPass {
     self.chunk = chunk
     self.pool = ThreadPool(threads: threads > 0 ? threads : ThreadPool.defaultThreadCount)
     self.workers = pool.threadCount
+    self.fusedDecode = fusedDecode && config.headDimension % 8 == 0
+    barrier = SpinBarrier(parties: pool.threadCount)
+    rowState = PhaseRowState(threads: pool.threadCount)
+    threadInput = (0..<pool.threadCount).map { _ in
+      .allocate(capacity: max(config.embeddingLength, config.queryDimension))
+    }
+    threadActivations = (0..<pool.threadCount).map { _ in ThreadActivations() }
     self.precision = precision
     let embd = config.embeddingLength
     x = .allocate(capacity: chunk * embd)
@@ -86,10 +109,14 @@ final class ForwardPass {
     let base = Double(config.ropeFrequencyBase)
     let rot = Double(config.ropeDimensionCount)
     invFreq = (0..<half).map { Double(config.ropeFrequencyScale) / pow(base, Double(2 * $0) / rot) }
+    decodeProducts = weights.layers.map { w in
+      DecodeProducts(
+        qkv: [(w.wq, q), (w.wk, k), (w.wv, v)], wo: [w.wo], gateUp: [w.wGate, w.wUp], down: [w.wDown])
+    }
   }
 
   deinit {
-    for p in [x, xb, xb2, q, k, v, att, hb, hb2, scores, ropeCos, ropeSin] { p.deallocate() }
+    for p in [x, xb, xb2, q, k, v, att, hb, hb2, scores, ropeCos, ropeSin] + threadInput { p.deallocate() }
     kv32?.deallocate()
   }
 
@@ -108,6 +135,11 @@ final class ForwardPass {
   ) -> Bool {
     let n = tokens.count
     precondition(n >= 1 && n <= chunk && start + n <= cache.capacity, "forward: bad chunk")
+    if n == 1 && fusedDecode {
+      if shouldStop() { return false }
+      decodeStep(token: tokens[0], position: start, logitsOut: logitsOut)
+      return true
+    }
     let c = config
     let embd = c.embeddingLength
     let qDim = c.queryDimension
@@ -197,13 +229,18 @@ final class ForwardPass {
 
   /// Rotates the first `ropeDimensionCount` dimensions of every head of one row.
   private func applyRope(_ vec: UnsafeMutablePointer<Float>, heads: Int, row: Int) {
+    applyRope(vec, heads: 0..<heads, row: row)
+  }
+
+  /// Rotates the first `ropeDimensionCount` dimensions of heads `heads` of one row.
+  fileprivate func applyRope(_ vec: UnsafeMutablePointer<Float>, heads: Range<Int>, row: Int) {
     let hd = config.headDimension
     let half = invFreq.count
     let cs = ropeCos + row * half
     let sn = ropeSin + row * half
     switch config.ropeStyle {
     case .normal:
-      for h in 0..<heads {
+      for h in heads {
         let p = vec + h * hd
         for j in 0..<half {
           let a = p[2 * j]
@@ -213,7 +250,7 @@ final class ForwardPass {
         }
       }
     case .neox:
-      for h in 0..<heads {
+      for h in heads {
         let p = vec + h * hd
         for j in 0..<half {
           let a = p[j]
@@ -227,11 +264,11 @@ final class ForwardPass {
 
   // MARK: Attention
 
-  /// Copies the chunk's keys and values into the cache at their positions.
-  private func storeKV(layer: Int, start: Int, count n: Int) {
+  /// Copies the chunk's keys and values of KV heads `heads` (all by default) into the cache at their positions.
+  fileprivate func storeKV(layer: Int, start: Int, count n: Int, heads: Range<Int>? = nil) {
     let hd = config.headDimension
     let kvDim = config.kvDimension
-    for h in 0..<config.headCountKV {
+    for h in heads ?? 0..<config.headCountKV {
       let base = cache.offset(layer: layer, head: h) + start * hd
       for i in 0..<n {
         let srcK = k + i * kvDim + h * hd
@@ -310,6 +347,13 @@ extension ForwardPass {
   ///
   /// Per head h (kv head g): s[t] = q_h · K_g[t] / sqrt(hd) for t ≤ position, p = softmax(s), a_h = Σ p[t] V_g[t].
   fileprivate func decodeAttention(layer: Int, position: Int) {
+    pool.run { worker, workers in
+      self.decodeAttention(layer: layer, position: position, worker: worker, workers: workers)
+    }
+  }
+
+  /// The query heads of `worker` (a contiguous share of all heads) in the attention of one query.
+  fileprivate func decodeAttention(layer: Int, position: Int, worker: Int, workers: Int) {
     let c = config
     let hd = c.headDimension
     let total = position + 1
@@ -318,7 +362,7 @@ extension ForwardPass {
     let capacity = cache.capacity
     let heads = c.headCount
     let rowsPerWorker = max(1, chunk)
-    pool.run { worker, workers in
+    do {
       let s = self.scores + worker * self.chunk * capacity  // (run, total), leading dimension `capacity`
       // The query heads of this worker, in runs that share one KV head (grouped-query attention): each run reads
       // its keys and values once for all its heads instead of once per head.
@@ -383,6 +427,119 @@ extension ForwardPass {
           o.addProduct(SIMD8<Float>(repeating: scores[i * stride + t]), v)
           out.storeBytes(of: o, toByteOffset: 4 * (h * hd + d), as: SIMD8<Float>.self)
         }
+      }
+    }
+  }
+}
+
+/// The decode products of one layer as `decodeStep` runs them.
+struct DecodeProducts {
+  let qkv: [(WeightMatrix, UnsafeMutablePointer<Float>)]  // wq → q, wk → k, wv → v
+  let wo: [WeightMatrix]
+  let gateUp: [WeightMatrix]
+  let down: [WeightMatrix]
+  /// The matrices of `qkv`, and their rows together.
+  let qkvMatrices: [WeightMatrix]
+  let qkvRows: Int
+
+  init(qkv: [(WeightMatrix, UnsafeMutablePointer<Float>)], wo: [WeightMatrix], gateUp: [WeightMatrix], down: [WeightMatrix]) {
+    self.qkv = qkv
+    self.wo = wo
+    self.gateUp = gateUp
+    self.down = down
+    qkvMatrices = qkv.map(\.0)
+    qkvRows = qkv.reduce(0) { $0 + $1.0.rows }
+  }
+}
+
+extension ForwardPass {
+  /// One decode token (at `position`) as a single pool dispatch: every thread runs the whole layer loop on its
+  /// share of each step, and the threads meet at a spin barrier wherever a step needs what the others wrote. Same
+  /// arithmetic as `forward` with one token (the same kernels on the same rows and activations), without a dispatch
+  /// and a return to the caller for each product, and each thread reads the same rows of every matrix every token.
+  ///
+  /// Per layer, with thread t of n:
+  /// ```
+  /// xn_t = rmsnorm(x) * attn_norm; quantise xn_t              // every thread for itself
+  /// q, k, v rows of share t = W xn_t                          // barrier
+  /// bias + RoPE of t's query heads and KV heads; store t's KV heads   // barrier
+  /// attention of t's query heads → att                         // barrier
+  /// x[rows_t] += (Wo att)[rows_t]                               // barrier
+  /// xn_t = rmsnorm(x) * ffn_norm; hb[ffn_t] = silu(Wgate xn_t) * (Wup xn_t)   // barrier
+  /// x[rows_t] += (Wdown hb)[rows_t]                             // barrier
+  /// ```
+  /// then logits rows of share t = Wout (rmsnorm(x) * output_norm).
+  func decodeStep(token: Int32, position: Int, logitsOut: UnsafeMutablePointer<Float>?) {
+    let c = config
+    let embd = c.embeddingLength
+    let qDim = c.queryDimension
+    let ffn = c.feedForwardLength
+    let hd = c.headDimension
+    let eps = c.rmsNormEpsilon
+    weights.tokenEmbedding.dequantizeRow(Int(token), into: x)
+    prepareRope(start: position, count: 1)
+    let x = self.x
+    rowState.begin()
+    pool.run { t, n in
+      let xn = self.threadInput[t]
+      let acts = self.threadActivations[t]
+      let options = self.matVecOptions
+      let precision = self.precision
+      let heads = ThreadPool.chunk(c.headCount, t, n)
+      let kvHeads = ThreadPool.chunk(c.headCountKV, t, n)
+      var rows = PhaseRows(
+        self.decodeSchedule, state: self.rowState, thread: t, threads: n, chunksPerThread: options.chunksPerThread)
+      for (l, w) in self.weights.layers.enumerated() {
+        let p = self.decodeProducts[l]
+        // Attention.
+        rmsNorm(x, weight: w.attentionNorm.pointer, eps: eps, count: embd, out: xn)
+        acts.prepare(xn, count: embd, for: p.qkvMatrices, precision: precision)
+        rows.forEach(p.qkvRows, multiple: 4) { r in
+          matvecRange(p.qkv, xn, rows: r, activations: acts, options: options)
+        }
+        self.barrier.wait()
+        for h in heads {
+          if let b = w.bq { addInPlace(self.q + h * hd, b.pointer + h * hd, count: hd) }
+        }
+        self.applyRope(self.q, heads: heads, row: 0)
+        for h in kvHeads {
+          if let b = w.bk { addInPlace(self.k + h * hd, b.pointer + h * hd, count: hd) }
+          if let b = w.bv { addInPlace(self.v + h * hd, b.pointer + h * hd, count: hd) }
+        }
+        self.applyRope(self.k, heads: kvHeads, row: 0)
+        self.storeKV(layer: l, start: position, count: 1, heads: kvHeads)
+        self.barrier.wait()
+        self.decodeAttention(layer: l, position: position, worker: t, workers: n)
+        self.barrier.wait()
+        acts.prepare(self.att, count: qDim, for: p.wo, precision: precision)
+        rows.forEach(embd, multiple: 4) { r in
+          matvecRange(w.wo, self.att, self.xb2, rows: r, activations: acts, options: options)
+          addInPlace(x + r.lowerBound, self.xb2 + r.lowerBound, count: r.count)
+        }
+        self.barrier.wait()
+
+        // Feed-forward (SwiGLU); chunks of multiples of 8 rows, so that swiglu's SIMD lanes split as in one call.
+        rmsNorm(x, weight: w.ffnNorm.pointer, eps: eps, count: embd, out: xn)
+        acts.prepare(xn, count: embd, for: p.gateUp, precision: precision)
+        rows.forEach(ffn, multiple: 8) { r in
+          matvecRange(w.wGate, xn, self.hb, rows: r, activations: acts, options: options)
+          matvecRange(w.wUp, xn, self.hb2, rows: r, activations: acts, options: options)
+          swiglu(gate: self.hb + r.lowerBound, up: self.hb2 + r.lowerBound, out: self.hb + r.lowerBound, count: r.count)
+        }
+        self.barrier.wait()
+        acts.prepare(self.hb, count: ffn, for: p.down, precision: precision)
+        rows.forEach(embd, multiple: 4) { r in
+          matvecRange(w.wDown, self.hb, self.xb2, rows: r, activations: acts, options: options)
+          addInPlace(x + r.lowerBound, self.xb2 + r.lowerBound, count: r.count)
+        }
+        self.barrier.wait()
+      }
+      guard let logitsOut else { return }
+      let head = self.weights.output
+      rmsNorm(x, weight: self.weights.outputNorm.pointer, eps: eps, count: embd, out: xn)
+      acts.prepare(xn, count: embd, for: [head], precision: precision)
+      rows.forEach(head.rows, multiple: 4) { r in
+        matvecRange(head, xn, logitsOut, rows: r, activations: acts, options: options)
       }
     }
   }

@@ -50,7 +50,8 @@ public final class InferenceSession {
     engine = ForwardPass(
       config: c, weights: model.weights, cache: cache, chunk: max(1, model.options.prefillChunk),
       threads: model.options.threads, precision: model.options.exactProducts ? .exact : .fast,
-      matVecOptions: model.options.matVecOptions)
+      matVecOptions: model.options.matVecOptions, fusedDecode: model.options.fusedDecode,
+      decodeSchedule: model.options.decodeSchedule)
   }
 
   /// Capacity of the context window in tokens.

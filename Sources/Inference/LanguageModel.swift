@@ -53,12 +53,18 @@ public struct ModelOptions: Sendable, Equatable {
   public var repackWeights: Bool = true
   /// Kernel choices of the decode products (the defaults are the measured best; benchmarks compare others).
   public var matVecOptions = MatVecOptions()
+  /// Decode each token as one dispatch to the worker pool, its threads meeting at spin barriers between dependent
+  /// steps (false: one dispatch per group of products, as prefill does; benchmarks compare the two).
+  public var fusedDecode: Bool = true
+  /// How the fused decode step hands out the rows of each product to the threads.
+  public var decodeSchedule: RowSchedule = .stealing
 
   public init(
     contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f32, prefillChunk: Int = 256,
     exactProducts: Bool = false, loadTokenizer: Bool = true, repackWeights: Bool = true,
-    matVecOptions: MatVecOptions = MatVecOptions()
+    matVecOptions: MatVecOptions = MatVecOptions(), fusedDecode: Bool = true
   ) {
+    self.fusedDecode = fusedDecode
     self.repackWeights = repackWeights
     self.matVecOptions = matVecOptions
     self.exactProducts = exactProducts

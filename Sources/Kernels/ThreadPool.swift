@@ -196,3 +196,38 @@ private final class WorkerContext {
     self.index = index
   }
 }
+
+/// A reusable barrier for the threads of one pool job: `wait()` returns once all `parties` threads have called it.
+///
+/// It spins (the threads of a decode step meet every few microseconds, far too often for a futex), and yields the
+/// CPU after a while, in case the thread it waits for was descheduled on a busy machine.
+public final class SpinBarrier: @unchecked Sendable {
+  /// The number of threads that meet at each `wait`.
+  public let parties: Int
+  private let arrived = Atomic<Int>(0)
+  private let phase = Atomic<Int>(0)
+
+  public init(parties: Int) {
+    precondition(parties >= 1, "SpinBarrier: at least one party")
+    self.parties = parties
+  }
+
+  /// Blocks until every party has arrived at this barrier (the barrier then resets for the next use).
+  /// Memory written by any party before its `wait` is visible to every party after theirs.
+  @inline(__always)
+  public func wait() {
+    if parties == 1 { return }
+    let current = phase.load(ordering: .acquiring)
+    if arrived.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == parties {
+      // The last to arrive: the others only poll `phase` until it moves, so `arrived` can be reset first.
+      arrived.store(0, ordering: .relaxed)
+      phase.store(current &+ 1, ordering: .releasing)
+      return
+    }
+    var polls = 0
+    while phase.load(ordering: .acquiring) == current {
+      polls += 1
+      if polls >= 1 << 16 { sched_yield() }
+    }
+  }
+}

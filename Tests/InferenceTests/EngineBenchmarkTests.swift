@@ -160,6 +160,22 @@ final class EngineBenchmarkTests: XCTestCase {
         preset, rounds, a.0, median(ra), ra.max()!, b.0, median(rb), rb.max()!, median(ratio)))
   }
 
+  /// The A/B of the one-dispatch decode step (ModelOptions.fusedDecode) and of its row schedules
+  /// (ModelOptions.decodeSchedule; CODEGEN_LSP_AB_SCHEDULES=1 adds the schedules).
+  func testDecodeABFused() throws {
+    let schedules = ProcessInfo.processInfo.environment["CODEGEN_LSP_AB_SCHEDULES"] == "1"
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
+      try decodeAB(
+        preset, ("one dispatch per product", ModelOptions(fusedDecode: false)), ("one dispatch per token", ModelOptions()))
+      if !schedules { continue }
+      for other in [RowSchedule.dynamicChunks, .staticShares] {
+        var o = ModelOptions()
+        o.decodeSchedule = other
+        try decodeAB(preset, ("one dispatch per token, stealing", ModelOptions()), ("same, \(other)", o))
+      }
+    }
+  }
+
   /// The A/B of the chunk-head prefetch of `matvec` (MatVecOptions.prefetchChunkHead).
   func testDecodeABChunkHead() throws {
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {

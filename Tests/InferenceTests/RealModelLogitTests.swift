@@ -1,5 +1,6 @@
 import Foundation
 import InferenceTestSupport
+import Kernels
 import XCTest
 
 @testable import Inference
@@ -100,6 +101,31 @@ final class RealModelLogitTests: XCTestCase {
     print(line)
     XCTAssertGreaterThanOrEqual(positions, 500)
     XCTAssertGreaterThanOrEqual(rate, minimumAgreement, line)
+  }
+
+  /// On the real files (their mix of quantised types, regrouped rows, the tied head), the one-dispatch decode step
+  /// gives exactly the logits of one dispatch per product, with every schedule, over 48 decode steps of real code.
+  func testFusedDecodeEqualsDispatchPerProduct() throws {
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
+      guard let path = ModelFixtures.realModelPath(preset) else {
+        throw XCTSkip("set CODEGEN_LSP_MODEL_TESTS=1 and put \(preset).gguf in \(ModelFixtures.modelsDirectory)")
+      }
+      let tokens = try loadReference(preset).segments[0].tokens.prefix(56)
+      let variants: [(Bool, RowSchedule)] = [(false, .stealing), (true, .stealing), (true, .dynamicChunks), (true, .staticShares)]
+      let sessions = try variants.map {
+        var o = ModelOptions(contextLimit: 256, threads: 2, loadTokenizer: false)
+        o.fusedDecode = $0.0
+        o.decodeSchedule = $0.1
+        return InferenceSession(model: try LanguageModel(path: path, options: o))
+      }
+      for s in sessions { _ = try s.evaluate(Array(tokens.prefix(8))) }
+      for t in tokens.dropFirst(8) {
+        let logits = try sessions.map { try $0.append(t) }
+        for i in 1..<variants.count {
+          XCTAssertEqual(logits[i], logits[0], "\(preset) \(variants[i].1), position \(sessions[0].tokens.count)")
+        }
+      }
+    }
   }
 
   func testSmolLM2MatchesTransformers() throws { try check(ModelFixtures.smollm) }

@@ -1,6 +1,7 @@
 import Foundation
 import GGUF
 import InferenceTestSupport
+import Kernels
 import XCTest
 
 @testable import Inference
@@ -109,6 +110,36 @@ final class TinyModelTests: XCTestCase {
       for i in half..<ref.tokens.count {
         let logits = try session.append(ref.tokens[i])
         XCTAssertLessThan(maxDiff(logits[...], ref.logits[i]), 2e-2, "\(variant) pos \(i)")
+      }
+    }
+  }
+
+  /// The one-dispatch decode step (every schedule, 1 to 3 threads, F32 and F16 caches) gives exactly the logits of
+  /// one dispatch per product at every decode position.
+  func testFusedDecodeEqualsDispatchPerProduct() throws {
+    for variant in Self.variants {
+      let ref = try TinyReference(variant)
+      for kv in [KVCacheType.f32, .f16] {
+        for threads in [1, 2, 3] {
+          func session(_ fused: Bool, _ schedule: RowSchedule) throws -> InferenceSession {
+            var o = ModelOptions(contextLimit: 64, threads: threads, kvCacheType: kv, prefillChunk: 4)
+            o.fusedDecode = fused
+            o.decodeSchedule = schedule
+            return InferenceSession(model: try LanguageModel(path: ref.modelPath, options: o))
+          }
+          let schedules: [RowSchedule] = [.stealing, .dynamicChunks, .staticShares]
+          let unfused = try session(false, .stealing)
+          let fused = try schedules.map { try session(true, $0) }
+          let prompt = Array(ref.tokens[0..<3])
+          let expected = try unfused.evaluate(prompt).logits
+          for f in fused { XCTAssertEqual(try f.evaluate(prompt).logits, expected, "\(variant) prompt") }
+          for i in 3..<ref.tokens.count {
+            let expected = try unfused.append(ref.tokens[i])
+            for (f, schedule) in zip(fused, schedules) {
+              XCTAssertEqual(try f.append(ref.tokens[i]), expected, "\(variant) kv \(kv) \(threads) threads \(schedule) pos \(i)")
+            }
+          }
+        }
       }
     }
   }

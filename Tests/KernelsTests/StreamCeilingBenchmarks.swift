@@ -99,6 +99,58 @@ final class StreamCeilingBenchmarks: XCTestCase {
           sums[t * 8] += acc.sum()
         }
       }
+      // Quantised activations for every column count, made once (the fused variants below reuse them).
+      var q8 = [Int: QuantizedActivations](), q8K = [Int: QuantizedActivations]()
+      var keep = [KernelWorkspace]()
+      for cols in Set(mats.map(\.cols)) {
+        let a = KernelWorkspace(), b = KernelWorkspace()
+        keep += [a, b]
+        q8[cols] = a.activations(count: cols, layout: .q8)
+        quantizeActivations(x, count: cols, layout: .q8, into: q8[cols]!)
+        if cols % 256 == 0 {
+          q8K[cols] = b.activations(count: cols, layout: .q8K)
+          quantizeActivations(x, count: cols, layout: .q8K, into: q8K[cols]!)
+        }
+      }
+      let barrier = SpinBarrier(parties: pool.threadCount)
+      let options = MatVecOptions()
+      /// Even row shares of `rows` (the kernels take rows in pairs).
+      func share(_ rows: Int, _ t: Int, _ n: Int) -> Range<Int> {
+        let r = ThreadPool.chunk(rows / 2, t, n)
+        return (2 * r.lowerBound)..<(t == n - 1 ? rows : 2 * r.upperBound)
+      }
+      /// Every product of the token in one dispatch: static halves, a spin barrier after each matrix (as the
+      /// dependencies of a forward pass need), and the head of the thread's next share prefetched before it waits.
+      func productsFused(barriers: Bool, nextHead: Bool) {
+        pool.run { t, n in
+          for (i, w) in mats.enumerated() {
+            y.withUnsafeMutableBufferPointer { yb in
+              matvecRows(
+                w, x, yb.baseAddress!, rows: share(w.rows, t, n), q8: q8[w.cols], q8K: q8K[w.cols], precision: .fast,
+                rowBuffer: nil, options: options)
+            }
+            if nextHead && i + 1 < mats.count {
+              let next = mats[i + 1]
+              var ahead = LookAhead(next, options.lookAhead)
+              ahead.touchHead(row: share(next.rows, t, n).lowerBound)
+            }
+            if barriers { barrier.wait() }
+          }
+        }
+      }
+      /// One dispatch per matrix with static halves (no dynamic chunks).
+      func productsStatic() {
+        for w in mats {
+          pool.run { t, n in
+            y.withUnsafeMutableBufferPointer { yb in
+              matvecRows(
+                w, x, yb.baseAddress!, rows: share(w.rows, t, n), q8: q8[w.cols], q8K: q8K[w.cols], precision: .fast,
+                rowBuffer: nil, options: options)
+            }
+          }
+        }
+      }
+      var fused = [Double](), fusedNoHead = [Double](), fusedFree = [Double](), staticPer = [Double]()
       var single = [Double](), anonymous = [Double]()
       for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
       var products = [Double](), read = [Double](), readNoPrefetch = [Double]()
@@ -107,6 +159,10 @@ final class StreamCeilingBenchmarks: XCTestCase {
         read.append(wall { for _ in 0..<3 { for w in mats { pureRead(w, prefetch: true) } } } / 3)
         single.append(wall { for _ in 0..<3 { oneDispatch() } } / 3)
         anonymous.append(Double(anonBytes) / anonymousRead() / 1e9)
+        fused.append(wall { for _ in 0..<3 { productsFused(barriers: true, nextHead: true) } } / 3)
+        fusedNoHead.append(wall { for _ in 0..<3 { productsFused(barriers: true, nextHead: false) } } / 3)
+        fusedFree.append(wall { for _ in 0..<3 { productsFused(barriers: false, nextHead: true) } } / 3)
+        staticPer.append(wall { for _ in 0..<3 { productsStatic() } } / 3)
         readNoPrefetch.append(wall { for _ in 0..<3 { for w in mats { pureRead(w, prefetch: false) } } } / 3)
       }
       let median = { (v: [Double]) in v.sorted()[v.count / 2] }
@@ -116,6 +172,9 @@ final class StreamCeilingBenchmarks: XCTestCase {
         median(readNoPrefetch) * 1e3, gb(median(readNoPrefetch))))
       print(String(format: "BENCH stream-ceiling %@: pure read, one dispatch for the whole token, halves of each matrix %.2f ms (%.1f GB/s); read-sum of 512 MiB of anonymous memory %.1f GB/s",
         file, median(single) * 1e3, gb(median(single)), median(anonymous)))
+      print(String(format: "BENCH stream-ceiling %@: products in one dispatch, static halves: barriers + next head %.2f ms (%.1f GB/s), barriers only %.2f ms (%.1f GB/s), no barriers %.2f ms (%.1f GB/s); one static dispatch per matrix %.2f ms (%.1f GB/s)",
+        file, median(fused) * 1e3, gb(median(fused)), median(fusedNoHead) * 1e3, gb(median(fusedNoHead)),
+        median(fusedFree) * 1e3, gb(median(fusedFree)), median(staticPer) * 1e3, gb(median(staticPer))))
     }
   }
 }
