@@ -103,7 +103,7 @@ func matvecRows(
   }
   #if arch(x86_64)
     let blocks = cols / w.type.blockSize
-    var ahead = LookAhead(w, options.lookAhead)
+    var ahead = LookAhead(w, options.lookAhead, hint: options.prefetchHint)
     defer { ahead.finish(y + rows.lowerBound) }
     if options.prefetchChunkHead { ahead.touchHead(row: rows.lowerBound) }
     switch w.type {
@@ -277,6 +277,9 @@ public func sgemm(
 /// Kernel choices of `matvec`. The defaults are the measured best on this machine kind; benchmarks and tests pass
 /// other values to compare them (Benchmarks/kernels/RESULTS.md).
 public struct MatVecOptions: Sendable, Equatable {
+  /// Which cache levels a look-ahead prefetch asks for (x86 `prefetcht0`, `prefetcht1`, `prefetcht2`, `prefetchnta`).
+  public enum PrefetchHint: Sendable, Equatable { case t0, t1, t2, nta }
+
   /// How `matvec` starts the memory reads of the weight rows ahead of the rows being computed.
   public enum LookAheadMode: Sendable, Equatable {
     /// Nothing: the hardware prefetchers alone.
@@ -298,6 +301,10 @@ public struct MatVecOptions: Sendable, Equatable {
   /// bytes after the rows being computed, so without this the head of every chunk is read on demand, one miss
   /// after the other. (Rows are handed out in chunks, so a matrix has about 8 heads per thread.)
   public var prefetchChunkHead: Bool
+  /// The prefetch instruction of `.prefetch` look-ahead. `prefetcht1` (default): decode A/B in one process, against
+  /// `prefetcht0`, x1.005, x0.985, x1.092 on SmolLM2 and x1.129, x1.074, x0.996 on Qwen2.5-Coder-0.5B
+  /// (Benchmarks/RESULTS.md); `prefetcht2` and `prefetchnta` were no better than `prefetcht0`.
+  public var prefetchHint: PrefetchHint = .t1
   /// About how many chunks of rows each thread gets (fewer: fewer chunk heads; more: a shorter wait for the last
   /// chunk at the end of each product).
   public var chunksPerThread: Int
@@ -322,10 +329,12 @@ struct LookAhead {
   let rowBytes: Int
   let distance: Int
   let prefetch: Bool
+  let hint: MatVecOptions.PrefetchHint
   var sink: UInt32 = 0
 
   @inline(__always)
-  init(_ w: WeightMatrix, _ mode: MatVecOptions.LookAheadMode) {
+  init(_ w: WeightMatrix, _ mode: MatVecOptions.LookAheadMode, hint: MatVecOptions.PrefetchHint = .t1) {
+    self.hint = hint
     start = w.data
     end = w.data + w.byteCount
     rowBytes = w.rowBytes
@@ -358,9 +367,27 @@ struct LookAhead {
     var p = p
     let stop = min(end, stop)
     if prefetch {
-      while p < stop {
-        cg_prefetch_read(p)
-        p += 64
+      switch hint {
+      case .t0:
+        while p < stop {
+          cg_prefetch_read(p)
+          p += 64
+        }
+      case .t1:
+        while p < stop {
+          cg_prefetch_read_t1(p)
+          p += 64
+        }
+      case .t2:
+        while p < stop {
+          cg_prefetch_read_t2(p)
+          p += 64
+        }
+      case .nta:
+        while p < stop {
+          cg_prefetch_read_nta(p)
+          p += 64
+        }
       }
     } else {
       while p < stop {

@@ -9,4 +9,16 @@ static inline __attribute__((always_inline)) void cg_prefetch_read(const void *p
   __builtin_prefetch(p, 0, 3);
 }
 
+/// The same with a lower temporal locality hint: 2 is `prefetcht1`, 1 `prefetcht2`, 0 `prefetchnta`. (The hint is a
+/// compile-time constant of the builtin, hence one function per hint.)
+static inline __attribute__((always_inline)) void cg_prefetch_read_t1(const void *p) {
+  __builtin_prefetch(p, 0, 2);
+}
+static inline __attribute__((always_inline)) void cg_prefetch_read_t2(const void *p) {
+  __builtin_prefetch(p, 0, 1);
+}
+static inline __attribute__((always_inline)) void cg_prefetch_read_nta(const void *p) {
+  __builtin_prefetch(p, 0, 0);
+}
+
 #endif
