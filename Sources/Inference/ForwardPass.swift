@@ -125,7 +125,8 @@ final class ForwardPass {
   /// - Parameters:
   ///   - logitsOut: receives the logits of the last row (`allRows == false`), or of every row `(n, vocab)`; nil
   ///     skips the output head (a prefill chunk that is not the last).
-  ///   - shouldStop: polled between layers; true abandons the chunk (its cache entries are then garbage past the
+  ///   - shouldStop: polled between layers (before the step for a single token with `fusedDecode`, which runs as one
+  ///     dispatch and takes milliseconds); true abandons the chunk (its cache entries are then garbage past the
   ///     session's length, overwritten later).
   /// - Returns: false when `shouldStop` abandoned the chunk.
   @discardableResult
