@@ -19,6 +19,12 @@
 ///                                                            //   n < 32: 8-bit multi-token kernels, else GEMM
 /// sgemm(...)                                                 // thin row-major cblas_sgemm wrapper (attention)
 ///
+/// // Inside one pool job (a decode step as one dispatch, MatVecShare.swift, PhaseRows.swift):
+/// acts[t].prepare(x, count: cols, for: [w1, w2])              // ThreadActivations, one per thread
+/// var rows = PhaseRows(.stealing, state: rowState, thread: t, threads: n)   // rowState.begin() before the job
+/// rows.forEach(totalRows, multiple: 4) { r in matvecRange([(w1, y1), (w2, y2)], x, rows: r, activations: acts[t]) }
+/// barrier.wait()                                             // SpinBarrier: every thread's rows are done
+///
 /// rmsNorm(x, weight: g, eps:, count:, out:)          // out = x / sqrt(mean(x²) + eps) * g   (out may be x)
 /// rope(x, heads:, headDim:, position:, style: .normal/.neox, freqBase:, freqScale:, ropeDim:)  // in place
 /// softmax(x, count:)                                  // in place, max-subtracted

@@ -286,7 +286,7 @@ public struct MatVecOptions: Sendable, Equatable {
     case none
     /// One ordinary byte load per 64-byte line, `bytes` ahead (what the kernels did before `prefetch`).
     case load(bytes: Int)
-    /// One `prefetcht0` per 64-byte line, `bytes` ahead.
+    /// One prefetch instruction (`prefetchHint`) per 64-byte line, `bytes` ahead.
     case prefetch(bytes: Int)
   }
 

@@ -22,6 +22,8 @@ public final class PhaseRowState: @unchecked Sendable {
   /// A tag other than the current phase's means nothing is taken yet.
   fileprivate let cells: UnsafeMutablePointer<Atomic<UInt64>>
   fileprivate static let stride = 8
+  /// The allocation `cells` lies in (one stride more, so that `cells` can start on a 64-byte line).
+  private let storage: UnsafeMutablePointer<Atomic<UInt64>>
   /// The next chunk of `.dynamicChunks` (chunks are numbered across the phases of a job).
   fileprivate let ticket = Atomic<Int>(0)
   /// Counts jobs (16 bits of every tag), so that a phase of one job never takes the counters of an earlier one as its
@@ -31,13 +33,16 @@ public final class PhaseRowState: @unchecked Sendable {
 
   public init(threads: Int) {
     self.threads = max(1, threads)
-    cells = .allocate(capacity: self.threads * Self.stride)
-    for i in 0..<(self.threads * Self.stride) { (cells + i).initialize(to: Atomic<UInt64>(0)) }
+    let count = (self.threads + 1) * Self.stride
+    storage = .allocate(capacity: count)
+    for i in 0..<count { (storage + i).initialize(to: Atomic<UInt64>(0)) }
+    let misalignment = Int(bitPattern: UnsafeRawPointer(storage)) % 64
+    cells = storage + (misalignment == 0 ? 0 : (64 - misalignment) / 8)
   }
 
   deinit {
-    cells.deinitialize(count: threads * Self.stride)
-    cells.deallocate()
+    storage.deinitialize(count: (threads + 1) * Self.stride)
+    storage.deallocate()
   }
 
   /// Starts a job: call on the dispatching thread before `ThreadPool.run`.
@@ -103,6 +108,7 @@ public struct PhaseRows {
         if share.isEmpty { continue }
         let size = chunkSize(share.count, multiple)
         let chunks = (share.count + size - 1) / size
+        precondition(chunks < 1 << 16, "PhaseRows: too many chunks for the 16-bit counters")
         while let c = claim(owner, tag: tag, chunks: chunks, fromBack: k != 0) {
           let lower = share.lowerBound + c * size
           body(lower..<min(share.upperBound, lower + size))
@@ -111,11 +117,11 @@ public struct PhaseRows {
     }
   }
 
-  /// Rows per chunk for a share of `rows`: about `chunksPerThread` chunks, a multiple of `multiple`, at least 8 rows.
+  /// Rows per chunk for a share of `rows`: about `chunksPerThread` chunks, at least 8 rows, a multiple of `multiple`.
   @inline(__always)
   private func chunkSize(_ rows: Int, _ multiple: Int) -> Int {
-    let target = (rows + chunksPerThread - 1) / chunksPerThread
-    return max(8, (target + multiple - 1) / multiple * multiple)
+    let target = max(8, (rows + chunksPerThread - 1) / chunksPerThread)
+    return (target + multiple - 1) / multiple * multiple
   }
 
   @inline(__always)

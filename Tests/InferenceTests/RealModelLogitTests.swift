@@ -104,25 +104,29 @@ final class RealModelLogitTests: XCTestCase {
   }
 
   /// On the real files (their mix of quantised types, regrouped rows, the tied head), the one-dispatch decode step
-  /// gives exactly the logits of one dispatch per product, with every schedule, over 48 decode steps of real code.
+  /// gives exactly the logits of one dispatch per product, with every schedule and 2 or 3 threads, over 48 decode
+  /// steps of real code.
   func testFusedDecodeEqualsDispatchPerProduct() throws {
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
       guard let path = ModelFixtures.realModelPath(preset) else {
         throw XCTSkip("set CODEGEN_LSP_MODEL_TESTS=1 and put \(preset).gguf in \(ModelFixtures.modelsDirectory)")
       }
       let tokens = try loadReference(preset).segments[0].tokens.prefix(56)
-      let variants: [(Bool, RowSchedule)] = [(false, .stealing), (true, .stealing), (true, .dynamicChunks), (true, .staticShares)]
+      let variants: [(fused: Bool, schedule: RowSchedule, threads: Int)] = [
+        (false, .stealing, 2), (true, .stealing, 2), (true, .dynamicChunks, 2), (true, .staticShares, 2),
+        (true, .stealing, 3),
+      ]
       let sessions = try variants.map {
-        var o = ModelOptions(contextLimit: 256, threads: 2, loadTokenizer: false)
-        o.fusedDecode = $0.0
-        o.decodeSchedule = $0.1
+        var o = ModelOptions(contextLimit: 256, threads: $0.threads, loadTokenizer: false)
+        o.fusedDecode = $0.fused
+        o.decodeSchedule = $0.schedule
         return InferenceSession(model: try LanguageModel(path: path, options: o))
       }
       for s in sessions { _ = try s.evaluate(Array(tokens.prefix(8))) }
       for t in tokens.dropFirst(8) {
         let logits = try sessions.map { try $0.append(t) }
         for i in 1..<variants.count {
-          XCTAssertEqual(logits[i], logits[0], "\(preset) \(variants[i].1), position \(sessions[0].tokens.count)")
+          XCTAssertEqual(logits[i], logits[0], "\(preset) \(variants[i].schedule) \(variants[i].threads) threads, position \(sessions[0].tokens.count)")
         }
       }
     }

@@ -117,6 +117,8 @@ final class TinyModelTests: XCTestCase {
   /// The one-dispatch decode step (every schedule, 1 to 3 threads, F32 and F16 caches) gives exactly the logits of
   /// one dispatch per product at every decode position.
   func testFusedDecodeEqualsDispatchPerProduct() throws {
+    var fusedVariants = Set<String>()
+    defer { XCTAssertGreaterThanOrEqual(fusedVariants.count, 4, "variants that took the fused path: \(fusedVariants)") }
     for variant in Self.variants {
       let ref = try TinyReference(variant)
       for kv in [KVCacheType.f32, .f16] {
@@ -130,10 +132,16 @@ final class TinyModelTests: XCTestCase {
           let schedules: [RowSchedule] = [.stealing, .dynamicChunks, .staticShares]
           let unfused = try session(false, .stealing)
           let fused = try schedules.map { try session(true, $0) }
-          let prompt = Array(ref.tokens[0..<3])
+          // 5 prompt tokens in chunks of 4: the last chunk is a single token, a fused step too.
+          let prompt = Array(ref.tokens[0..<5])
           let expected = try unfused.evaluate(prompt).logits
           for f in fused { XCTAssertEqual(try f.evaluate(prompt).logits, expected, "\(variant) prompt") }
-          for i in 3..<ref.tokens.count {
+          XCTAssertFalse(unfused.engine.fusedDecode)
+          for f in fused {
+            XCTAssertEqual(f.engine.fusedDecode, f.model.config.headDimension % 8 == 0, "\(variant): fused path taken")
+          }
+          if fused[0].engine.fusedDecode { fusedVariants.insert(variant) }
+          for i in 5..<ref.tokens.count {
             let expected = try unfused.append(ref.tokens[i])
             for (f, schedule) in zip(fused, schedules) {
               XCTAssertEqual(try f.append(ref.tokens[i]), expected, "\(variant) kv \(kv) \(threads) threads \(schedule) pos \(i)")

@@ -45,12 +45,61 @@ final class MatVecShareTests: XCTestCase {
           XCTAssertEqual(shares.last!.upperBound, n)
           for (a, b) in zip(shares, shares.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
           for s in shares.dropLast() { XCTAssertEqual(s.lowerBound % multiple, 0, "n \(n) count \(count)") }
-          XCTAssertEqual(evenShare(n, count - 1, count), alignedShare(n, count - 1, count, multiple: 2))
           if n >= 8 * count * multiple {
             let sizes = shares.map(\.count)
             XCTAssertLessThanOrEqual(sizes.max()! - sizes.min()!, 2 * multiple, "n \(n) count \(count)")
           }
         }
+      }
+    }
+  }
+
+  /// Over many jobs of several phases, every schedule hands out each row of each phase exactly once, in ranges that
+  /// start at multiples of the phase's `multiple`; with `.stealing`, the rows of a slow thread's share are taken over
+  /// by the others.
+  func testPhaseRowsCoverEveryRowOnce() {
+    let phases: [(total: Int, multiple: Int)] = [(0, 4), (1, 4), (7, 2), (100, 4), (1000, 8), (4864, 8), (49152, 4)]
+    let counts = phases.map { p in UnsafeMutablePointer<Int32>.allocate(capacity: max(1, p.total)) }
+    let doneBy = phases.map { p in UnsafeMutablePointer<Int8>.allocate(capacity: max(1, p.total)) }
+    defer { for p in counts { p.deallocate() }; for p in doneBy { p.deallocate() } }
+    for threads in [1, 2, 3] {
+      let pool = ThreadPool(threads: threads)
+      let state = PhaseRowState(threads: threads)
+      let barrier = SpinBarrier(parties: threads)
+      for schedule in [RowSchedule.stealing, .dynamicChunks, .staticShares] {
+        var stolen = 0
+        var misaligned = 0
+        for job in 0..<40 {
+          for (i, p) in phases.enumerated() { counts[i].initialize(repeating: 0, count: max(1, p.total)) }
+          state.begin()
+          pool.run { t, n in
+            var rows = PhaseRows(schedule, state: state, thread: t, threads: n)
+            for (i, p) in phases.enumerated() {
+              rows.forEach(p.total, multiple: p.multiple) { r in
+                if r.lowerBound % p.multiple != 0 { misaligned += 1 }
+                // Thread 0 is slow in every other job, so that the others run out of rows first.
+                if t == 0 && job % 2 == 0 { usleep(20) }
+                for j in r {
+                  counts[i][j] += 1
+                  doneBy[i][j] = Int8(t)
+                }
+              }
+              barrier.wait()
+            }
+          }
+          for (i, p) in phases.enumerated() {
+            let wrong = (0..<p.total).filter { counts[i][$0] != 1 }
+            XCTAssertTrue(wrong.isEmpty, "\(schedule) \(threads) threads, job \(job), total \(p.total): rows \(wrong.prefix(5)) not done once")
+            if threads > 1 {
+              stolen += alignedShare(p.total, 0, threads, multiple: p.multiple).filter { doneBy[i][$0] != 0 }.count
+            }
+          }
+        }
+        XCTAssertEqual(misaligned, 0, "\(schedule) \(threads) threads")
+        if schedule == .stealing && threads > 1 {
+          XCTAssertGreaterThan(stolen, 0, "\(threads) threads: nobody took over rows of the slow thread")
+        }
+        if schedule == .staticShares { XCTAssertEqual(stolen, 0, "static shares never move rows") }
       }
     }
   }
