@@ -52,6 +52,7 @@ final class ForwardPass {
   private let threadActivations: [ThreadActivations]
   /// Per layer, the decode products with their outputs (built once: `decodeStep` allocates nothing per token).
   private var decodeProducts: [DecodeProducts] = []
+  private let headMatrices: [WeightMatrix]
 
   // Scratch, sized for `chunk` rows.
   private let x: UnsafeMutablePointer<Float>  // (chunk, embd) residual stream
@@ -87,9 +88,10 @@ final class ForwardPass {
     barrier = SpinBarrier(parties: pool.threadCount)
     rowState = PhaseRowState(threads: pool.threadCount)
     threadInput = (0..<pool.threadCount).map { _ in
-      .allocate(capacity: max(config.embeddingLength, config.queryDimension))
+      .allocate(capacity: config.embeddingLength)
     }
     threadActivations = (0..<pool.threadCount).map { _ in ThreadActivations() }
+    headMatrices = [weights.output]
     self.precision = precision
     let embd = config.embeddingLength
     x = .allocate(capacity: chunk * embd)
@@ -473,7 +475,6 @@ extension ForwardPass {
   func decodeStep(token: Int32, position: Int, logitsOut: UnsafeMutablePointer<Float>?) {
     let c = config
     let embd = c.embeddingLength
-    let qDim = c.queryDimension
     let ffn = c.feedForwardLength
     let hd = c.headDimension
     let eps = c.rmsNormEpsilon
@@ -490,6 +491,14 @@ extension ForwardPass {
       let kvHeads = ThreadPool.chunk(c.headCountKV, t, n)
       var rows = PhaseRows(
         self.decodeSchedule, state: self.rowState, thread: t, threads: n, chunksPerThread: options.chunksPerThread)
+      /// x += w · input on this thread's rows (the residual adds of wo and down); `matrices` is `[w]`, built once.
+      func addProduct(_ w: WeightMatrix, _ matrices: [WeightMatrix], _ input: UnsafeMutablePointer<Float>) {
+        acts.prepare(input, count: w.cols, for: matrices, precision: precision)
+        rows.forEach(embd, multiple: 4) { r in
+          matvecRange(w, input, self.xb2, rows: r, activations: acts, options: options)
+          addInPlace(x + r.lowerBound, self.xb2 + r.lowerBound, count: r.count)
+        }
+      }
       for (l, w) in self.weights.layers.enumerated() {
         let p = self.decodeProducts[l]
         // Attention.
@@ -512,11 +521,7 @@ extension ForwardPass {
         self.barrier.wait()
         self.decodeAttention(layer: l, position: position, worker: t, workers: n)
         self.barrier.wait()
-        acts.prepare(self.att, count: qDim, for: p.wo, precision: precision)
-        rows.forEach(embd, multiple: 4) { r in
-          matvecRange(w.wo, self.att, self.xb2, rows: r, activations: acts, options: options)
-          addInPlace(x + r.lowerBound, self.xb2 + r.lowerBound, count: r.count)
-        }
+        addProduct(w.wo, p.wo, self.att)
         self.barrier.wait()
 
         // Feed-forward (SwiGLU); chunks of multiples of 8 rows, so that swiglu's SIMD lanes split as in one call.
@@ -528,17 +533,13 @@ extension ForwardPass {
           swiglu(gate: self.hb + r.lowerBound, up: self.hb2 + r.lowerBound, out: self.hb + r.lowerBound, count: r.count)
         }
         self.barrier.wait()
-        acts.prepare(self.hb, count: ffn, for: p.down, precision: precision)
-        rows.forEach(embd, multiple: 4) { r in
-          matvecRange(w.wDown, self.hb, self.xb2, rows: r, activations: acts, options: options)
-          addInPlace(x + r.lowerBound, self.xb2 + r.lowerBound, count: r.count)
-        }
+        addProduct(w.wDown, p.down, self.hb)
         self.barrier.wait()
       }
       guard let logitsOut else { return }
       let head = self.weights.output
       rmsNorm(x, weight: self.weights.outputNorm.pointer, eps: eps, count: embd, out: xn)
-      acts.prepare(xn, count: embd, for: [head], precision: precision)
+      acts.prepare(xn, count: embd, for: self.headMatrices, precision: precision)
       rows.forEach(head.rows, multiple: 4) { r in
         matvecRange(head, xn, logitsOut, rows: r, activations: acts, options: options)
       }

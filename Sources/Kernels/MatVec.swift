@@ -31,19 +31,8 @@ public func matvecs(
   // Quantise the activations once per layout needed.
   var q8: QuantizedActivations? = nil
   var q8K: QuantizedActivations? = nil
-  var needsRowBuffer = false
-  var wantQ8 = false, wantQ8K = false
-  for (w, _) in products {
-    precondition(w.cols == cols, "matvecs: all matrices need the same column count")
-    let traits = QuantTraits.table[w.type]!
-    if precision == .exact {
-      needsRowBuffer = needsRowBuffer || w.type != .f32
-    } else {
-      needsRowBuffer = needsRowBuffer || !traits.hasFastKernel
-      wantQ8 = wantQ8 || traits.activationLayout == .q8
-      wantQ8K = wantQ8K || traits.activationLayout == .q8K
-    }
-  }
+  for (w, _) in products { precondition(w.cols == cols, "matvecs: all matrices need the same column count") }
+  let (wantQ8, wantQ8K, needsRowBuffer) = activationNeeds(products.lazy.map(\.0), precision: precision)
   if wantQ8 {
     let a = workspace.activations(count: cols, layout: .q8)
     quantizeActivations(x, count: cols, layout: .q8, into: a)
@@ -78,6 +67,25 @@ public func matvecs(
       base = end
     }
   }
+}
+
+/// What the products of `matrices` need of their input at `precision`: 8-bit activations in the Q8_0/Q8_1 layout,
+/// in the Q8_K layout, and a float row buffer (for weights that go through dequantisation).
+func activationNeeds(
+  _ matrices: some Sequence<WeightMatrix>, precision: MatVecPrecision
+) -> (q8: Bool, q8K: Bool, rowBuffer: Bool) {
+  var q8 = false, q8K = false, row = false
+  for w in matrices {
+    let traits = QuantTraits.table[w.type]!
+    if precision == .exact {
+      row = row || w.type != .f32
+    } else {
+      row = row || !traits.hasFastKernel
+      q8 = q8 || traits.activationLayout == .q8
+      q8K = q8K || traits.activationLayout == .q8K
+    }
+  }
+  return (q8, q8K, row)
 }
 
 /// Rows `rows` of a matrix-vector product on the calling thread.
@@ -333,7 +341,9 @@ struct LookAhead {
   var sink: UInt32 = 0
 
   @inline(__always)
-  init(_ w: WeightMatrix, _ mode: MatVecOptions.LookAheadMode, hint: MatVecOptions.PrefetchHint = .t1) {
+  init(
+    _ w: WeightMatrix, _ mode: MatVecOptions.LookAheadMode, hint: MatVecOptions.PrefetchHint = MatVecOptions().prefetchHint
+  ) {
     self.hint = hint
     start = w.data
     end = w.data + w.byteCount
@@ -367,27 +377,15 @@ struct LookAhead {
     var p = p
     let stop = min(end, stop)
     if prefetch {
-      switch hint {
-      case .t0:
-        while p < stop {
-          cg_prefetch_read(p)
-          p += 64
+      // The hint is the same for the whole loop (the branch is predicted, or hoisted by the compiler).
+      while p < stop {
+        switch hint {
+        case .t0: cg_prefetch_read(p)
+        case .t1: cg_prefetch_read_t1(p)
+        case .t2: cg_prefetch_read_t2(p)
+        case .nta: cg_prefetch_read_nta(p)
         }
-      case .t1:
-        while p < stop {
-          cg_prefetch_read_t1(p)
-          p += 64
-        }
-      case .t2:
-        while p < stop {
-          cg_prefetch_read_t2(p)
-          p += 64
-        }
-      case .nta:
-        while p < stop {
-          cg_prefetch_read_nta(p)
-          p += 64
-        }
+        p += 64
       }
     } else {
       while p < stop {

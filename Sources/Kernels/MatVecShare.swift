@@ -33,18 +33,10 @@ public final class ThreadActivations: @unchecked Sendable {
   public func prepare(
     _ x: UnsafePointer<Float>, count: Int, for matrices: [WeightMatrix], precision: MatVecPrecision = .fast
   ) {
-    var wantQ8 = false, wantQ8K = false, wantRow = false
     for w in matrices {
       precondition(w.cols == count, "ThreadActivations: a matrix of \(w.cols) columns for \(count) activations")
-      let traits = QuantTraits.table[w.type]!
-      if precision == .exact {
-        wantRow = wantRow || w.type != .f32
-      } else {
-        wantRow = wantRow || !traits.hasFastKernel
-        wantQ8 = wantQ8 || traits.activationLayout == .q8
-        wantQ8K = wantQ8K || traits.activationLayout == .q8K
-      }
     }
+    let (wantQ8, wantQ8K, wantRow) = activationNeeds(matrices, precision: precision)
     self.precision = precision
     self.count = count
     q8 = nil
@@ -96,12 +88,6 @@ public func matvecRange(
   matvecRows(
     w, x, y, rows: rows, q8: activations.q8, q8K: activations.q8K, precision: activations.precision,
     rowBuffer: activations.rowBuffer, options: options)
-}
-
-/// The `index`-th of `count` contiguous shares of `0..<rows` that start at even rows (the last share ends at `rows`).
-@inline(__always)
-public func evenShare(_ rows: Int, _ index: Int, _ count: Int) -> Range<Int> {
-  alignedShare(rows, index, count, multiple: 2)
 }
 
 /// The `index`-th of `count` contiguous shares of `0..<n` of nearly equal size that start at multiples of `multiple`

@@ -115,10 +115,7 @@ final class StreamCeilingBenchmarks: XCTestCase {
       let barrier = SpinBarrier(parties: pool.threadCount)
       let options = MatVecOptions()
       /// Even row shares of `rows` (the kernels take rows in pairs).
-      func share(_ rows: Int, _ t: Int, _ n: Int) -> Range<Int> {
-        let r = ThreadPool.chunk(rows / 2, t, n)
-        return (2 * r.lowerBound)..<(t == n - 1 ? rows : 2 * r.upperBound)
-      }
+      func share(_ rows: Int, _ t: Int, _ n: Int) -> Range<Int> { alignedShare(rows, t, n, multiple: 2) }
       /// Every product of the token in one dispatch: static halves, a spin barrier after each matrix (as the
       /// dependencies of a forward pass need), and the head of the thread's next share prefetched before it waits.
       func productsFused(barriers: Bool, nextHead: Bool) {
