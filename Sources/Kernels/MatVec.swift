@@ -419,10 +419,13 @@ public enum MatmulTuning {
   }
 }
 
-/// OpenBLAS's own threading, switched off once: the pool provides the parallelism, and OpenBLAS threads would
-/// compete with it for the cores.
+/// OpenBLAS set up once, before the first BLAS call: its own threading off (the pool provides the parallelism, and
+/// OpenBLAS threads would compete with it for the cores), and its kernels chosen for the CPU (`OpenBLASCore`).
 enum OpenBLASThreads {
-  static let once: Void = { openblas_set_num_threads(1) }()
+  static let once: Void = {
+    OpenBLASCore.selectForCPU()
+    openblas_set_num_threads(1)
+  }()
   static func ensureSingleThreaded() { _ = once }
 }
 

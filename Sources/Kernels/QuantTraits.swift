@@ -41,20 +41,24 @@ public struct QuantTraits: Sendable {
     type.dequantize(src, count: count, into: dst)
   }
 
+  /// The `flags` of the first CPU in /proc/cpuinfo (empty where there is none); read once.
+  public static let cpuFlags: Set<String> = {
+    guard let f = fopen("/proc/cpuinfo", "r") else { return [] }
+    defer { fclose(f) }
+    var line = [CChar](repeating: 0, count: 16384)
+    while fgets(&line, Int32(line.count), f) != nil {
+      let s = String(cString: line)
+      if s.hasPrefix("flags") {
+        return Set(s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
+      }
+    }
+    return []
+  }()
+
   /// Whether the CPU running us has AVX2 and FMA (the SIMD kernels' instructions); read once from the CPU flags.
   public static let cpuHasAVX2FMA: Bool = {
     #if arch(x86_64)
-      guard let f = fopen("/proc/cpuinfo", "r") else { return false }
-      defer { fclose(f) }
-      var line = [CChar](repeating: 0, count: 8192)
-      while fgets(&line, Int32(line.count), f) != nil {
-        let s = String(cString: line)
-        if s.hasPrefix("flags") {
-          let flags = Set(s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
-          return flags.contains("avx2") && flags.contains("fma") && flags.contains("f16c")
-        }
-      }
-      return false
+      return cpuFlags.isSuperset(of: ["avx2", "fma", "f16c"])
     #else
       return false
     #endif

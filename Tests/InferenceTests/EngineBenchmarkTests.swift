@@ -113,9 +113,9 @@ final class EngineBenchmarkTests: XCTestCase {
     print(
       String(
         format:
-          "BENCH %@ threads=%d kv=%@ products=%@%@: prefill(512) %.1f tok/s, decode(64) %.1f tok/s; weights read per token %@, memory bandwidth %.2f GB/s -> bound %.1f tok/s, decode at %.0f%% of bound; VmRSS %@ VmHWM %@ vs file %@ + KV(%d tok) %@",
+          "BENCH %@ threads=%d kv=%@ products=%@%@ blas=%@: prefill(512) %.1f tok/s, decode(64) %.1f tok/s; weights read per token %@, memory bandwidth %.2f GB/s -> bound %.1f tok/s, decode at %.0f%% of bound; VmRSS %@ VmHWM %@ vs file %@ + KV(%d tok) %@",
         preset, Self.threads, kv.rawValue, exact ? "exact" : "q8-activations", regroup ? "" : " file-layout",
-        prefillBest, decodeBest,
+        OpenBLASCore.current, prefillBest, decodeBest,
         mib(bytesPerToken), bandwidth / 1e9, bound, 100 * decodeBest / bound, mib(memory?.current ?? 0),
         mib(memory?.peak ?? 0), mib(model.fileSize), session.tokens.count, mib(kvBytes)))
   }
