@@ -302,6 +302,14 @@ public struct MatVecOptions: Sendable, Equatable {
   /// the dot kernels' work between loads, a plain sweep reached only 2.4-3.8 GB/s per core from DRAM against
   /// 14 GB/s for a read-only sum. Starting the misses of the lines a few KiB ahead hides that latency.
   public var lookAhead: LookAheadMode
+  /// The default distance of the look-ahead: enough bytes to cover the memory latency at the rate one core reads,
+  /// so more on the machines whose cores read faster. Measured by decode A/B in one process
+  /// (`testDecodeABLookAhead`, Benchmarks/RESULTS.md): on AMD EPYC Milan under KVM (about 9 GB/s per core, AVX2),
+  /// 4 KiB against 2 KiB gave x0.973-0.990; on AMD EPYC Zen 5 under KVM (about 39 GB/s per core, AVX-512), 8 KiB
+  /// against 2 KiB gave x1.128 (SmolLM2), x1.083 (Qwen2.5-Coder-0.5B Q4_K_M) and x1.038 (its Q8_0), better than 4
+  /// and 16 KiB. A CPU's per-core bandwidth is not known without measuring it, so AVX-512 stands in for it: 8 KiB
+  /// where the CPU has AVX-512F, 2 KiB elsewhere.
+  public static let defaultLookAheadBytes: Int = QuantTraits.cpuFlags.contains("avx512f") ? 8192 : 2048
   /// Q4_1 and Q5_0 rows use the two-blocks-per-step kernels (DotPairsAVX2.swift); false selects the older
   /// one-block-per-step kernels (DotAVX2.swift), kept for A/B benchmarks.
   public var pairKernels: Bool
@@ -318,7 +326,7 @@ public struct MatVecOptions: Sendable, Equatable {
   public var chunksPerThread: Int
 
   public init(
-    lookAhead: LookAheadMode = .prefetch(bytes: 2048), pairKernels: Bool = true, prefetchChunkHead: Bool = true,
+    lookAhead: LookAheadMode = .prefetch(bytes: MatVecOptions.defaultLookAheadBytes), pairKernels: Bool = true, prefetchChunkHead: Bool = true,
     chunksPerThread: Int = 8
   ) {
     self.chunksPerThread = max(1, chunksPerThread)

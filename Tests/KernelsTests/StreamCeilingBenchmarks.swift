@@ -56,7 +56,7 @@ final class StreamCeilingBenchmarks: XCTestCase {
         let chunkRows = MatmulTuning.chunkRows(w.rows, threads: pool.threadCount)
         pool.runDynamic(chunks: (w.rows + chunkRows - 1) / chunkRows) { chunk, thread in
           let lo = chunk * chunkRows, hi = min(w.rows, lo + chunkRows)
-          var ahead = LookAhead(w, prefetch ? .prefetch(bytes: 2048) : .none)
+          var ahead = LookAhead(w, prefetch ? .prefetch(bytes: MatVecOptions.defaultLookAheadBytes) : .none)
           ahead.touchHead(row: lo)
           let p = w.row(lo)
           let bytes = (hi - lo) * w.rowBytes
@@ -81,7 +81,7 @@ final class StreamCeilingBenchmarks: XCTestCase {
           for w in mats {
             let r = ThreadPool.chunk(w.rows, t, n)
             if r.isEmpty { continue }
-            var ahead = LookAhead(w, .prefetch(bytes: 2048))
+            var ahead = LookAhead(w, .prefetch(bytes: MatVecOptions.defaultLookAheadBytes))
             ahead.touchHead(row: r.lowerBound)
             let p = w.row(r.lowerBound)
             let bytes = r.count * w.rowBytes
