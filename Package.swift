@@ -4,20 +4,28 @@ import Foundation
 import PackageDescription
 
 /// The numeric targets are compiled for the build machine's vector unit: AVX2 + FMA when /proc/cpuinfo has
-/// them (x86-64), the baseline otherwise. The package is built from source on the machine that runs it.
-let hostHasAVX2: Bool = {
+/// them (x86-64), and in addition AVX-512 with VNNI (the CPU model `cascadelake`, whose features every AVX-512 VNNI
+/// CPU has, Intel Cascade Lake and later, AMD Zen 4 and later) when it has those; the baseline otherwise. The
+/// package is built from source on the machine that runs it. `CODEGEN_LSP_AVX512VNNI` is defined for the second
+/// so that the kernels can use the wider instructions (Kernels/DotAVX512.swift).
+let hostFlags: Set<String> = {
   #if arch(x86_64)
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
-    guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-    let set = Set(flags.split(separator: " ").map(String.init))
-    return set.contains("avx2") && set.contains("fma") && set.contains("f16c")
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+    guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    return Set(flags.split(separator: " ").map(String.init))
   #else
-    return false
+    return []
   #endif
 }()
+let hostHasAVX2 = hostFlags.isSuperset(of: ["avx2", "fma", "f16c"])
+let hostHasAVX512VNNI =
+  hostHasAVX2 && hostFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd", "avx512_vnni"])
+  && ProcessInfo.processInfo.environment["CODEGEN_LSP_NO_AVX512"] == nil
 
 let numericSettings: [SwiftSetting] =
-  (hostHasAVX2 ? [.unsafeFlags(["-target-cpu", "haswell"])] : [])
+  (hostHasAVX512VNNI
+    ? [.unsafeFlags(["-target-cpu", "cascadelake"]), .define("CODEGEN_LSP_AVX512VNNI")]
+    : hostHasAVX2 ? [.unsafeFlags(["-target-cpu", "haswell"])] : [])
   + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(

@@ -62,14 +62,22 @@ public enum BlockGroups {
   static func groupBytes(_ type: GGMLType) -> Int { type == .q5_0 ? 88 : 80 }
 
   /// A regrouped copy of a Q5_0 or Q4_1 matrix in the file layout, and the storage that owns it. Returns nil for
-  /// other types or packings, and for Q4_1 rows that are not whole groups: the pair kernel of the file layout is as
-  /// fast there (measured in cache, 1 thread: Q5_0 896 columns 1.43x the pair kernel; Q4_1 1536 columns 1.08x,
-  /// 576 columns 0.96x, KernelBenchmarks.testPairKernelsAgainstOneBlockKernels).
+  /// other types or packings, and, with the AVX2 kernels, for Q4_1 rows that are not whole groups: the pair kernel
+  /// of the file layout is as fast there (measured in cache, 1 thread: Q5_0 896 columns 1.43x the pair kernel; Q4_1
+  /// 1536 columns 1.08x, 576 columns 0.96x, KernelBenchmarks.testPairKernelsAgainstOneBlockKernels). The AVX-512
+  /// kernels (DotAVX512.swift) are faster on every regrouped row.
   public static func repack(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage)? {
     guard types.contains(w.type), w.packing == .ggml else { return nil }
-    if w.type == .q4_1 && (w.cols / 32) % 4 != 0 { return nil }
+    if w.type == .q4_1 && (w.cols / 32) % 4 != 0 && !regroupsPartialQ4_1 { return nil }
     return regrouped(w)
   }
+
+  /// Whether `repack` regroups Q4_1 rows that end in a partial group (with the AVX-512 kernels).
+  #if CODEGEN_LSP_AVX512VNNI
+    public static let regroupsPartialQ4_1 = true
+  #else
+    public static let regroupsPartialQ4_1 = false
+  #endif
 
   /// `repack` without the Q4_1 rule (tests check the partial groups of both types).
   static func regrouped(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage) {

@@ -135,7 +135,11 @@ func matvecRows(
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {
         ahead.touch(rows: r..<(r + 2))
-        (y[r], y[r + 1]) = AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: false)
+        #if CODEGEN_LSP_AVX512VNNI
+          (y[r], y[r + 1]) = AVX512Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: false)
+        #else
+          (y[r], y[r + 1]) = AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: false)
+        #endif
         r += 2
       }
       if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: false) }
@@ -154,7 +158,11 @@ func matvecRows(
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {
         ahead.touch(rows: r..<(r + 2))
-        (y[r], y[r + 1]) = AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: true)
+        #if CODEGEN_LSP_AVX512VNNI
+          (y[r], y[r + 1]) = AVX512Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: true)
+        #else
+          (y[r], y[r + 1]) = AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: true)
+        #endif
         r += 2
       }
       if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: true) }
