@@ -116,4 +116,31 @@
       return (r0, r1)
     }
   }
+
+  /// File-layout kernels with 256-bit VNNI (`vpdpbusd` on ymm, AVX-512 VL).
+  enum AVX512Dot {
+    /// Two rows of Q8_0 at once. `vpdpbusd` multiplies unsigned by signed bytes, so the weights are taken as
+    /// w + 128 (one xor) and the accumulator starts at -128 Σ x for each 4 activations (once per block for both
+    /// rows): the same exact integers as the AVX2 kernel's sign trick, in 2 instructions per block and row
+    /// instead of 4.
+    @inline(__always)
+    static func q8_0x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+      -> (Float, Float)
+    {
+      var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+      let flip = _mm256_set1_epi8(-128)
+      let zero = _mm256_setzero_si256()
+      for b in 0..<blocks {
+        let b0 = w0 + 34 * b, b1 = w1 + 34 * b
+        let qx = load256(a.qs + 32 * b)
+        let start = _mm256_sub_epi32(zero, _mm256_mask_dpbusd_epi32(zero, 0xFF, flip, qx))
+        let dx = a.d[b]
+        let s0 = _mm256_mask_dpbusd_epi32(start, 0xFF, _mm256_xor_si256(load256(b0 + 2), flip), qx)
+        let s1 = _mm256_mask_dpbusd_epi32(start, 0xFF, _mm256_xor_si256(load256(b1 + 2), flip), qx)
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(b0) * dx), _mm256_cvtepi32_ps(s0), acc0)
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(b1) * dx), _mm256_cvtepi32_ps(s1), acc1)
+      }
+      return (hsum(acc0), hsum(acc1))
+    }
+  }
 #endif

@@ -119,7 +119,11 @@ func matvecRows(
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {
         ahead.touch(rows: r..<(r + 2))
-        (y[r], y[r + 1]) = AVX2Dot.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        #if CODEGEN_LSP_AVX512VNNI
+          (y[r], y[r + 1]) = AVX512Dot.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        #else
+          (y[r], y[r + 1]) = AVX2Dot.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        #endif
         r += 2
       }
       if r < rows.upperBound { y[r] = AVX2Dot.q8_0(w.row(r), q8!, blocks: blocks) }
