@@ -319,9 +319,16 @@ public struct MatVecOptions: Sendable, Equatable {
   /// (`testDecodeABLookAhead`, Benchmarks/RESULTS.md): on AMD EPYC Milan under KVM (about 9 GB/s per core, AVX2),
   /// 4 KiB against 2 KiB gave x0.973-0.990; on AMD EPYC Zen 5 under KVM (about 39 GB/s per core, AVX-512), 8 KiB
   /// against 2 KiB gave x1.128 (SmolLM2), x1.083 (Qwen2.5-Coder-0.5B Q4_K_M) and x1.038 (its Q8_0), better than 4
-  /// and 16 KiB. A CPU's per-core bandwidth is not known without measuring it, so AVX-512 stands in for it: 8 KiB
-  /// where the CPU has AVX-512F, 2 KiB elsewhere.
-  public static let defaultLookAheadBytes: Int = QuantTraits.cpuFlags.contains("avx512f") ? 8192 : 2048
+  /// and 16 KiB. A CPU's per-core bandwidth is not known without measuring it, so AVX-512 stands in for it
+  /// (`fastCores`): 8 KiB there, 2 KiB elsewhere.
+  public static let defaultLookAheadBytes: Int = fastCores ? 8192 : 2048
+  /// The default prefetch instruction of the look-ahead: `prefetcht1` with the 2 KiB look-ahead (see
+  /// `prefetchHint`), `prefetcht0` with the 8 KiB one (Zen 5, decode A/B against `prefetcht1` at 8 KiB: x1.059
+  /// and x1.078 on SmolLM2, x1.049 and x1.036 on Qwen2.5-Coder-0.5B).
+  public static let defaultPrefetchHint: PrefetchHint = fastCores ? .t0 : .t1
+  /// Whether the CPU has AVX-512F, taken as the sign of cores that read memory fast enough for the longer
+  /// look-ahead.
+  static let fastCores = QuantTraits.cpuFlags.contains("avx512f")
   /// Q4_1 and Q5_0 rows use the two-blocks-per-step kernels (DotPairsAVX2.swift); false selects the older
   /// one-block-per-step kernels (DotAVX2.swift), kept for A/B benchmarks.
   public var pairKernels: Bool
@@ -329,10 +336,11 @@ public struct MatVecOptions: Sendable, Equatable {
   /// bytes after the rows being computed, so without this the head of every chunk is read on demand, one miss
   /// after the other. (Rows are handed out in chunks, so a matrix has about 8 heads per thread.)
   public var prefetchChunkHead: Bool
-  /// The prefetch instruction of `.prefetch` look-ahead. `prefetcht1` (default): decode A/B in one process, against
-  /// `prefetcht0`, x1.005, x0.985, x1.092 on SmolLM2 and x1.129, x1.074, x0.996 on Qwen2.5-Coder-0.5B
-  /// (Benchmarks/RESULTS.md); `prefetcht2` and `prefetchnta` were no better than `prefetcht0`.
-  public var prefetchHint: PrefetchHint = .t1
+  /// The prefetch instruction of `.prefetch` look-ahead (default `defaultPrefetchHint`). With the 2 KiB look-ahead
+  /// on AMD EPYC Milan, `prefetcht1` against `prefetcht0` gave x1.005, x0.985, x1.092 on SmolLM2 and x1.129,
+  /// x1.074, x0.996 on Qwen2.5-Coder-0.5B (decode A/B in one process, Benchmarks/RESULTS.md); `prefetcht2` and
+  /// `prefetchnta` were no better than `prefetcht0`.
+  public var prefetchHint: PrefetchHint = MatVecOptions.defaultPrefetchHint
   /// About how many chunks of rows each thread gets (fewer: fewer chunk heads; more: a shorter wait for the last
   /// chunk at the end of each product).
   public var chunksPerThread: Int

@@ -176,17 +176,18 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
-  /// The A/B of the look-ahead's prefetch instruction (MatVecOptions.prefetchHint, default t1; CODEGEN_LSP_AB_HINT =
-  /// t0, t2 or nta, default t0; CODEGEN_LSP_AB_LOOKAHEAD = bytes ahead for the variant, default 2048).
+  /// The A/B of the look-ahead's prefetch instruction (MatVecOptions.prefetchHint, default
+  /// MatVecOptions.defaultPrefetchHint; CODEGEN_LSP_AB_HINT = t0, t1, t2 or nta, default t0;
+  /// CODEGEN_LSP_AB_LOOKAHEAD = bytes ahead for the variant, default MatVecOptions.defaultLookAheadBytes).
   func testDecodeABPrefetchHint() throws {
     let env = ProcessInfo.processInfo.environment
     let hint: MatVecOptions.PrefetchHint = ["t1": .t1, "t2": .t2, "nta": .nta][env["CODEGEN_LSP_AB_HINT"] ?? ""] ?? .t0
-    let bytes = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? 2048
+    let bytes = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? MatVecOptions.defaultLookAheadBytes
     var variant = MatVecOptions(lookAhead: .prefetch(bytes: bytes))
     variant.prefetchHint = hint
+    let base = "default (\(MatVecOptions.defaultPrefetchHint) \(MatVecOptions.defaultLookAheadBytes) B ahead)"
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
-      try decodeAB(
-        preset, ("prefetcht1 2 KiB ahead", ModelOptions()), ("\(hint) \(bytes) B ahead", ModelOptions(matVecOptions: variant)))
+      try decodeAB(preset, (base, ModelOptions()), ("\(hint) \(bytes) B ahead", ModelOptions(matVecOptions: variant)))
     }
   }
 
