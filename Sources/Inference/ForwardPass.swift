@@ -377,21 +377,13 @@ extension ForwardPass {
         let off = self.cache.offset(layer: layer, head: kv)
         switch self.cache.type {
         case .f32:
-          let keys = UnsafeRawPointer(self.cache.keys! + off)
-          let values = UnsafeRawPointer(self.cache.values! + off)
-          self.attendRun(h0..<h1, total: total, scale: scale, scores: s, stride: capacity) { t, d in
-            keys.loadUnaligned(fromByteOffset: 4 * (t * hd + d), as: SIMD8<Float>.self)
-          } value: { t, d in
-            values.loadUnaligned(fromByteOffset: 4 * (t * hd + d), as: SIMD8<Float>.self)
-          }
+          self.attendRun(
+            F32Rows.self, h0..<h1, total: total, scale: scale, scores: s, stride: capacity,
+            keys: UnsafeRawPointer(self.cache.keys! + off), values: UnsafeRawPointer(self.cache.values! + off))
         case .f16:
-          let keys = UnsafeRawPointer(self.cache.keys16! + off)
-          let values = UnsafeRawPointer(self.cache.values16! + off)
-          self.attendRun(h0..<h1, total: total, scale: scale, scores: s, stride: capacity) { t, d in
-            SIMD8<Float>(keys.loadUnaligned(fromByteOffset: 2 * (t * hd + d), as: SIMD8<Float16>.self))
-          } value: { t, d in
-            SIMD8<Float>(values.loadUnaligned(fromByteOffset: 2 * (t * hd + d), as: SIMD8<Float16>.self))
-          }
+          self.attendRun(
+            F16Rows.self, h0..<h1, total: total, scale: scale, scores: s, stride: capacity,
+            keys: UnsafeRawPointer(self.cache.keys16! + off), values: UnsafeRawPointer(self.cache.values16! + off))
         }
         h0 = h1
       }
@@ -402,16 +394,52 @@ extension ForwardPass {
   /// (time outer, heads inner, so each key and value row is read from memory once for the run), softmax, and the
   /// weighted sum of the values into `att`.
   /// - Parameters:
-  ///   - scores: (run.count, stride) scratch. key(t, d), value(t, d): 8 elements from position t, dimension d.
+  ///   - scores: (run.count, stride) scratch.
+  ///   - keys, values: the cache rows of the run's KV head from position 0, in the layout of `R`. They are also
+  ///     prefetched ahead (the cache is read once per token, and at long contexts it is as large as the weights).
   @inline(__always)
-  fileprivate func attendRun(
-    _ run: Range<Int>, total: Int, scale: Float, scores: UnsafeMutablePointer<Float>, stride: Int,
-    key: (Int, Int) -> SIMD8<Float>, value: (Int, Int) -> SIMD8<Float>
+  fileprivate func attendRun<R: CacheRows>(
+    _: R.Type, _ run: Range<Int>, total: Int, scale: Float, scores: UnsafeMutablePointer<Float>, stride: Int,
+    keys: UnsafeRawPointer, values: UnsafeRawPointer
   ) {
     let hd = config.headDimension
+    let rows = (keys: keys, values: values, bytes: R.elementBytes * hd)
+    @inline(__always) func key(_ t: Int, _ d: Int) -> SIMD8<Float> { R.load(keys, t * hd + d) }
+    @inline(__always) func value(_ t: Int, _ d: Int) -> SIMD8<Float> { R.load(values, t * hd + d) }
+    /// Starts the reads of rows t ..< t + 8 of `base`, `ahead` rows on, within the `total` rows.
+    let ahead = max(8, 8192 / rows.bytes)
+    @inline(__always) func prefetchRows(_ base: UnsafeRawPointer, _ t: Int) {
+      let from = t + ahead
+      if from < total { prefetchForRead(base + from * rows.bytes, bytes: min(8, total - from) * rows.bytes) }
+    }
     let q = UnsafeRawPointer(self.q)
     let out = UnsafeMutableRawPointer(self.att)
-    for t in 0..<total {
+    // Scores, 8 positions at a time: 8 accumulators per head, reduced together (`totals8`); the 8 key rows stay
+    // in L1 for the other heads of the run.
+    var t0 = 0
+    for t in Swift.stride(from: 0, to: min(total, ahead), by: 8) { prefetchRows(rows.keys, t - ahead) }
+    while t0 + 8 <= total {
+      prefetchRows(rows.keys, t0)
+      for (i, h) in run.enumerated() {
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        var a4 = SIMD8<Float>(), a5 = SIMD8<Float>(), a6 = SIMD8<Float>(), a7 = SIMD8<Float>()
+        for d in Swift.stride(from: 0, to: hd, by: 8) {
+          let qd = q.loadUnaligned(fromByteOffset: 4 * (h * hd + d), as: SIMD8<Float>.self)
+          a0.addProduct(qd, key(t0, d))
+          a1.addProduct(qd, key(t0 + 1, d))
+          a2.addProduct(qd, key(t0 + 2, d))
+          a3.addProduct(qd, key(t0 + 3, d))
+          a4.addProduct(qd, key(t0 + 4, d))
+          a5.addProduct(qd, key(t0 + 5, d))
+          a6.addProduct(qd, key(t0 + 6, d))
+          a7.addProduct(qd, key(t0 + 7, d))
+        }
+        UnsafeMutableRawPointer(scores + i * stride + t0).storeBytes(
+          of: totals8(a0, a1, a2, a3, a4, a5, a6, a7) * scale, as: SIMD8<Float>.self)
+      }
+      t0 += 8
+    }
+    for t in t0..<total {
       for (i, h) in run.enumerated() {
         var acc = SIMD8<Float>()
         for d in Swift.stride(from: 0, to: hd, by: 8) {
@@ -422,6 +450,39 @@ extension ForwardPass {
     }
     for i in 0..<run.count { softmax(scores + i * stride, count: total) }
     (self.att + run.lowerBound * hd).update(repeating: 0, count: run.count * hd)
+    if hd == 64 {
+      // The weighted sum of the values with each head's 64 outputs in 8 registers for the whole sweep.
+      for (i, h) in run.enumerated() {
+        var o0 = SIMD8<Float>(), o1 = SIMD8<Float>(), o2 = SIMD8<Float>(), o3 = SIMD8<Float>()
+        var o4 = SIMD8<Float>(), o5 = SIMD8<Float>(), o6 = SIMD8<Float>(), o7 = SIMD8<Float>()
+        let p = scores + i * stride
+        if i == 0 {
+          for t in Swift.stride(from: 0, to: min(total, ahead), by: 8) { prefetchRows(rows.values, t - ahead) }
+        }
+        for t in 0..<total {
+          if i == 0 && t & 7 == 0 { prefetchRows(rows.values, t) }
+          let s = SIMD8<Float>(repeating: p[t])
+          o0.addProduct(s, value(t, 0))
+          o1.addProduct(s, value(t, 8))
+          o2.addProduct(s, value(t, 16))
+          o3.addProduct(s, value(t, 24))
+          o4.addProduct(s, value(t, 32))
+          o5.addProduct(s, value(t, 40))
+          o6.addProduct(s, value(t, 48))
+          o7.addProduct(s, value(t, 56))
+        }
+        let o = out + 4 * h * hd
+        o.storeBytes(of: o0, toByteOffset: 0, as: SIMD8<Float>.self)
+        o.storeBytes(of: o1, toByteOffset: 32, as: SIMD8<Float>.self)
+        o.storeBytes(of: o2, toByteOffset: 64, as: SIMD8<Float>.self)
+        o.storeBytes(of: o3, toByteOffset: 96, as: SIMD8<Float>.self)
+        o.storeBytes(of: o4, toByteOffset: 128, as: SIMD8<Float>.self)
+        o.storeBytes(of: o5, toByteOffset: 160, as: SIMD8<Float>.self)
+        o.storeBytes(of: o6, toByteOffset: 192, as: SIMD8<Float>.self)
+        o.storeBytes(of: o7, toByteOffset: 224, as: SIMD8<Float>.self)
+      }
+      return
+    }
     for t in 0..<total {
       for d in Swift.stride(from: 0, to: hd, by: 8) {
         let v = value(t, d)
@@ -432,6 +493,26 @@ extension ForwardPass {
         }
       }
     }
+  }
+}
+
+/// How a KV cache type stores its rows: bytes per element, and 8 elements from element `index` as floats.
+protocol CacheRows {
+  static var elementBytes: Int { get }
+  static func load(_ base: UnsafeRawPointer, _ index: Int) -> SIMD8<Float>
+}
+
+enum F32Rows: CacheRows {
+  static var elementBytes: Int { 4 }
+  @inline(__always) static func load(_ base: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
+    base.loadUnaligned(fromByteOffset: 4 * index, as: SIMD8<Float>.self)
+  }
+}
+
+enum F16Rows: CacheRows {
+  static var elementBytes: Int { 2 }
+  @inline(__always) static func load(_ base: UnsafeRawPointer, _ index: Int) -> SIMD8<Float> {
+    SIMD8<Float>(base.loadUnaligned(fromByteOffset: 2 * index, as: SIMD8<Float16>.self))
   }
 }
 

@@ -6,6 +6,7 @@
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
 #endif
+import CPrefetch
 
 // Element-wise and reduction kernels of a llama-family block, SIMD on 8-float vectors (AVX2 with FMA where the
 // target has them). Each has a naive twin in `Reference` that the tests compare against.
@@ -160,9 +161,26 @@ public func rope(
 /// Softmax in place over `count` floats, subtracting the maximum first (vector exp, see VectorMath.swift).
 public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
   guard count > 0 else { return }
+  // The maximum, 8 lanes at a time (a scalar max is one long dependency chain; decode attention calls this on
+  // every head's scores, as long as the context).
   var m = -Float.infinity
-  for i in 0..<count { m = max(m, x[i]) }
   var i = 0
+  if count >= 8 {
+    let raw = UnsafeRawPointer(x)
+    var lanes = raw.loadUnaligned(as: SIMD8<Float>.self)
+    i = 8
+    while i + 8 <= count {
+      let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+      lanes.replace(with: v, where: v .> lanes)
+      i += 8
+    }
+    m = lanes.max()
+  }
+  while i < count {
+    m = max(m, x[i])
+    i += 1
+  }
+  i = 0
   var sum: Float = 0
   #if arch(x86_64)
     if QuantTraits.cpuHasAVX2FMA {
@@ -230,5 +248,16 @@ public func swiglu(
     let g = gate[i]
     out[i] = g / (1 + expf(-g)) * up[i]
     i += 1
+  }
+}
+
+/// Starts the reads of the bytes in `p ..< p + bytes` (one `prefetcht0` per 64-byte line), for loops whose memory
+/// streams are not weight rows (the KV cache in decode attention). Never faults.
+@inlinable @inline(__always)
+public func prefetchForRead(_ p: UnsafeRawPointer, bytes: Int) {
+  var o = 0
+  while o < bytes {
+    cg_prefetch_read(p + o)
+    o += 64
   }
 }

@@ -60,3 +60,16 @@ public func expInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
     i += 1
   }
 }
+
+/// The totals of 8 vectors at once: element j of the result is the sum of the elements of `v[j]`. Pairwise sums,
+/// three levels deep (what `vhaddps` does), instead of 8 separate horizontal sums.
+@inlinable @inline(__always)
+public func totals8(
+  _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>, _ v4: SIMD8<Float>,
+  _ v5: SIMD8<Float>, _ v6: SIMD8<Float>, _ v7: SIMD8<Float>
+) -> SIMD8<Float> {
+  @inline(__always) func pairs(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    SIMD8(lowHalf: a.evenHalf + a.oddHalf, highHalf: b.evenHalf + b.oddHalf)
+  }
+  return pairs(pairs(pairs(v0, v1), pairs(v2, v3)), pairs(pairs(v4, v5), pairs(v6, v7)))
+}
