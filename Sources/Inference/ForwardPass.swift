@@ -391,8 +391,9 @@ extension ForwardPass {
   }
 
   /// Attention of one token for query heads `run`, which share one KV head: scores against every cached key
-  /// (time outer, heads inner, so each key and value row is read from memory once for the run), softmax, and the
-  /// weighted sum of the values into `att`.
+  /// (blocks of 8 positions outer, heads inner, so each key row is read from memory once for the run), softmax,
+  /// and the weighted sum of the values into `att` (with 64-dimensional heads one head at a time, its outputs in
+  /// registers; the value rows come from memory for the first head and from cache for the others).
   /// - Parameters:
   ///   - scores: (run.count, stride) scratch.
   ///   - keys, values: the cache rows of the run's KV head from position 0, in the layout of `R`. They are also
@@ -449,7 +450,6 @@ extension ForwardPass {
       }
     }
     for i in 0..<run.count { softmax(scores + i * stride, count: total) }
-    (self.att + run.lowerBound * hd).update(repeating: 0, count: run.count * hd)
     if hd == 64 {
       // The weighted sum of the values with each head's 64 outputs in 8 registers for the whole sweep.
       for (i, h) in run.enumerated() {
@@ -483,6 +483,7 @@ extension ForwardPass {
       }
       return
     }
+    (self.att + run.lowerBound * hd).update(repeating: 0, count: run.count * hd)
     for t in 0..<total {
       for d in Swift.stride(from: 0, to: hd, by: 8) {
         let v = value(t, d)

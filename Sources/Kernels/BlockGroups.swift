@@ -359,15 +359,21 @@ extension WeightMatrix {
         accumulate(unpack(w0 + size * g, c, q5: q5), x, c, &acc0, &corr0)
         accumulate(unpack(w1 + size * g, c, q5: q5), x, c, &acc1, &corr1)
       }
-      var r0 = total(acc0, corr0, q5: q5), r1 = total(acc1, corr1, q5: q5)
-      if 4 * groups < blocks {
-        let off = size * groups, rest = a.advanced(blocks: 4 * groups), n = blocks - 4 * groups
-        let (t0, t1) =
-          q5 ? AVX2PairDot.q5_0x2(w0 + off, w1 + off, rest, blocks: n) : AVX2PairDot.q4_1x2(w0 + off, w1 + off, rest, blocks: n)
-        r0 += t0
-        r1 += t1
-      }
-      return (r0, r1)
+      let (t0, t1) = tail2(w0, w1, a, blocks: blocks, q5: q5)
+      return (total(acc0, corr0, q5: q5) + t0, total(acc1, corr1, q5: q5) + t1)
+    }
+
+    /// Two rows' products over the blocks after the last whole group (file layout, pair kernels); (0, 0) when the
+    /// rows are whole groups.
+    @inline(__always)
+    static func tail2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, q5: Bool)
+      -> (Float, Float)
+    {
+      let groups = blocks / 4
+      guard 4 * groups < blocks else { return (0, 0) }
+      let off = (q5 ? 88 : 80) * groups, rest = a.advanced(blocks: 4 * groups), n = blocks - 4 * groups
+      return q5
+        ? AVX2PairDot.q5_0x2(w0 + off, w1 + off, rest, blocks: n) : AVX2PairDot.q4_1x2(w0 + off, w1 + off, rest, blocks: n)
     }
 
     /// Rows `rows` for `n` (1...4) tokens from token `t0` of the activations `a` (quantised one token after the

@@ -104,16 +104,8 @@
         accumulate(w0 + size * g, x, c, q5: q5, &acc0, &corr0)
         accumulate(w1 + size * g, x, c, q5: q5, &acc1, &corr1)
       }
-      var r0 = total(acc0, corr0, q5: q5), r1 = total(acc1, corr1, q5: q5)
-      if 4 * groups < blocks {
-        let off = size * groups, rest = a.advanced(blocks: 4 * groups), n = blocks - 4 * groups
-        let (t0, t1) =
-          q5
-          ? AVX2PairDot.q5_0x2(w0 + off, w1 + off, rest, blocks: n) : AVX2PairDot.q4_1x2(w0 + off, w1 + off, rest, blocks: n)
-        r0 += t0
-        r1 += t1
-      }
-      return (r0, r1)
+      let (t0, t1) = AVX2Groups.tail2(w0, w1, a, blocks: blocks, q5: q5)
+      return (total(acc0, corr0, q5: q5) + t0, total(acc1, corr1, q5: q5) + t1)
     }
   }
 

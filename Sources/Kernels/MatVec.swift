@@ -346,7 +346,8 @@ public struct MatVecOptions: Sendable, Equatable {
   public var chunksPerThread: Int
 
   public init(
-    lookAhead: LookAheadMode = .prefetch(bytes: MatVecOptions.defaultLookAheadBytes), pairKernels: Bool = true, prefetchChunkHead: Bool = true,
+    lookAhead: LookAheadMode = .prefetch(bytes: MatVecOptions.defaultLookAheadBytes), pairKernels: Bool = true,
+    prefetchChunkHead: Bool = true,
     chunksPerThread: Int = 8
   ) {
     self.chunksPerThread = max(1, chunksPerThread)

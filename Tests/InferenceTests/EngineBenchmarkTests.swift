@@ -177,11 +177,13 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   /// The A/B of the look-ahead's prefetch instruction (MatVecOptions.prefetchHint, default
-  /// MatVecOptions.defaultPrefetchHint; CODEGEN_LSP_AB_HINT = t0, t1, t2 or nta, default t0;
+  /// MatVecOptions.defaultPrefetchHint; CODEGEN_LSP_AB_HINT = t0, t1, t2 or nta, default the other of t0 and t1;
   /// CODEGEN_LSP_AB_LOOKAHEAD = bytes ahead for the variant, default MatVecOptions.defaultLookAheadBytes).
   func testDecodeABPrefetchHint() throws {
     let env = ProcessInfo.processInfo.environment
-    let hint: MatVecOptions.PrefetchHint = ["t1": .t1, "t2": .t2, "nta": .nta][env["CODEGEN_LSP_AB_HINT"] ?? ""] ?? .t0
+    let other: MatVecOptions.PrefetchHint = MatVecOptions.defaultPrefetchHint == .t0 ? .t1 : .t0
+    let hint = (["t0": .t0, "t1": .t1, "t2": .t2, "nta": .nta] as [String: MatVecOptions.PrefetchHint])[
+      env["CODEGEN_LSP_AB_HINT"] ?? ""] ?? other
     let bytes = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? MatVecOptions.defaultLookAheadBytes
     var variant = MatVecOptions(lookAhead: .prefetch(bytes: bytes))
     variant.prefetchHint = hint
