@@ -5,8 +5,9 @@ Each round runs, for every model: our EngineBenchmarkTests benchmark (prefill 51
 and the bound, one process per model) and then llama_cpp_bench.py on the same file, so both engines see the
 same conditions within minutes. The first engine alternates between rounds. Prints every raw line, then one
 summary line per model: medians (and best) of prefill and decode for both, the median of the per-round decode
-ratios ours / llama.cpp, and the median decode fraction of the bound, both with each round's own bandwidth and
-with the highest bandwidth measured in the whole run (the strictest reading when the host's bandwidth drifts).
+ratios ours / llama.cpp, and the median decode fraction of the bound: with the highest bandwidth probe of each
+round's process, paired (each decode run against the probes just before and after it), and with the highest
+bandwidth measured in the whole run (the strictest reading when the host's bandwidth drifts).
 
 Needs: a release build with tests in $SCRATCH (default .build; `swift build -c release -Xswiftc -enable-testing
 --build-tests`), Benchmarks/engine/.venv-llama-cpp (setup_llama_cpp.sh), the models in the models directory.
@@ -41,7 +42,8 @@ def ours(model, scratch):
     print(line, flush=True)
     num = lambda pattern: float(re.search(pattern, line).group(1))
     return {"prefill": num(r"prefill\(512\) ([\d.]+)"), "decode": num(r"decode\(64\) ([\d.]+)"),
-            "fraction": num(r"decode at (\d+)% of bound") / 100, "bandwidth": num(r"bandwidth ([\d.]+) GB/s")}
+            "fraction": num(r"decode at (\d+)% of bound") / 100,
+            "paired": num(r"paired with the probes around each run: median (\d+)%") / 100, "bandwidth": num(r"bandwidth ([\d.]+) GB/s")}
 
 
 def llama(model):
@@ -83,7 +85,7 @@ def main():
               f"[{max(x['prefill'] for x in o):.1f}] / llama.cpp {med([x['prefill'] for x in l]):.1f} [{max(x['prefill'] for x in l):.1f}] "
               f"(ratio {pratio:.2f}); decode ours {med([x['decode'] for x in o]):.1f} [{max(x['decode'] for x in o):.1f}] / "
               f"llama.cpp {med([x['decode'] for x in l]):.1f} [{max(x['decode'] for x in l):.1f}] (ratio {ratio:.2f}); "
-              f"decode / bound {med([x['fraction'] for x in o]):.0%} (bandwidth {med([x['bandwidth'] for x in o]):.1f} GB/s); "
+              f"decode / bound {med([x['fraction'] for x in o]):.0%}, paired {med([x['paired'] for x in o]):.0%} (bandwidth {med([x['bandwidth'] for x in o]):.1f} GB/s); "
               f"against the highest bandwidth of the run ({top:.1f} GB/s) {med([x['fraction'] * x['bandwidth'] / top for x in o]):.0%}",
               flush=True)
 

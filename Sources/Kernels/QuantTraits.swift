@@ -55,6 +55,26 @@ public struct QuantTraits: Sendable {
     return []
   }()
 
+  /// The `vendor_id` and `cpu family` of the first CPU in /proc/cpuinfo ("", 0 where there is none); read once.
+  public static let cpuVendorFamily: (vendor: String, family: Int) = {
+    guard let f = fopen("/proc/cpuinfo", "r") else { return ("", 0) }
+    defer { fclose(f) }
+    var vendor = ""
+    var family = 0
+    var line = [CChar](repeating: 0, count: 16384)
+    while fgets(&line, Int32(line.count), f) != nil {
+      let s = String(cString: line)
+      if s.isEmpty || s == "\n" { break }  // end of the first CPU's block
+      let parts = s.split(separator: ":", maxSplits: 1).map {
+        String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+      }
+      guard parts.count == 2 else { continue }
+      if parts[0] == "vendor_id" { vendor = parts[1] }
+      if parts[0] == "cpu family" { family = Int(parts[1]) ?? 0 }
+    }
+    return (vendor, family)
+  }()
+
   /// Whether the CPU running us has AVX2 and FMA (the SIMD kernels' instructions); read once from the CPU flags.
   public static let cpuHasAVX2FMA: Bool = {
     #if arch(x86_64)

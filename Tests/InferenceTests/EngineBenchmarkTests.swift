@@ -23,37 +23,48 @@ final class EngineBenchmarkTests: XCTestCase {
     return Array(tokens.prefix(count))
   }
 
-  /// Read bandwidth of main memory with `threads` threads over a 512 MiB buffer (best of 7), bytes per second.
-  func memoryBandwidth(threads: Int) -> Double {
-    let count = 64 << 20  // 64 Mi doubles-worth of SIMD8<Float> lanes: 512 MiB of Float
-    let buffer = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: count / 8 * 8 / 8)
-    let vectors = count / 8 * 8 / 8
-    buffer.initialize(repeating: SIMD8<Float>(repeating: 1), count: vectors)
-    defer { buffer.deallocate() }
-    var best = 0.0
-    for _ in 0..<7 {
-      let start = DispatchTime.now().uptimeNanoseconds
-      let sums = UnsafeMutablePointer<Float>.allocate(capacity: threads)
-      DispatchQueue.concurrentPerform(iterations: threads) { t in
-        let lo = vectors * t / threads
-        let hi = vectors * (t + 1) / threads
-        var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>(), d = SIMD8<Float>()
-        var i = lo
-        while i + 4 <= hi {
-          a += buffer[i]
-          b += buffer[i + 1]
-          c += buffer[i + 2]
-          d += buffer[i + 3]
-          i += 4
-        }
-        sums[t] = (a + b + c + d).sum()
-      }
-      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      XCTAssertGreaterThan(sums[0], 0)
-      sums.deallocate()
-      best = max(best, Double(vectors * 32) / seconds)
+  /// Read bandwidth of main memory: `threads` threads sum a 512 MiB buffer of floats (far larger than any cache
+  /// level), best of `passes` passes, in bytes per second. The buffer is allocated once, so that a probe between two
+  /// decode runs costs only its passes (about 10 ms each); resident memory is read before the first probe.
+  final class BandwidthProbe {
+    let threads: Int
+    private let vectors = (512 << 20) / 32
+    private let buffer: UnsafeMutablePointer<SIMD8<Float>>
+
+    init(threads: Int) {
+      self.threads = threads
+      buffer = .allocate(capacity: vectors)
+      buffer.initialize(repeating: SIMD8<Float>(repeating: 1), count: vectors)
     }
-    return best
+
+    deinit { buffer.deallocate() }
+
+    func measure(passes: Int) -> Double {
+      var best = 0.0
+      let sums = UnsafeMutablePointer<Float>.allocate(capacity: threads)
+      defer { sums.deallocate() }
+      for _ in 0..<passes {
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: threads) { [buffer, vectors, threads] t in
+          let lo = vectors * t / threads
+          let hi = vectors * (t + 1) / threads
+          var a = SIMD8<Float>(), b = SIMD8<Float>(), c = SIMD8<Float>(), d = SIMD8<Float>()
+          var i = lo
+          while i + 4 <= hi {
+            a += buffer[i]
+            b += buffer[i + 1]
+            c += buffer[i + 2]
+            d += buffer[i + 3]
+            i += 4
+          }
+          sums[t] = (a + b + c + d).sum()
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        precondition(sums[0] > 0)
+        best = max(best, Double(vectors * 32) / seconds)
+      }
+      return best
+    }
   }
 
   /// Tokens per second of 64 greedy decode steps from an emptied cache after the one prompt token `first`.
@@ -97,26 +108,39 @@ final class EngineBenchmarkTests: XCTestCase {
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       prefillBest = max(prefillBest, Double(prompt.count) / seconds)
     }
-    // Decode 64 tokens greedily after a short prompt (llama-bench's tg64 starts from an empty context).
-    var decodeBest = 0.0
-    for _ in 0..<2 { decodeBest = max(decodeBest, try decode64(session, after: prompt[0])) }
-    // Fill the cache to 512 + 64 positions for the memory figure.
+    // Fill the cache to 512 + 64 positions for the memory figure (read before the bandwidth probe's buffer exists).
     session.reset()
     _ = try session.evaluate(prompt)
     for t in prompt.prefix(64) { _ = try session.append(t) }
     let memory = ModelFixtures.residentMemory()
     let kvBytes = session.tokens.count * session.kvBytesPerToken
     let bytesPerToken = model.weights.bytesPerToken
-    let bandwidth = memoryBandwidth(threads: Self.threads)
+    // Decode 64 tokens greedily after a short prompt (llama-bench's tg64 starts from an empty context), 4 times,
+    // with a bandwidth probe before the first and after each: the host's bandwidth drifts (shared machines), so
+    // each run is also set against the higher of the two probes around it ("paired"), and the headline fraction
+    // takes the best decode against the highest probe of the process (the stricter reading).
+    let probe = BandwidthProbe(threads: Self.threads)
+    var probes = [probe.measure(passes: 5)]
+    var decodeBest = 0.0
+    var paired = [Double]()
+    for _ in 0..<4 {
+      let speed = try decode64(session, after: prompt[0])
+      probes.append(probe.measure(passes: 3))
+      decodeBest = max(decodeBest, speed)
+      paired.append(speed * Double(bytesPerToken) / max(probes[probes.count - 2], probes[probes.count - 1]))
+    }
+    let bandwidth = probes.max()!
     let bound = bandwidth / Double(bytesPerToken)
+    let pairedMedian = paired.sorted()[paired.count / 2]
     let mib = { (b: Int) in String(format: "%.1f MiB", Double(b) / 1048576) }
     print(
       String(
         format:
-          "BENCH %@ threads=%d kv=%@ products=%@%@ blas=%@: prefill(512) %.1f tok/s, decode(64) %.1f tok/s; weights read per token %@, memory bandwidth %.2f GB/s -> bound %.1f tok/s, decode at %.0f%% of bound; VmRSS %@ VmHWM %@ vs file %@ + KV(%d tok) %@",
+          "BENCH %@ threads=%d kv=%@ products=%@%@ blas=%@: prefill(512) %.1f tok/s, decode(64) %.1f tok/s; weights read per token %@, memory bandwidth %.2f GB/s -> bound %.1f tok/s, decode at %.0f%% of bound (paired with the probes around each run: median %.0f%%, probes %.0f-%.0f GB/s); VmRSS %@ VmHWM %@ vs file %@ + KV(%d tok) %@",
         preset, Self.threads, kv.rawValue, exact ? "exact" : "q8-activations", regroup ? "" : " file-layout",
         OpenBLASCore.current, prefillBest, decodeBest,
-        mib(bytesPerToken), bandwidth / 1e9, bound, 100 * decodeBest / bound, mib(memory?.current ?? 0),
+        mib(bytesPerToken), bandwidth / 1e9, bound, 100 * decodeBest / bound, 100 * pairedMedian, probes.min()! / 1e9,
+        bandwidth / 1e9, mib(memory?.current ?? 0),
         mib(memory?.peak ?? 0), mib(model.fileSize), session.tokens.count, mib(kvBytes)))
   }
 
@@ -221,7 +245,7 @@ final class EngineBenchmarkTests: XCTestCase {
     let a = Int(env["CODEGEN_LSP_AB_LOOKAHEAD_A"] ?? "") ?? 2048
     let b = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? 8192
     func options(_ bytes: Int) -> ModelOptions { ModelOptions(matVecOptions: MatVecOptions(lookAhead: .prefetch(bytes: bytes))) }
-    for preset in [ModelFixtures.qwenCoder + "-q8_0", ModelFixtures.qwenCoder, ModelFixtures.smollm] {
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(preset, ("prefetch \(a) B ahead", options(a)), ("prefetch \(b) B ahead", options(b)))
     }
   }

@@ -48,4 +48,17 @@ final class LookAheadTests: XCTestCase {
       throw XCTSkip("needs mmap/mprotect")
     #endif
   }
+
+  /// The longer look-ahead goes to the CPU generations measured to gain from it (Zen 5), not to every AVX-512 CPU.
+  func testLongLookAheadOnlyOnZen5AndLater() throws {
+    XCTAssertFalse(MatVecOptions.isFastCore(vendor: "AuthenticAMD", family: 25))  // Zen 3, Zen 4
+    XCTAssertTrue(MatVecOptions.isFastCore(vendor: "AuthenticAMD", family: 26))  // Zen 5
+    XCTAssertFalse(MatVecOptions.isFastCore(vendor: "GenuineIntel", family: 6))
+    XCTAssertEqual(MatVecOptions.defaultLookAheadBytes, MatVecOptions.fastCores ? 8192 : 2048)
+    #if os(Linux) && arch(x86_64)
+      let cpu = QuantTraits.cpuVendorFamily
+      XCTAssertTrue(["AuthenticAMD", "GenuineIntel"].contains(cpu.vendor), cpu.vendor)
+      XCTAssertGreaterThan(cpu.family, 0)
+    #endif
+  }
 }
