@@ -8,7 +8,7 @@ scratch="${SCRATCH:-.build-bench}"
 export CODEGEN_LSP_BENCH=1 CODEGEN_LSP_BENCH_THREADS="${CODEGEN_LSP_BENCH_THREADS:-2}"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 swift build --scratch-path "$scratch" -c release -Xswiftc -enable-testing --build-tests >/dev/null
-for t in ${BENCHES:-testBenchSmolLM2 testBenchSmolLM2Exact testBenchQwenCoder testBenchQwenCoderExact testBenchQwenCoderF16Cache testBenchQwenCoderQ8}; do
+for t in ${BENCHES:-testBenchSmolLM2 testBenchSmolLM2Exact testBenchQwenCoder testBenchQwenCoderExact testBenchQwenCoderF32Cache testBenchQwenCoderQ8}; do
   swift test --skip-build --scratch-path "$scratch" -c release --filter "EngineBenchmarkTests/$t\$" 2>&1 | grep '^BENCH' || true
 done
 if [ -x Benchmarks/engine/.venv-llama-cpp/bin/python ]; then

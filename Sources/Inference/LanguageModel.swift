@@ -4,7 +4,7 @@
 /// ## API summary
 /// ```
 /// let model = try LanguageModel(path: "qwen2.5-coder-0.5b.gguf",           // throws InferenceError naming the file
-///                               options: ModelOptions(contextLimit: 4096, threads: 0, kvCacheType: .f32))
+///                               options: ModelOptions(contextLimit: 4096, threads: 0, kvCacheType: .f16))
 /// model.config                    // ModelConfig: architecture, sizes, heads, rope (style, base, linear scale), context
 /// model.weights                   // ModelWeights: Kernels.WeightMatrix views into the mapping, F32 norms in place
 /// model.tokenizer                 // Tokenization.Tokenizer from the file's metadata
@@ -38,8 +38,10 @@ public struct ModelOptions: Sendable, Equatable {
   public var contextLimit: Int? = 4096
   /// Worker threads of the engine (0: one per core).
   public var threads: Int = 0
-  /// Element type of the key/value cache.
-  public var kvCacheType: KVCacheType = .f32
+  /// Element type of the key/value cache. F16 (as llama.cpp's default): half the memory and faster decode at long
+  /// context (SmolLM2-135M at 1,024 tokens: x1.12-1.17), with top-1 agreement against transformers of 99.9-100%
+  /// (Benchmarks/RESULTS.md). F32 is exact.
+  public var kvCacheType: KVCacheType = .f16
   /// Tokens per batched prefill step (each step dequantises the weights once, so larger steps prefill faster);
   /// cancellation is checked between steps and between the layers of a step.
   public var prefillChunk: Int = 256
@@ -60,7 +62,7 @@ public struct ModelOptions: Sendable, Equatable {
   public var decodeSchedule: RowSchedule = .stealing
 
   public init(
-    contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f32, prefillChunk: Int = 256,
+    contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f16, prefillChunk: Int = 256,
     exactProducts: Bool = false, loadTokenizer: Bool = true, repackWeights: Bool = true,
     matVecOptions: MatVecOptions = MatVecOptions(), fusedDecode: Bool = true
   ) {

@@ -31,8 +31,8 @@ struct BenchCommand: ParsableCommand {
   var `repeat`: Int = 3
   @Option(name: .long, help: "Text to tokenize for the prompt.")
   var textFile: String?
-  @Option(name: .long, help: "KV cache element type: f32 or f16.")
-  var kvCache: String = "f32"
+  @Option(name: .long, help: "KV cache element type: f16 (the default) or f32.")
+  var kvCache: String = "f16"
   @Flag(name: .long, help: "Print one JSON object instead of text.")
   var json = false
 
@@ -41,7 +41,8 @@ struct BenchCommand: ParsableCommand {
     var options = Inference.ModelOptions()
     options.threads = threads
     options.contextLimit = max(promptTokens + decodeTokens + 16, 1024)
-    if let type = KVCacheType(rawValue: kvCache) { options.kvCacheType = type }
+    guard let type = KVCacheType(rawValue: kvCache) else { throw ValidationError("--kv-cache must be f16 or f32, not \(kvCache)") }
+    options.kvCacheType = type
     let loadStart = DispatchTime.now().uptimeNanoseconds
     let file = try GGUFFile(path: path)
     let model = try LanguageModel(file: file, options: options)

@@ -82,7 +82,7 @@ final class EngineBenchmarkTests: XCTestCase {
   /// - Parameter promptPreset: the preset whose fixture tokens form the prompt (the same tokenizer as `preset`).
   /// - Parameter regroup: `ModelOptions.repackWeights` (false: every matrix in the file layout, for the A/B).
   func bench(
-    _ preset: String, kv: KVCacheType = .f32, exact: Bool = false, promptPreset: String? = nil, regroup: Bool = true
+    _ preset: String, kv: KVCacheType = ModelOptions().kvCacheType, exact: Bool = false, promptPreset: String? = nil, regroup: Bool = true
   ) throws {
     guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
     guard let path = ModelFixtures.realModelPath(preset) ?? {
@@ -254,7 +254,8 @@ final class EngineBenchmarkTests: XCTestCase {
   func testBenchSmolLM2Exact() throws { try bench(ModelFixtures.smollm, exact: true) }
   func testBenchQwenCoderExact() throws { try bench(ModelFixtures.qwenCoder, exact: true) }
   func testBenchQwenCoder() throws { try bench(ModelFixtures.qwenCoder) }
-  func testBenchQwenCoderF16Cache() throws { try bench(ModelFixtures.qwenCoder, kv: .f16) }
+  func testBenchQwenCoderF32Cache() throws { try bench(ModelFixtures.qwenCoder, kv: .f32) }
+  func testBenchSmolLM2F32Cache() throws { try bench(ModelFixtures.smollm, kv: .f32) }
   /// Without the load-time regrouping of Q5_0 / Q4_1 rows (BlockGroups.swift): the A/B of that choice.
   func testBenchQwenCoderFileLayout() throws { try bench(ModelFixtures.qwenCoder, regroup: false) }
   func testBenchSmolLM2FileLayout() throws { try bench(ModelFixtures.smollm, regroup: false) }

@@ -135,6 +135,12 @@ final class RealModelLogitTests: XCTestCase {
   func testSmolLM2MatchesTransformers() throws { try check(ModelFixtures.smollm) }
   func testQwenCoderMatchesTransformers() throws { try check(ModelFixtures.qwenCoder) }
   func testQwenCoderWithF16Cache() throws { try check(ModelFixtures.qwenCoder, kvCacheType: .f16) }
+  func testSmolLM2WithF16Cache() throws { try check(ModelFixtures.smollm, kvCacheType: .f16) }
+  /// The server's default decode path (8-bit activations) with the F16 cache: held to the bar of its F32-cache
+  /// counterpart (`testSmolLM2DecodeSteps`).
+  func testSmolLM2DecodeStepsWithF16Cache() throws {
+    try check(ModelFixtures.smollm, kvCacheType: .f16, decode: true, minimumAgreement: 0.95)
+  }
   /// Decode steps quantise activations to 8-bit blocks (as llama.cpp does): SmolLM2's activation outliers cost
   /// precision there (measured 97.7% top-1 agreement), so this variant is held to a lower bar and reported.
   func testSmolLM2DecodeSteps() throws { try check(ModelFixtures.smollm, decode: true, minimumAgreement: 0.95) }
