@@ -316,24 +316,29 @@ public struct MatVecOptions: Sendable, Equatable {
   public var lookAhead: LookAheadMode
   /// The default distance of the look-ahead: enough bytes to cover the memory latency at the rate one core reads,
   /// so more on the machines whose cores read faster. Measured by decode A/B in one process
-  /// (`testDecodeABLookAhead`, Benchmarks/RESULTS.md): on AMD EPYC Milan under KVM (Zen 3, about 9 GB/s per core,
-  /// AVX2), 4 KiB against 2 KiB gave x0.973-0.990; on AMD EPYC Genoa (Zen 4, AVX-512) 8 KiB against 2 KiB gave
-  /// x0.944 (SmolLM2) and x0.888 (Qwen2.5-Coder-0.5B), 4 KiB x0.896 and x0.949, 1 KiB x1.010 and x1.016; on AMD
-  /// EPYC Zen 5 under KVM (about 39 GB/s per core), 8 KiB against 2 KiB gave x1.128 (SmolLM2), x1.083 (Qwen Q4_K_M)
-  /// and x1.038 (its Q8_0), better than 4 and 16 KiB. A CPU's per-core bandwidth is not known without measuring it
-  /// (and a measurement at start-up drifts with the host's load), so the CPU generation stands in for it
-  /// (`fastCores`): 8 KiB on Zen 5 and later, 2 KiB elsewhere (the CPUs not measured included).
+  /// (`testDecodeABLookAhead`, `testDecodeABPrefetchHint`, Benchmarks/RESULTS.md): on AMD EPYC Milan under KVM
+  /// (Zen 3, about 9 GB/s per core, AVX2), 4 KiB against 2 KiB gave x0.973-0.990; on AMD EPYC Zen 5 under KVM
+  /// (about 39 GB/s per core), 8 KiB against 2 KiB gave x1.128 (SmolLM2), x1.083 (Qwen Q4_K_M) and x1.038 (its
+  /// Q8_0), better than 4 and 16 KiB; on AMD EPYC Genoa (Zen 4), with `prefetcht1`, 8 KiB against 2 KiB gave
+  /// x1.324, x1.292 and x1.200, and 16 KiB against 8 KiB x0.983, x0.966, x0.973. A CPU's per-core bandwidth is
+  /// not known without measuring it (and a measurement at start-up drifts with the host's load), so AVX-512 stands
+  /// in for it (`fastCores`, true on both AVX-512 CPUs measured): 8 KiB there, 2 KiB elsewhere.
   public static let defaultLookAheadBytes: Int = fastCores ? 8192 : 2048
-  /// The default prefetch instruction of the look-ahead: `prefetcht1` with the 2 KiB look-ahead (see
-  /// `prefetchHint`), `prefetcht0` with the 8 KiB one (Zen 5, decode A/B against `prefetcht1` at 8 KiB: x1.059
-  /// and x1.078 on SmolLM2, x1.049 and x1.036 on Qwen2.5-Coder-0.5B).
-  public static let defaultPrefetchHint: PrefetchHint = fastCores ? .t0 : .t1
-  /// Whether the CPU is of a generation measured to gain from the longer look-ahead: AMD family 0x1A (Zen 5) or
-  /// later. (AVX-512 alone is not the sign: Zen 4 has it and loses 6-11% with 8 KiB.)
-  static let fastCores = isFastCore(vendor: QuantTraits.cpuVendorFamily.vendor, family: QuantTraits.cpuVendorFamily.family)
+  /// The default prefetch instruction of the look-ahead: `prefetcht0` on Zen 5 (decode A/B against `prefetcht1`
+  /// at 8 KiB: x1.059 and x1.078 on SmolLM2, x1.049 and x1.036 on Qwen2.5-Coder-0.5B), `prefetcht1` elsewhere:
+  /// on Zen 4 `prefetcht0` at 8 KiB gave x0.877, x0.820 and x0.857 against `prefetcht1` (SmolLM2, Qwen Q4_K_M,
+  /// Q8_0), and on Milan see `prefetchHint`.
+  public static let defaultPrefetchHint: PrefetchHint = l1PrefetchPays ? .t0 : .t1
+  /// Whether the CPU has AVX-512F, taken as the sign of cores that read memory fast enough for the longer
+  /// look-ahead.
+  static let fastCores = QuantTraits.cpuFlags.contains("avx512f")
+  /// Whether the CPU is of a generation measured to gain from prefetching the look-ahead into L1: AMD family 0x1A
+  /// (Zen 5) or later.
+  static let l1PrefetchPays = isZen5OrLater(
+    vendor: QuantTraits.cpuVendorFamily.vendor, family: QuantTraits.cpuVendorFamily.family)
 
-  /// See `fastCores`.
-  static func isFastCore(vendor: String, family: Int) -> Bool { vendor == "AuthenticAMD" && family >= 26 }
+  /// See `l1PrefetchPays`.
+  static func isZen5OrLater(vendor: String, family: Int) -> Bool { vendor == "AuthenticAMD" && family >= 26 }
   /// Q4_1 and Q5_0 rows use the two-blocks-per-step kernels (DotPairsAVX2.swift); false selects the older
   /// one-block-per-step kernels (DotAVX2.swift), kept for A/B benchmarks.
   public var pairKernels: Bool

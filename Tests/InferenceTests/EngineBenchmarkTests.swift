@@ -202,18 +202,21 @@ final class EngineBenchmarkTests: XCTestCase {
 
   /// The A/B of the look-ahead's prefetch instruction (MatVecOptions.prefetchHint, default
   /// MatVecOptions.defaultPrefetchHint; CODEGEN_LSP_AB_HINT = t0, t1, t2 or nta, default the other of t0 and t1;
-  /// CODEGEN_LSP_AB_LOOKAHEAD = bytes ahead for the variant, default MatVecOptions.defaultLookAheadBytes).
+  /// CODEGEN_LSP_AB_LOOKAHEAD = bytes ahead for the variant, default MatVecOptions.defaultLookAheadBytes). The
+  /// baseline is the engine's default unless CODEGEN_LSP_AB_HINT_A / CODEGEN_LSP_AB_LOOKAHEAD_A set it.
   func testDecodeABPrefetchHint() throws {
     let env = ProcessInfo.processInfo.environment
+    let hints: [String: MatVecOptions.PrefetchHint] = ["t0": .t0, "t1": .t1, "t2": .t2, "nta": .nta]
     let other: MatVecOptions.PrefetchHint = MatVecOptions.defaultPrefetchHint == .t0 ? .t1 : .t0
-    let hint = (["t0": .t0, "t1": .t1, "t2": .t2, "nta": .nta] as [String: MatVecOptions.PrefetchHint])[
-      env["CODEGEN_LSP_AB_HINT"] ?? ""] ?? other
-    let bytes = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? MatVecOptions.defaultLookAheadBytes
-    var variant = MatVecOptions(lookAhead: .prefetch(bytes: bytes))
-    variant.prefetchHint = hint
-    let base = "default (\(MatVecOptions.defaultPrefetchHint) \(MatVecOptions.defaultLookAheadBytes) B ahead)"
-    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
-      try decodeAB(preset, (base, ModelOptions()), ("\(hint) \(bytes) B ahead", ModelOptions(matVecOptions: variant)))
+    func variant(_ suffix: String, hint fallbackHint: MatVecOptions.PrefetchHint) -> (String, ModelOptions) {
+      let hint = hints[env["CODEGEN_LSP_AB_HINT" + suffix] ?? ""] ?? fallbackHint
+      let bytes = Int(env["CODEGEN_LSP_AB_LOOKAHEAD" + suffix] ?? "") ?? MatVecOptions.defaultLookAheadBytes
+      var options = MatVecOptions(lookAhead: .prefetch(bytes: bytes))
+      options.prefetchHint = hint
+      return ("\(hint) \(bytes) B ahead", ModelOptions(matVecOptions: options))
+    }
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
+      try decodeAB(preset, variant("_A", hint: MatVecOptions.defaultPrefetchHint), variant("", hint: other))
     }
   }
 

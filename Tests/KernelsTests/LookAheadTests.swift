@@ -49,12 +49,14 @@ final class LookAheadTests: XCTestCase {
     #endif
   }
 
-  /// The longer look-ahead goes to the CPU generations measured to gain from it (Zen 5), not to every AVX-512 CPU.
-  func testLongLookAheadOnlyOnZen5AndLater() throws {
-    XCTAssertFalse(MatVecOptions.isFastCore(vendor: "AuthenticAMD", family: 25))  // Zen 3, Zen 4
-    XCTAssertTrue(MatVecOptions.isFastCore(vendor: "AuthenticAMD", family: 26))  // Zen 5
-    XCTAssertFalse(MatVecOptions.isFastCore(vendor: "GenuineIntel", family: 6))
-    XCTAssertEqual(MatVecOptions.defaultLookAheadBytes, MatVecOptions.fastCores ? 8192 : 2048)
+  /// The prefetch into L1 goes to the CPU generations measured to gain from it (Zen 5), not to every AVX-512 CPU;
+  /// the longer look-ahead to the AVX-512 ones.
+  func testPrefetchDefaultsFollowTheCPU() throws {
+    XCTAssertFalse(MatVecOptions.isZen5OrLater(vendor: "AuthenticAMD", family: 25))  // Zen 3, Zen 4
+    XCTAssertTrue(MatVecOptions.isZen5OrLater(vendor: "AuthenticAMD", family: 26))  // Zen 5
+    XCTAssertFalse(MatVecOptions.isZen5OrLater(vendor: "GenuineIntel", family: 6))
+    XCTAssertEqual(MatVecOptions.defaultPrefetchHint, MatVecOptions.l1PrefetchPays ? .t0 : .t1)
+    XCTAssertEqual(MatVecOptions.defaultLookAheadBytes, QuantTraits.cpuFlags.contains("avx512f") ? 8192 : 2048)
     #if os(Linux) && arch(x86_64)
       let cpu = QuantTraits.cpuVendorFamily
       XCTAssertTrue(["AuthenticAMD", "GenuineIntel"].contains(cpu.vendor), cpu.vendor)
