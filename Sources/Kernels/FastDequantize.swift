@@ -122,13 +122,19 @@ extension QuantTraits {
     static func store32(
       _ v: __m256i, scale: Float, scaleHigh: Float, offset: Float? = nil, _ y: UnsafeMutablePointer<Float>
     ) {
-      let bytes = unsafeBitCast(v, to: SIMD32<Int8>.self)
+      // vpmovsxbd + vcvtdq2ps per 8 bytes (the generic SIMD conversions were not inlined: perf showed them as
+      // calls in prefill's dequantisation).
       let raw = UnsafeMutableRawPointer(y)
+      let halves = unsafeBitCast(v, to: SIMD4<Int64>.self)
+      let low = unsafeBitCast(halves.lowHalf, to: __m128i.self), high = unsafeBitCast(halves.highHalf, to: __m128i.self)
+      @inline(__always) func floats(_ x: __m128i) -> SIMD8<Float> {
+        unsafeBitCast(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(x)), to: SIMD8<Float>.self)
+      }
       let s0 = SIMD8<Float>(repeating: scale), s1 = SIMD8<Float>(repeating: scaleHigh)
-      let p0 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes.lowHalf.lowHalf)) * s0
-      let p1 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes.lowHalf.highHalf)) * s0
-      let p2 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes.highHalf.lowHalf)) * s1
-      let p3 = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes.highHalf.highHalf)) * s1
+      let p0 = floats(low) * s0
+      let p1 = floats(_mm_unpackhi_epi64(low, low)) * s0
+      let p2 = floats(high) * s1
+      let p3 = floats(_mm_unpackhi_epi64(high, high)) * s1
       if let offset {
         let o = SIMD8<Float>(repeating: offset)
         raw.storeBytes(of: p0 + o, toByteOffset: 0, as: SIMD8<Float>.self)

@@ -33,6 +33,8 @@ struct BenchCommand: ParsableCommand {
   var textFile: String?
   @Option(name: .long, help: "KV cache element type: f16 (the default) or f32.")
   var kvCache: String = "f16"
+  @Option(name: .long, help: "Tokens per batched prefill step (default: the engine's).")
+  var prefillChunk: Int?
   @Flag(name: .long, help: "Print one JSON object instead of text.")
   var json = false
 
@@ -43,6 +45,10 @@ struct BenchCommand: ParsableCommand {
     options.contextLimit = max(promptTokens + decodeTokens + 16, 1024)
     guard let type = KVCacheType(rawValue: kvCache) else { throw ValidationError("--kv-cache must be f16 or f32, not \(kvCache)") }
     options.kvCacheType = type
+    if let prefillChunk {
+      guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be at least 1") }
+      options.prefillChunk = prefillChunk
+    }
     let loadStart = DispatchTime.now().uptimeNanoseconds
     let file = try GGUFFile(path: path)
     let model = try LanguageModel(file: file, options: options)
