@@ -19,6 +19,10 @@
 // bit v moves to bit 4 with one 16-bit shift left by 4 - v and an and with 0x10. Per 32 values that is 1.5
 // instructions for the nibbles and 2 for the fifth bits, against about 7 for the file layout.
 //
+// A Q8_0 block is 34 bytes (fp16 d, 32 signed bytes); regrouped (with the AVX-512 kernels only), each run of 4 is
+// 136 bytes: [0, 8) the fp16 d0 d1 d2 d3, [8, 136) the 4 blocks' 32 bytes one after the other, so that two 512-bit
+// loads take the 128 values and one `vcvtph2ps` the 4 scales, instead of one scalar conversion per block and row.
+//
 // A Q4_1 block is 20 bytes (fp16 d, fp16 m, 16 nibble bytes); regrouped, each run of 4 is 80 bytes: [0, 16) the
 // fp16 d0 d1 d2 d3 m0 m1 m2 m3 (one 256-bit `vcvtph2ps`), [16, 80) the nibble bytes as above. Both layouts share
 // the arithmetic: unsigned values q (0...31 or 0...15) times the 8-bit activations, the scales d_w d_x spread to
@@ -54,12 +58,17 @@ public final class PackedWeightStorage: @unchecked Sendable {
 }
 
 public enum BlockGroups {
-  /// Types that have a regrouped layout.
-  public static let types: Set<GGMLType> = [.q5_0, .q4_1]
+  /// Types that have a regrouped layout: Q8_0 only with the AVX-512 kernels (DotAVX512.swift), which read its 4
+  /// scales with one conversion.
+  #if CODEGEN_LSP_AVX512VNNI
+    public static let types: Set<GGMLType> = [.q5_0, .q4_1, .q8_0]
+  #else
+    public static let types: Set<GGMLType> = [.q5_0, .q4_1]
+  #endif
 
   /// Bytes of one group of 4 blocks of `type`.
   @inline(__always)
-  static func groupBytes(_ type: GGMLType) -> Int { type == .q5_0 ? 88 : 80 }
+  static func groupBytes(_ type: GGMLType) -> Int { type == .q5_0 ? 88 : type == .q8_0 ? 136 : 80 }
 
   /// A regrouped copy of a Q5_0 or Q4_1 matrix in the file layout, and the storage that owns it. Returns nil for
   /// other types or packings, and, with the AVX2 kernels, for Q4_1 rows that are not whole groups: the pair kernel
@@ -68,9 +77,14 @@ public enum BlockGroups {
   /// kernels (DotAVX512.swift) are faster on every regrouped row.
   public static func repack(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage)? {
     guard types.contains(w.type), w.packing == .ggml else { return nil }
+    if w.type == .q8_0 && !regroupsQ8_0 { return nil }
     if w.type == .q4_1 && (w.cols / 32) % 4 != 0 && !regroupsPartialQ4_1 { return nil }
     return regrouped(w)
   }
+
+  /// Whether `repack` regroups Q8_0 (where `types` has it). Benchmarks turn it off before loading a model to
+  /// compare the two layouts in one process; not for concurrent use.
+  nonisolated(unsafe) static var regroupsQ8_0 = true
 
   /// Whether `repack` regroups Q4_1 rows that end in a partial group (with the AVX-512 kernels).
   #if CODEGEN_LSP_AVX512VNNI
@@ -96,6 +110,14 @@ public enum BlockGroups {
     for g in 0..<groups {
       let s = src + 4 * size * g
       let d = dst + groupSize * g
+      if type == .q8_0 {
+        for k in 0..<4 {
+          let blk = s + size * k
+          d.storeBytes(of: blk.loadUnaligned(as: UInt16.self), toByteOffset: 2 * k, as: UInt16.self)
+          (d + 8 + 32 * k).copyMemory(from: blk + 2, byteCount: 32)
+        }
+        continue
+      }
       if type == .q4_1 {
         for k in 0..<4 {
           let blk = s + size * k
@@ -140,6 +162,14 @@ public enum BlockGroups {
     for g in 0..<groups {
       let s = src + groupSize * g
       let d = dst + 4 * size * g
+      if type == .q8_0 {
+        for k in 0..<4 {
+          let blk = d + size * k
+          blk.storeBytes(of: s.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self), as: UInt16.self)
+          (blk + 2).copyMemory(from: s + 8 + 32 * k, byteCount: 32)
+        }
+        continue
+      }
       if type == .q4_1 {
         for k in 0..<4 {
           let blk = d + size * k
@@ -189,7 +219,7 @@ extension WeightMatrix {
   /// Dequantises one regrouped row (`cols` values) into `out`.
   func dequantizeGroupsRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
     #if arch(x86_64)
-      if QuantTraits.cpuHasAVX2FMA {
+      if QuantTraits.cpuHasAVX2FMA && type != .q8_0 {
         if type == .q5_0 {
           AVX2Groups.dequantizeRow(row(r), blocks: cols / 32, out, q5: true)
         } else {

@@ -109,6 +109,50 @@
     }
   }
 
+  extension AVX512Groups {
+    /// Two regrouped Q8_0 rows (BlockGroups.swift) at once. Per group of 4 blocks: two 512-bit loads per row (two
+    /// blocks each, one per 256-bit half), the weights taken as w + 128 (one xor) for `vpdpbusd` with the
+    /// accumulator starting at -128 Σ x (shared by the two rows), and the 4 scales d_w d_x converted and multiplied
+    /// once and spread to their halves with `vpermps`. The same integers as the file-layout kernels; the blocks
+    /// after the last whole group go through `AVX512Dot.q8_0x2`.
+    @inline(__always)
+    static func q8_0x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+      -> (Float, Float)
+    {
+      let flip = _mm512_set1_epi8(-128)
+      let zero = _mm512_setzero_si512()
+      let spread01 = unsafeBitCast(SIMD16<Int32>(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), to: __m512i.self)
+      let spread23 = unsafeBitCast(SIMD16<Int32>(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), to: __m512i.self)
+      var acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps()
+      let groups = blocks / 4
+      for g in 0..<groups {
+        let x = UnsafeRawPointer(a.qs + 128 * g)
+        let xa = x.loadUnaligned(as: __m512i.self), xb = (x + 64).loadUnaligned(as: __m512i.self)
+        let startA = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, flip, xa))
+        let startB = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, flip, xb))
+        let dx = _mm_loadu_ps(a.d + 4 * g)
+        @inline(__always) func row(_ p: UnsafeRawPointer, _ acc: inout __m512) {
+          let d = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(p.assumingMemoryBound(to: __m128i.self))), dx)
+          let d512 = _mm512_castps128_ps512(d)
+          let wa = _mm512_xor_si512((p + 8).loadUnaligned(as: __m512i.self), flip)
+          let wb = _mm512_xor_si512((p + 72).loadUnaligned(as: __m512i.self), flip)
+          acc = _mm512_fmadd_ps(
+            _mm512_permutexvar_ps(spread01, d512), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(startA, wa, xa)), acc)
+          acc = _mm512_fmadd_ps(
+            _mm512_permutexvar_ps(spread23, d512), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(startB, wb, xb)), acc)
+        }
+        row(w0 + 136 * g, &acc0)
+        row(w1 + 136 * g, &acc1)
+      }
+      var t0: Float = 0, t1: Float = 0
+      if 4 * groups < blocks {
+        (t0, t1) = AVX512Dot.q8_0x2(
+          w0 + 136 * groups, w1 + 136 * groups, a.advanced(blocks: 4 * groups), blocks: blocks - 4 * groups)
+      }
+      return (_mm512_reduce_add_ps(acc0) + t0, _mm512_reduce_add_ps(acc1) + t1)
+    }
+  }
+
   /// File-layout kernels with 256-bit VNNI (`vpdpbusd` on ymm, AVX-512 VL).
   enum AVX512Dot {
     /// Two rows of Q8_0 at once. `vpdpbusd` multiplies unsigned by signed bytes, so the weights are taken as

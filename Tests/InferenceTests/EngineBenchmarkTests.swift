@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import InferenceTestSupport
-import Kernels
+@testable import Kernels
 import XCTest
 
 @testable import Inference
@@ -147,12 +147,17 @@ final class EngineBenchmarkTests: XCTestCase {
   /// Decode of 64 tokens (after one prompt token) with two engine variants of the same model, alternated `rounds`
   /// times in one process so that both see the same machine load; prints the median and best of each and the
   /// median of the per-round ratios B/A.
-  func decodeAB(_ preset: String, _ a: (String, ModelOptions), _ b: (String, ModelOptions), rounds: Int = 12) throws {
+  /// - Parameter beforeLoading: called with 0 and 1 before variant A's and B's model loads.
+  func decodeAB(
+    _ preset: String, _ a: (String, ModelOptions), _ b: (String, ModelOptions), rounds: Int = 12,
+    beforeLoading: (Int) -> Void = { _ in }
+  ) throws {
     guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
     let path = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
     guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not found") }
     let prompt = try promptTokens(preset.hasSuffix("-q8_0") ? String(preset.dropLast(5)) : preset, count: 16)
-    let sessions = try [a.1, b.1].map { options -> InferenceSession in
+    let sessions = try [a.1, b.1].enumerated().map { (variant, options) -> InferenceSession in
+      beforeLoading(variant)
       var o = options
       o.contextLimit = 1024
       o.threads = Self.threads
@@ -217,6 +222,17 @@ final class EngineBenchmarkTests: XCTestCase {
     }
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(preset, variant("_A", hint: MatVecOptions.defaultPrefetchHint), variant("", hint: other))
+    }
+  }
+
+  /// The A/B of the regrouped Q8_0 layout (AVX-512 builds; BlockGroups.regroupsQ8_0 off while variant A loads).
+  func testDecodeABQ8_0Groups() throws {
+    guard BlockGroups.types.contains(.q8_0) else { throw XCTSkip("Q8_0 is regrouped only in the AVX-512 build") }
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
+      try decodeAB(preset, ("Q8_0 file layout", ModelOptions()), ("Q8_0 regrouped", ModelOptions())) { variant in
+        BlockGroups.regroupsQ8_0 = variant == 1
+      }
+      BlockGroups.regroupsQ8_0 = true
     }
   }
 

@@ -6,7 +6,8 @@ import XCTest
 /// The regrouped Q5_0 and Q4_1 layouts (BlockGroups.swift): lossless, and every kernel gives what it gives on the
 /// file layout.
 final class BlockGroupsTests: XCTestCase {
-  static let types: [GGMLType] = [.q5_0, .q4_1]
+  /// The regrouped types of this build (Q8_0 with the AVX-512 kernels).
+  static let types: [GGMLType] = [.q5_0, .q4_1, .q8_0].filter { BlockGroups.types.contains($0) }
 
   /// Column counts with whole groups (896: Qwen2.5-Coder-0.5B's rows), with a remainder of 1 to 3 blocks in the
   /// file layout, and with no whole group at all.
@@ -59,14 +60,19 @@ final class BlockGroupsTests: XCTestCase {
     }
   }
 
-  /// Which matrices the engine regroups: Q5_0 always, Q4_1 in whole groups (with the AVX-512 kernels, always), nothing
-  /// else.
+  /// Which matrices the engine regroups: Q5_0 always, Q4_1 in whole groups (with the AVX-512 kernels, always), Q8_0
+  /// with the AVX-512 kernels, nothing else.
   func testRepackPolicy() {
     XCTAssertNotNil(BlockGroups.repack(TestMatrix.random(.q5_0, rows: 2, cols: 576, seed: 1).matrix))
     XCTAssertNotNil(BlockGroups.repack(TestMatrix.random(.q4_1, rows: 2, cols: 1536, seed: 1).matrix))
     let partial = BlockGroups.repack(TestMatrix.random(.q4_1, rows: 2, cols: 576, seed: 1).matrix)
     XCTAssertEqual(partial != nil, BlockGroups.regroupsPartialQ4_1)
-    XCTAssertNil(BlockGroups.repack(TestMatrix.random(.q8_0, rows: 2, cols: 1536, seed: 1).matrix))
+    let q8 = BlockGroups.repack(TestMatrix.random(.q8_0, rows: 2, cols: 576, seed: 1).matrix)
+    XCTAssertEqual(q8 != nil, BlockGroups.types.contains(.q8_0))
+    #if CODEGEN_LSP_AVX512VNNI
+      XCTAssertNotNil(q8, "Q8_0 is regrouped for the AVX-512 kernels")
+    #endif
+    XCTAssertNil(BlockGroups.repack(TestMatrix.random(.q6_K, rows: 2, cols: 256, seed: 1).matrix))
     let (p, owner) = BlockGroups.regrouped(TestMatrix.random(.q5_0, rows: 2, cols: 128, seed: 1).matrix)
     XCTAssertNil(BlockGroups.repack(p), "already regrouped")
     withExtendedLifetime(owner) {}
@@ -86,6 +92,25 @@ final class BlockGroupsTests: XCTestCase {
         XCTAssertEqual(dst.load(fromByteOffset: 16 + 16 * k + j, as: UInt8.self), UInt8(20 * k + 4 + j), "qs\(k)[\(j)]")
       }
     }
+  }
+
+  /// A hand-made Q8_0 group: the 4 scales first, then the blocks' 32 bytes one after the other; and back.
+  func testQ8_0GroupLayout() {
+    let src = UnsafeMutableRawPointer.allocate(byteCount: 136, alignment: 64)
+    let dst = UnsafeMutableRawPointer.allocate(byteCount: 136, alignment: 64)
+    let back = UnsafeMutableRawPointer.allocate(byteCount: 136, alignment: 64)
+    defer { src.deallocate(); dst.deallocate(); back.deallocate() }
+    for i in 0..<136 { src.storeBytes(of: UInt8(i), toByteOffset: i, as: UInt8.self) }
+    BlockGroups.repackRow(src, type: .q8_0, blocks: 4, into: dst)
+    for k in 0..<4 {
+      XCTAssertEqual(dst.load(fromByteOffset: 2 * k, as: UInt8.self), UInt8(34 * k), "d\(k)")
+      XCTAssertEqual(dst.load(fromByteOffset: 2 * k + 1, as: UInt8.self), UInt8(34 * k + 1), "d\(k) high byte")
+      for j in 0..<32 {
+        XCTAssertEqual(dst.load(fromByteOffset: 8 + 32 * k + j, as: UInt8.self), UInt8(34 * k + 2 + j), "qs\(k)[\(j)]")
+      }
+    }
+    BlockGroups.unpackRow(dst, type: .q8_0, blocks: 4, into: back)
+    XCTAssertEqual(memcmp(back, src, 136), 0)
   }
 
   func testDequantizeRowEqualsTheFileLayout() throws {
