@@ -19,7 +19,7 @@
 // bit v moves to bit 4 with one 16-bit shift left by 4 - v and an and with 0x10. Per 32 values that is 1.5
 // instructions for the nibbles and 2 for the fifth bits, against about 7 for the file layout.
 //
-// A Q8_0 block is 34 bytes (fp16 d, 32 signed bytes); regrouped (with the AVX-512 kernels only), each run of 4 is
+// A Q8_0 block is 34 bytes (fp16 d, 32 signed bytes); regrouped, each run of 4 is
 // 136 bytes: [0, 8) the fp16 d0 d1 d2 d3, [8, 136) the 4 blocks' 32 bytes one after the other, so that two 512-bit
 // loads take the 128 values and one `vcvtph2ps` the 4 scales, instead of one scalar conversion per block and row.
 //
@@ -58,13 +58,8 @@ public final class PackedWeightStorage: @unchecked Sendable {
 }
 
 public enum BlockGroups {
-  /// Types that have a regrouped layout: Q8_0 only with the AVX-512 kernels (DotAVX512.swift), which read its 4
-  /// scales with one conversion.
-  #if CODEGEN_LSP_AVX512VNNI
-    public static let types: Set<GGMLType> = [.q5_0, .q4_1, .q8_0]
-  #else
-    public static let types: Set<GGMLType> = [.q5_0, .q4_1]
-  #endif
+  /// Types that have a regrouped layout (Q8_0: its 4 scales read with one conversion).
+  public static let types: Set<GGMLType> = [.q5_0, .q4_1, .q8_0]
 
   /// Bytes of one group of 4 blocks of `type`.
   @inline(__always)
@@ -447,5 +442,52 @@ extension WeightMatrix {
         if n > 3 { store(3, acc3, k3) }
       }
     }
+  }
+  extension AVX2Groups {
+    /// Two regrouped Q8_0 rows at once (AVX2): per group of 4 blocks, one `vcvtph2ps` for the 4 scales of each row
+    /// and one `vpermps` per block to broadcast them, instead of a scalar conversion per block and row; the
+    /// products as in `AVX2Dot.q8_0x2`. The blocks after the last whole group go through that kernel.
+    @inline(__always)
+    static func q8_0x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+      -> (Float, Float)
+    {
+      var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
+      let l0 = _mm256_set1_epi32(0), l1 = _mm256_set1_epi32(1), l2 = _mm256_set1_epi32(2), l3 = _mm256_set1_epi32(3)
+      let groups = blocks / 4
+      for g in 0..<groups {
+        let dx = _mm_loadu_ps(a.d + 4 * g)
+        let p0 = w0 + 136 * g, p1 = w1 + 136 * g
+        let d0 = _mm256_castps128_ps256(_mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(p0.assumingMemoryBound(to: __m128i.self))), dx))
+        let d1 = _mm256_castps128_ps256(_mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(p1.assumingMemoryBound(to: __m128i.self))), dx))
+        @inline(__always) func block(_ k: Int, _ lane: __m256i) {
+          let qx = load256(a.qs + 32 * (4 * g + k))
+          acc0 = _mm256_fmadd_ps(
+            _mm256_permutevar8x32_ps(d0, lane), mulSumI8PairsFloat(load256(p0 + 8 + 32 * k), qx), acc0)
+          acc1 = _mm256_fmadd_ps(
+            _mm256_permutevar8x32_ps(d1, lane), mulSumI8PairsFloat(load256(p1 + 8 + 32 * k), qx), acc1)
+        }
+        block(0, l0)
+        block(1, l1)
+        block(2, l2)
+        block(3, l3)
+      }
+      var t0: Float = 0, t1: Float = 0
+      if 4 * groups < blocks {
+        (t0, t1) = AVX2Dot.q8_0x2(
+          w0 + 136 * groups, w1 + 136 * groups, a.advanced(blocks: 4 * groups), blocks: blocks - 4 * groups)
+      }
+      return (hsum(acc0) + t0, hsum(acc1) + t1)
+    }
+  }
+  /// Two regrouped Q8_0 rows with the build's kernel (AVX-512 VNNI or AVX2).
+  @inline(__always)
+  func q8_0Groups2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
+    -> (Float, Float)
+  {
+    #if CODEGEN_LSP_AVX512VNNI
+      AVX512Groups.q8_0x2(w0, w1, a, blocks: blocks)
+    #else
+      AVX2Groups.q8_0x2(w0, w1, a, blocks: blocks)
+    #endif
   }
 #endif

@@ -115,16 +115,14 @@ func matvecRows(
     defer { ahead.finish(y + rows.lowerBound) }
     if options.prefetchChunkHead { ahead.touchHead(row: rows.lowerBound) }
     switch w.type {
-    #if CODEGEN_LSP_AVX512VNNI
-      case .q8_0 where w.packing == .groupsOf4:
-        var r = rows.lowerBound
-        while r + 1 < rows.upperBound {
-          ahead.touch(rows: r..<(r + 2))
-          (y[r], y[r + 1]) = AVX512Groups.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
-          r += 2
-        }
-        if r < rows.upperBound { y[r] = AVX512Groups.q8_0x2(w.row(r), w.row(r), q8!, blocks: blocks).0 }
-    #endif
+    case .q8_0 where w.packing == .groupsOf4:
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        ahead.touch(rows: r..<(r + 2))
+        (y[r], y[r + 1]) = q8_0Groups2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = q8_0Groups2(w.row(r), w.row(r), q8!, blocks: blocks).0 }
     case .q8_0:
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {

@@ -24,9 +24,7 @@ enum AVX2MultiTokenGroup {
       while t0 < tokens {
         let n = min(maxGroup, tokens - t0)
         switch w.type {
-        #if CODEGEN_LSP_AVX512VNNI
-          case .q8_0 where w.packing == .groupsOf4: groupsQ8_0(w, a, t0, n, rows, y, yStride)
-        #endif
+        case .q8_0 where w.packing == .groupsOf4: groupsQ8_0(w, a, t0, n, rows, y, yStride)
         case .q8_0: legacy(w, a, t0, n, rows, y, yStride, kind: .q8_0)
         case .q4_0: legacy(w, a, t0, n, rows, y, yStride, kind: .q4_0)
         case .q4_1 where w.packing == .groupsOf4: groups(w, a, t0, n, rows, y, yStride, q5: false)
@@ -45,7 +43,6 @@ enum AVX2MultiTokenGroup {
 
     enum Legacy { case q8_0, q4_0, q4_1, q5_0, q5_1 }
 
-    #if CODEGEN_LSP_AVX512VNNI
       /// Regrouped Q8_0: the two-row decode kernel for each token in turn (the same integers as `legacy`).
       static func groupsQ8_0(
         _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
@@ -56,13 +53,12 @@ enum AVX2MultiTokenGroup {
           let x = a.advanced(blocks: t * blocks)
           var r = rows.lowerBound
           while r + 1 < rows.upperBound {
-            (y[t * yStride + r], y[t * yStride + r + 1]) = AVX512Groups.q8_0x2(w.row(r), w.row(r + 1), x, blocks: blocks)
+            (y[t * yStride + r], y[t * yStride + r + 1]) = q8_0Groups2(w.row(r), w.row(r + 1), x, blocks: blocks)
             r += 2
           }
-          if r < rows.upperBound { y[t * yStride + r] = AVX512Groups.q8_0x2(w.row(r), w.row(r), x, blocks: blocks).0 }
+          if r < rows.upperBound { y[t * yStride + r] = q8_0Groups2(w.row(r), w.row(r), x, blocks: blocks).0 }
         }
       }
-    #endif
 
     /// Regrouped Q5_0 or Q4_1 (BlockGroups.swift), 4 tokens per pass.
     @inline(__always)

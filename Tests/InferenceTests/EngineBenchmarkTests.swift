@@ -225,9 +225,8 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
-  /// The A/B of the regrouped Q8_0 layout (AVX-512 builds; BlockGroups.regroupsQ8_0 off while variant A loads).
+  /// The A/B of the regrouped Q8_0 layout (BlockGroups.regroupsQ8_0 off while variant A loads).
   func testDecodeABQ8_0Groups() throws {
-    guard BlockGroups.types.contains(.q8_0) else { throw XCTSkip("Q8_0 is regrouped only in the AVX-512 build") }
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(preset, ("Q8_0 file layout", ModelOptions()), ("Q8_0 regrouped", ModelOptions())) { variant in
         BlockGroups.regroupsQ8_0 = variant == 1

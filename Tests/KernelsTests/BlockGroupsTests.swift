@@ -6,8 +6,7 @@ import XCTest
 /// The regrouped Q5_0 and Q4_1 layouts (BlockGroups.swift): lossless, and every kernel gives what it gives on the
 /// file layout.
 final class BlockGroupsTests: XCTestCase {
-  /// The regrouped types of this build (Q8_0 with the AVX-512 kernels).
-  static let types: [GGMLType] = [.q5_0, .q4_1, .q8_0].filter { BlockGroups.types.contains($0) }
+  static let types: [GGMLType] = [.q5_0, .q4_1, .q8_0]
 
   /// Column counts with whole groups (896: Qwen2.5-Coder-0.5B's rows), with a remainder of 1 to 3 blocks in the
   /// file layout, and with no whole group at all.
@@ -60,8 +59,8 @@ final class BlockGroupsTests: XCTestCase {
     }
   }
 
-  /// Which matrices the engine regroups: Q5_0 always, Q4_1 in whole groups (with the AVX-512 kernels, always), Q8_0
-  /// with the AVX-512 kernels, nothing else.
+  /// Which matrices the engine regroups: Q5_0 always, Q4_1 in whole groups (with the AVX-512 kernels, always), Q8_0,
+  /// nothing else.
   func testRepackPolicy() {
     XCTAssertNotNil(BlockGroups.repack(TestMatrix.random(.q5_0, rows: 2, cols: 576, seed: 1).matrix))
     XCTAssertNotNil(BlockGroups.repack(TestMatrix.random(.q4_1, rows: 2, cols: 1536, seed: 1).matrix))
@@ -69,9 +68,7 @@ final class BlockGroupsTests: XCTestCase {
     XCTAssertEqual(partial != nil, BlockGroups.regroupsPartialQ4_1)
     let q8 = BlockGroups.repack(TestMatrix.random(.q8_0, rows: 2, cols: 576, seed: 1).matrix)
     XCTAssertEqual(q8 != nil, BlockGroups.types.contains(.q8_0))
-    #if CODEGEN_LSP_AVX512VNNI
-      XCTAssertNotNil(q8, "Q8_0 is regrouped for the AVX-512 kernels")
-    #endif
+    XCTAssertNotNil(q8, "Q8_0 is regrouped")
     XCTAssertNil(BlockGroups.repack(TestMatrix.random(.q6_K, rows: 2, cols: 256, seed: 1).matrix))
     let (p, owner) = BlockGroups.regrouped(TestMatrix.random(.q5_0, rows: 2, cols: 128, seed: 1).matrix)
     XCTAssertNil(BlockGroups.repack(p), "already regrouped")
