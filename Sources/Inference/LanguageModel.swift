@@ -50,7 +50,7 @@ public struct ModelOptions: Sendable, Equatable {
   public var exactProducts: Bool = false
   /// Load the tokenizer from the file's `tokenizer.ggml.*` metadata (tests of bare weights turn it off).
   public var loadTokenizer: Bool = true
-  /// Regroup Q5_0 and Q4_1 matrices at load into the layout of the faster decode kernels (same size;
+  /// Regroup Q5_0, Q4_1 and Q8_0 matrices at load into the layout of the faster decode kernels (same size;
   /// Kernels' BlockGroups.swift). False keeps every weight a view into the mapping (benchmarks compare the two).
   public var repackWeights: Bool = true
   /// Kernel choices of the decode products (the defaults are the measured best; benchmarks compare others).

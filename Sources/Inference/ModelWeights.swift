@@ -53,13 +53,13 @@ public final class ModelWeights: @unchecked Sendable {
   public let output: WeightMatrix
   /// True when `output.weight` is absent and the embeddings double as the output head.
   public let tiedOutput: Bool
-  /// Owners of the matrices regrouped at load (Q5_0 and Q4_1 rows, see Kernels' BlockGroups.swift); empty when none were.
+  /// Owners of the matrices regrouped at load (Q5_0, Q4_1 and Q8_0 rows, see Kernels' BlockGroups.swift); empty when none were.
   public let packedStorage: [PackedWeightStorage]
 
   /// Finds and checks every tensor `config` needs in `file`.
   ///
-  /// - Parameter repack: regroup Q5_0 and Q4_1 matrices into the layout of the faster decode kernels (a copy of the same
-  ///   size; the mapped pages of the original are released, so the resident size stays that of the file). With
+  /// - Parameter repack: regroup Q5_0, Q4_1 and Q8_0 matrices into the layout of the faster decode kernels (a copy
+  ///   of the same size; the mapped pages of the original are released, so the resident size stays that of the file). With
   ///   false, or without AVX2, every matrix stays a view into the mapping.
   /// - Throws: `InferenceError.missingTensor`, `.wrongShape` or `.unsupportedTensorType`, naming the file.
   public init(file: GGUFFile, config: ModelConfig, repack: Bool = true) throws(InferenceError) {

@@ -1,4 +1,4 @@
-// Q5_0 and Q4_1 rows regrouped at load time for the decode kernels ("block groups"), same bytes per row.
+// Q5_0, Q4_1 and Q8_0 rows regrouped at load time for the decode kernels ("block groups"), same bytes per row.
 //
 // In the file, a Q5_0 block is 22 bytes: fp16 d, 32 fifth bits (one u32, bit e for element e), 16 nibble bytes
 // (byte j: element j in the low nibble, element j + 16 in the high one). Decoding the fifth bits costs a broadcast,
@@ -20,8 +20,9 @@
 // instructions for the nibbles and 2 for the fifth bits, against about 7 for the file layout.
 //
 // A Q8_0 block is 34 bytes (fp16 d, 32 signed bytes); regrouped, each run of 4 is
-// 136 bytes: [0, 8) the fp16 d0 d1 d2 d3, [8, 136) the 4 blocks' 32 bytes one after the other, so that two 512-bit
-// loads take the 128 values and one `vcvtph2ps` the 4 scales, instead of one scalar conversion per block and row.
+// 136 bytes: [0, 8) the fp16 d0 d1 d2 d3, [8, 136) the 4 blocks' 32 bytes one after the other, so that one
+// `vcvtph2ps` takes the 4 scales instead of one scalar conversion per block and row (and, with AVX-512, two
+// 512-bit loads the 128 values).
 //
 // A Q4_1 block is 20 bytes (fp16 d, fp16 m, 16 nibble bytes); regrouped, each run of 4 is 80 bytes: [0, 16) the
 // fp16 d0 d1 d2 d3 m0 m1 m2 m3 (one 256-bit `vcvtph2ps`), [16, 80) the nibble bytes as above. Both layouts share
@@ -41,7 +42,7 @@ import GGUF
 public enum WeightPacking: Sendable, Equatable {
   /// As in the GGUF file: the type's blocks one after the other.
   case ggml
-  /// Q5_0 or Q4_1 rows regrouped in runs of 4 blocks for the decode kernels (BlockGroups.swift); same bytes per row.
+  /// Q5_0, Q4_1 or Q8_0 rows regrouped in runs of 4 blocks for the decode kernels (BlockGroups.swift); same bytes per row.
   case groupsOf4
 }
 
@@ -65,7 +66,7 @@ public enum BlockGroups {
   @inline(__always)
   static func groupBytes(_ type: GGMLType) -> Int { type == .q5_0 ? 88 : type == .q8_0 ? 136 : 80 }
 
-  /// A regrouped copy of a Q5_0 or Q4_1 matrix in the file layout, and the storage that owns it. Returns nil for
+  /// A regrouped copy of a Q5_0, Q4_1 or Q8_0 matrix in the file layout, and the storage that owns it. Returns nil for
   /// other types or packings, and, with the AVX2 kernels, for Q4_1 rows that are not whole groups: the pair kernel
   /// of the file layout is as fast there (measured in cache, 1 thread: Q5_0 896 columns 1.43x the pair kernel; Q4_1
   /// 1536 columns 1.08x, 576 columns 0.96x, KernelBenchmarks.testPairKernelsAgainstOneBlockKernels). The AVX-512

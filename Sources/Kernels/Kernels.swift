@@ -35,7 +35,7 @@
 /// QuantTraits.table[type]                              // block size, bytes, activation layout, fast kernel?
 /// QuantTraits.fastDequantize(type, src, count:, into:) // SIMD dequantisation, bit-identical to GGUF's reference
 /// w.dequantizeRow(r, into:)                            // one row (e.g. an embedding lookup)
-/// let (g, owner) = BlockGroups.repack(w)!              // Q5_0 / Q4_1 rows regrouped for the decode kernels
+/// let (g, owner) = BlockGroups.repack(w)!              // Q5_0 / Q4_1 / Q8_0 rows regrouped for the decode kernels
 ///                                                      //   (same size; g.packing == .groupsOf4; keep `owner`)
 /// ```
 /// All pointers are `UnsafePointer<Float>` / `UnsafeMutablePointer<Float>`; shapes are row-major and written in
@@ -95,7 +95,7 @@ public struct WeightMatrix: @unchecked Sendable {
   public init(rows: Int, cols: Int, type: GGMLType, data: UnsafeRawPointer, packing: WeightPacking = .ggml) {
     precondition(QuantTraits.isSupported(type), "WeightMatrix: unsupported type \(type)")
     precondition(cols % type.blockSize == 0, "WeightMatrix: \(cols) columns is not a whole number of \(type) blocks")
-    precondition(packing == .ggml || BlockGroups.types.contains(type), "WeightMatrix: \(packing) needs Q5_0 or Q4_1 rows")
+    precondition(packing == .ggml || BlockGroups.types.contains(type), "WeightMatrix: \(packing) needs Q5_0, Q4_1 or Q8_0 rows")
     self.packing = packing
     self.rows = rows
     self.cols = cols

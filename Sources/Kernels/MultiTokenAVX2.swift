@@ -43,22 +43,22 @@ enum AVX2MultiTokenGroup {
 
     enum Legacy { case q8_0, q4_0, q4_1, q5_0, q5_1 }
 
-      /// Regrouped Q8_0: the two-row decode kernel for each token in turn (the same integers as `legacy`).
-      static func groupsQ8_0(
-        _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
-        _ y: UnsafeMutablePointer<Float>, _ yStride: Int
-      ) {
-        let blocks = w.cols / 32
-        for t in t0..<(t0 + n) {
-          let x = a.advanced(blocks: t * blocks)
-          var r = rows.lowerBound
-          while r + 1 < rows.upperBound {
-            (y[t * yStride + r], y[t * yStride + r + 1]) = q8_0Groups2(w.row(r), w.row(r + 1), x, blocks: blocks)
-            r += 2
-          }
-          if r < rows.upperBound { y[t * yStride + r] = q8_0Groups2(w.row(r), w.row(r), x, blocks: blocks).0 }
+    /// Regrouped Q8_0: the two-row decode kernel for each token in turn (the same integers as `legacy`).
+    static func groupsQ8_0(
+      _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
+      _ y: UnsafeMutablePointer<Float>, _ yStride: Int
+    ) {
+      let blocks = w.cols / 32
+      for t in t0..<(t0 + n) {
+        let x = a.advanced(blocks: t * blocks)
+        var r = rows.lowerBound
+        while r + 1 < rows.upperBound {
+          (y[t * yStride + r], y[t * yStride + r + 1]) = q8_0Groups2(w.row(r), w.row(r + 1), x, blocks: blocks)
+          r += 2
         }
+        if r < rows.upperBound { y[t * yStride + r] = q8_0Groups2(w.row(r), w.row(r), x, blocks: blocks).0 }
       }
+    }
 
     /// Regrouped Q5_0 or Q4_1 (BlockGroups.swift), 4 tokens per pass.
     @inline(__always)

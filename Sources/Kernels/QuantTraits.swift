@@ -41,39 +41,31 @@ public struct QuantTraits: Sendable {
     type.dequantize(src, count: count, into: dst)
   }
 
-  /// The `flags` of the first CPU in /proc/cpuinfo (empty where there is none); read once.
-  public static let cpuFlags: Set<String> = {
-    guard let f = fopen("/proc/cpuinfo", "r") else { return [] }
+  /// The `key: value` fields of the first CPU's block of /proc/cpuinfo, keys and values trimmed (empty where there
+  /// is none); read once.
+  static let firstCPUFields: [String: String] = {
+    guard let f = fopen("/proc/cpuinfo", "r") else { return [:] }
     defer { fclose(f) }
+    var fields = [String: String]()
     var line = [CChar](repeating: 0, count: 16384)
     while fgets(&line, Int32(line.count), f) != nil {
       let s = String(cString: line)
-      if s.hasPrefix("flags") {
-        return Set(s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
-      }
-    }
-    return []
-  }()
-
-  /// The `vendor_id` and `cpu family` of the first CPU in /proc/cpuinfo ("", 0 where there is none); read once.
-  public static let cpuVendorFamily: (vendor: String, family: Int) = {
-    guard let f = fopen("/proc/cpuinfo", "r") else { return ("", 0) }
-    defer { fclose(f) }
-    var vendor = ""
-    var family = 0
-    var line = [CChar](repeating: 0, count: 16384)
-    while fgets(&line, Int32(line.count), f) != nil {
-      let s = String(cString: line)
-      if s.isEmpty || s == "\n" { break }  // end of the first CPU's block
+      if s == "\n" { break }  // end of the first CPU's block
       let parts = s.split(separator: ":", maxSplits: 1).map {
         String($0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
       }
-      guard parts.count == 2 else { continue }
-      if parts[0] == "vendor_id" { vendor = parts[1] }
-      if parts[0] == "cpu family" { family = Int(parts[1]) ?? 0 }
+      if parts.count == 2 { fields[parts[0]] = parts[1] }
     }
-    return (vendor, family)
+    return fields
   }()
+
+  /// The `flags` of the first CPU in /proc/cpuinfo (empty where there is none).
+  public static let cpuFlags: Set<String> = Set((firstCPUFields["flags"] ?? "").split(separator: " ").map(String.init))
+
+  /// The `vendor_id` and `cpu family` of the first CPU in /proc/cpuinfo ("", 0 where there is none).
+  public static let cpuVendorFamily: (vendor: String, family: Int) = (
+    firstCPUFields["vendor_id"] ?? "", Int(firstCPUFields["cpu family"] ?? "") ?? 0
+  )
 
   /// Whether the CPU running us has AVX2 and FMA (the SIMD kernels' instructions); read once from the CPU flags.
   public static let cpuHasAVX2FMA: Bool = {

@@ -61,6 +61,8 @@ final class LookAheadTests: XCTestCase {
       let cpu = QuantTraits.cpuVendorFamily
       XCTAssertTrue(["AuthenticAMD", "GenuineIntel"].contains(cpu.vendor), cpu.vendor)
       XCTAssertGreaterThan(cpu.family, 0)
+      XCTAssertTrue(QuantTraits.cpuFlags.contains("sse2"), "flags parsed from /proc/cpuinfo")
+      XCTAssertFalse(QuantTraits.cpuFlags.contains { $0.contains(":") || $0.contains("\n") })
     #endif
   }
 }
