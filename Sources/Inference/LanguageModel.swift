@@ -53,6 +53,11 @@ public struct ModelOptions: Sendable, Equatable {
   /// Regroup Q5_0, Q4_1 and Q8_0 matrices at load into the layout of the faster decode kernels (same size;
   /// Kernels' BlockGroups.swift). False keeps every weight a view into the mapping (benchmarks compare the two).
   public var repackWeights: Bool = true
+  /// Where the weight matrices live. By default the matrices regrouped at load (copies in any case) go into memory
+  /// in 2 MiB transparent huge pages (Kernels' WeightArena.swift); the others stay views into the file mapping.
+  /// Decode A/B on AMD EPYC Milan against heap copies: x0.988-1.078 (mean x1.025) for that, x0.997-1.065 (mean
+  /// x1.02) for copying every matrix there (`.hugePagesAll`), within the host's noise (Benchmarks/RESULTS.md).
+  public var weightMemory: WeightMemory = .hugePages
   /// Kernel choices of the decode products (the defaults are the measured best; benchmarks compare others).
   public var matVecOptions = MatVecOptions()
   /// Decode each token as one dispatch to the worker pool, its threads meeting at spin barriers between dependent
@@ -110,7 +115,7 @@ public final class LanguageModel: @unchecked Sendable {
     path = file.path
     self.options = options
     config = try ModelConfig(file: file, contextLimit: options.contextLimit)
-    weights = try ModelWeights(file: file, config: config, repack: options.repackWeights)
+    weights = try ModelWeights(file: file, config: config, repack: options.repackWeights, memory: options.weightMemory)
     if options.loadTokenizer {
       do {
         tokenizer = try Tokenizer(gguf: file)

@@ -55,6 +55,8 @@ public final class ModelWeights: @unchecked Sendable {
   public let tiedOutput: Bool
   /// Owners of the matrices regrouped at load (Q5_0, Q4_1 and Q8_0 rows, see Kernels' BlockGroups.swift); empty when none were.
   public let packedStorage: [PackedWeightStorage]
+  /// The huge-page arena holding the copied matrices (`WeightMemory`), nil when none were copied there.
+  public let arena: WeightArena?
 
   /// Finds and checks every tensor `config` needs in `file`.
   ///
@@ -62,10 +64,18 @@ public final class ModelWeights: @unchecked Sendable {
   ///   of the same size; the mapped pages of the original are released, so the resident size stays that of the file). With
   ///   false, or without AVX2, every matrix stays a view into the mapping.
   /// - Throws: `InferenceError.missingTensor`, `.wrongShape` or `.unsupportedTensorType`, naming the file.
-  public init(file: GGUFFile, config: ModelConfig, repack: Bool = true) throws(InferenceError) {
+  /// - Parameter memory: where the copies go (`WeightMemory`): with `.hugePagesAll` every matrix but an untied
+  ///   embedding table is copied (the file's pages released) into a huge-page arena, with `.hugePages` the
+  ///   regrouped ones only.
+  public init(file: GGUFFile, config: ModelConfig, repack: Bool = true, memory: WeightMemory = .hugePages)
+    throws(InferenceError)
+  {
     self.file = file
     var storage: [PackedWeightStorage] = []
     let regroup = repack && QuantTraits.cpuHasAVX2FMA
+    // Room for every 2-D tensor of the file: what is not used is never touched, so costs no memory.
+    let arena = memory == .heap ? nil : WeightArena(capacity: file.tensors.reduce(0) { $0 + $1.byteCount + 64 })
+    let copiesAll = memory == .hugePagesAll && arena != nil
     let path = file.path
     let embd = config.embeddingLength
 
@@ -78,7 +88,19 @@ public final class ModelWeights: @unchecked Sendable {
         throw .unsupportedTensorType(path: path, name: name, type: info.type.name)
       }
       let view = WeightMatrix(rows: rows, cols: cols, type: info.type, data: file.data(for: info).baseAddress!)
-      guard regroup, repackable, let (packed, owner) = BlockGroups.repack(view) else { return view }
+      let regroups = regroup && repackable && BlockGroups.regroups(view)
+      if regroups || (copiesAll && repackable), let arena, let dst = arena.allocate(view.byteCount) {
+        let copy: WeightMatrix
+        if regroups {
+          copy = BlockGroups.regrouped(view, into: dst)
+        } else {
+          dst.copyMemory(from: view.data, byteCount: view.byteCount)
+          copy = WeightMatrix(rows: rows, cols: cols, type: info.type, data: dst)
+        }
+        releasePages(view.data, byteCount: view.byteCount)
+        return copy
+      }
+      guard regroups, let (packed, owner) = BlockGroups.repack(view) else { return view }
       storage.append(owner)
       releasePages(view.data, byteCount: view.byteCount)
       return packed
@@ -153,6 +175,7 @@ public final class ModelWeights: @unchecked Sendable {
       tiedOutput = true
     }
     packedStorage = storage
+    self.arena = arena?.used == 0 ? nil : arena
   }
 
   /// Bytes of weights read to compute one token (every matrix once, the embedding row aside): the figure the

@@ -72,10 +72,16 @@ public enum BlockGroups {
   /// 1536 columns 1.08x, 576 columns 0.96x, KernelBenchmarks.testPairKernelsAgainstOneBlockKernels). The AVX-512
   /// kernels (DotAVX512.swift) are faster on every regrouped row.
   public static func repack(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage)? {
-    guard types.contains(w.type), w.packing == .ggml else { return nil }
-    if w.type == .q8_0 && !regroupsQ8_0 { return nil }
-    if w.type == .q4_1 && (w.cols / 32) % 4 != 0 && !regroupsPartialQ4_1 { return nil }
+    guard regroups(w) else { return nil }
     return regrouped(w)
+  }
+
+  /// Whether `repack` regroups `w`.
+  public static func regroups(_ w: WeightMatrix) -> Bool {
+    guard types.contains(w.type), w.packing == .ggml else { return false }
+    if w.type == .q8_0 && !regroupsQ8_0 { return false }
+    if w.type == .q4_1 && (w.cols / 32) % 4 != 0 && !regroupsPartialQ4_1 { return false }
+    return true
   }
 
   /// Whether `repack` regroups Q8_0 (where `types` has it). Benchmarks turn it off before loading a model to
@@ -92,11 +98,16 @@ public enum BlockGroups {
   /// `repack` without the Q4_1 rule (tests check the partial groups of both types).
   static func regrouped(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage) {
     let storage = PackedWeightStorage(count: w.byteCount)
+    return (regrouped(w, into: storage.bytes), storage)
+  }
+
+  /// The regrouped copy of `w` (a type of `types`, file layout) written to the `w.byteCount` bytes at `dst`, which
+  /// the caller keeps alive as long as the matrix.
+  public static func regrouped(_ w: WeightMatrix, into dst: UnsafeMutableRawPointer) -> WeightMatrix {
     for r in 0..<w.rows {
-      repackRow(w.row(r), type: w.type, blocks: w.cols / 32, into: storage.bytes + r * w.rowBytes)
+      repackRow(w.row(r), type: w.type, blocks: w.cols / 32, into: dst + r * w.rowBytes)
     }
-    let packed = WeightMatrix(rows: w.rows, cols: w.cols, type: w.type, data: storage.bytes, packing: .groupsOf4)
-    return (packed, storage)
+    return WeightMatrix(rows: w.rows, cols: w.cols, type: w.type, data: dst, packing: .groupsOf4)
   }
 
   /// Regroups one row of `blocks` blocks from `src` (file layout) into `dst`.

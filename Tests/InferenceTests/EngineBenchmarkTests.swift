@@ -167,6 +167,7 @@ final class EngineBenchmarkTests: XCTestCase {
       for t in prompt.prefix(8) { _ = try session.append(t) }
       return session
     }
+    print("BENCH both variants loaded: AnonHugePages \((WeightArena.residentHugePageBytes() ?? -1) >> 20) MiB")
     var ra = [Double](), rb = [Double](), ratio = [Double]()
     for round in 0..<rounds {
       // Alternate which variant goes first.
@@ -235,6 +236,36 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
+  /// The A/B of where the weights live (ModelOptions.weightMemory): heap copies of the regrouped matrices and views
+  /// into the file mapping for the rest, against every matrix copied into huge pages (the default), and the
+  /// regrouped ones only in huge pages.
+  func testDecodeABHugePages() throws {
+    func options(_ m: WeightMemory) -> ModelOptions {
+      var o = ModelOptions()
+      o.weightMemory = m
+      return o
+    }
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
+      for other in [WeightMemory.hugePagesAll, .hugePages] {
+        try decodeAB(preset, ("weights in 4 KiB pages", options(.heap)), ("\(other)", options(other)))
+      }
+    }
+  }
+
+  /// The A/B of a second, short look-ahead into L1 (MatVecOptions.nearPrefetchBytes): none against
+  /// CODEGEN_LSP_AB_NEAR bytes (default 512), beside the default main look-ahead.
+  func testDecodeABNearPrefetch() throws {
+    let near = Int(ProcessInfo.processInfo.environment["CODEGEN_LSP_AB_NEAR"] ?? "") ?? 512
+    var a = MatVecOptions(), b = MatVecOptions()
+    a.nearPrefetchBytes = 0
+    b.nearPrefetchBytes = near
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
+      try decodeAB(
+        preset, ("main look-ahead only", ModelOptions(matVecOptions: a)),
+        ("plus t0 \(near) B ahead", ModelOptions(matVecOptions: b)))
+    }
+  }
+
   /// The A/B of the chunk-head prefetch of `matvec` (MatVecOptions.prefetchChunkHead).
   func testDecodeABChunkHead() throws {
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
@@ -256,13 +287,17 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   /// The A/B of the look-ahead distance of `matvec`: `CODEGEN_LSP_AB_LOOKAHEAD_A` bytes (default 2048) against
-  /// `CODEGEN_LSP_AB_LOOKAHEAD` bytes (default 8192), on the three benchmark models. (The default of the engine is
-  /// `MatVecOptions.defaultLookAheadBytes`.)
+  /// `CODEGEN_LSP_AB_LOOKAHEAD` bytes (default 8192), on the three benchmark models, with every matrix in huge pages
+  /// when `CODEGEN_LSP_AB_MEMORY=all`. (The default of the engine is `MatVecOptions.defaultLookAheadBytes`.)
   func testDecodeABLookAhead() throws {
     let env = ProcessInfo.processInfo.environment
     let a = Int(env["CODEGEN_LSP_AB_LOOKAHEAD_A"] ?? "") ?? 2048
     let b = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? 8192
-    func options(_ bytes: Int) -> ModelOptions { ModelOptions(matVecOptions: MatVecOptions(lookAhead: .prefetch(bytes: bytes))) }
+    func options(_ bytes: Int) -> ModelOptions {
+      var o = ModelOptions(matVecOptions: MatVecOptions(lookAhead: .prefetch(bytes: bytes)))
+      if env["CODEGEN_LSP_AB_MEMORY"] == "all" { o.weightMemory = .hugePagesAll }
+      return o
+    }
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(preset, ("prefetch \(a) B ahead", options(a)), ("prefetch \(b) B ahead", options(b)))
     }

@@ -132,6 +132,34 @@ final class RealModelLogitTests: XCTestCase {
     }
   }
 
+  /// Where the weights live (heap copies, huge-page copies of the regrouped matrices, every matrix in huge pages)
+  /// changes no logit: the same bytes go through the same kernels.
+  func testWeightMemoryDoesNotChangeLogits() throws {
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
+      guard let path = ModelFixtures.realModelPath(preset) else {
+        throw XCTSkip("set CODEGEN_LSP_MODEL_TESTS=1 and put \(preset).gguf in \(ModelFixtures.modelsDirectory)")
+      }
+      let tokens = try loadReference(preset).segments[0].tokens.prefix(24)
+      let sessions = try [WeightMemory.heap, .hugePages, .hugePagesAll].map { memory in
+        var o = ModelOptions(contextLimit: 256, threads: 2, loadTokenizer: false)
+        o.weightMemory = memory
+        return InferenceSession(model: try LanguageModel(path: path, options: o))
+      }
+      XCTAssertNil(sessions[0].model.weights.arena, "heap copies only")
+      XCTAssertNotNil(sessions[1].model.weights.arena, "\(preset) has regrouped matrices")
+      XCTAssertGreaterThan(sessions[2].model.weights.arena!.used, sessions[1].model.weights.arena!.used)
+      let prompt = Array(tokens.prefix(8))
+      let first = try sessions.map { try $0.evaluate(prompt).logits }
+      XCTAssertEqual(first[1], first[0], preset)
+      XCTAssertEqual(first[2], first[0], preset)
+      for t in tokens.dropFirst(8) {
+        let logits = try sessions.map { try $0.append(t) }
+        XCTAssertEqual(logits[1], logits[0], "\(preset) position \(sessions[0].tokens.count)")
+        XCTAssertEqual(logits[2], logits[0], "\(preset) position \(sessions[0].tokens.count)")
+      }
+    }
+  }
+
   func testSmolLM2MatchesTransformers() throws { try check(ModelFixtures.smollm) }
   func testQwenCoderMatchesTransformers() throws { try check(ModelFixtures.qwenCoder) }
   func testQwenCoderWithF16Cache() throws { try check(ModelFixtures.qwenCoder, kvCacheType: .f16) }

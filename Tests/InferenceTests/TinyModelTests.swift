@@ -99,6 +99,35 @@ final class TinyModelTests: XCTestCase {
     }
   }
 
+  /// Every matrix copied into the huge-page arena (`WeightMemory.hugePagesAll`) gives exactly the logits of views into
+  /// the mapping, and the matrices do live in the arena.
+  func testWeightsCopiedIntoHugePagesGiveTheSameLogits() throws {
+    for variant in Self.variants {
+      let ref = try TinyReference(variant)
+      func session(_ memory: WeightMemory) throws -> InferenceSession {
+        var o = ModelOptions(contextLimit: 64, threads: 2, kvCacheType: .f32, prefillChunk: 4)
+        o.weightMemory = memory
+        return InferenceSession(model: try LanguageModel(path: ref.modelPath, options: o))
+      }
+      let mapped = try session(.heap), copied = try session(.hugePagesAll)
+      // F32 weights are never regrouped: with `.heap` no arena is made, with `.hugePagesAll` every matrix is in one.
+      XCTAssertNil(mapped.model.weights.arena)
+      let arena = try XCTUnwrap(copied.model.weights.arena, variant)
+      let inside = { (w: WeightMatrix) in
+        w.data >= UnsafeRawPointer(arena.base) && w.data + w.byteCount <= UnsafeRawPointer(arena.base + arena.used)
+      }
+      for l in copied.model.weights.layers {
+        for w in [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown] { XCTAssertTrue(inside(w), variant) }
+      }
+      XCTAssertTrue(inside(copied.model.weights.output), variant)
+      let prompt = Array(ref.tokens[0..<5])
+      XCTAssertEqual(try copied.evaluate(prompt).logits, try mapped.evaluate(prompt).logits, variant)
+      for i in 5..<ref.tokens.count {
+        XCTAssertEqual(try copied.append(ref.tokens[i]), try mapped.append(ref.tokens[i]), "\(variant) pos \(i)")
+      }
+    }
+  }
+
   /// Keys and values rounded to F16 keep the logits within 2e-2 (batched chunks and decode steps).
   func testF16CacheStaysClose() throws {
     for variant in ["qwen2", "llama-gqa"] {

@@ -75,7 +75,7 @@ final class StreamCeilingBenchmarks: XCTestCase {
         }
       }
       /// Thread t reads its half of the rows of every matrix in turn, with no barrier between matrices.
-      func oneDispatch() {
+      func oneDispatch(_ mats: [WeightMatrix]) {
         pool.run { t, n in
           var acc = SIMD16<Float>()
           for w in mats {
@@ -118,7 +118,7 @@ final class StreamCeilingBenchmarks: XCTestCase {
       func share(_ rows: Int, _ t: Int, _ n: Int) -> Range<Int> { alignedShare(rows, t, n, multiple: 2) }
       /// Every product of the token in one dispatch: static halves, a spin barrier after each matrix (as the
       /// dependencies of a forward pass need), and the head of the thread's next share prefetched before it waits.
-      func productsFused(barriers: Bool, nextHead: Bool) {
+      func productsFused(barriers: Bool, nextHead: Bool, _ mats: [WeightMatrix]) {
         pool.run { t, n in
           for (i, w) in mats.enumerated() {
             y.withUnsafeMutableBufferPointer { yb in
@@ -148,17 +148,26 @@ final class StreamCeilingBenchmarks: XCTestCase {
         }
       }
       var fused = [Double](), fusedNoHead = [Double](), fusedFree = [Double](), staticPer = [Double]()
-      var single = [Double](), anonymous = [Double]()
+      var single = [Double](), anonymous = [Double](), singleHuge = [Double](), fusedHuge = [Double]()
+      // The same matrices copied into one huge-page arena (WeightArena), in the same order.
+      let arena = WeightArena(capacity: mats.reduce(0) { $0 + $1.byteCount + 64 })!
+      let huge = mats.map { w -> WeightMatrix in
+        let dst = arena.allocate(w.byteCount)!
+        dst.copyMemory(from: w.data, byteCount: w.byteCount)
+        return WeightMatrix(rows: w.rows, cols: w.cols, type: w.type, data: dst, packing: w.packing)
+      }
       for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
       var products = [Double](), read = [Double](), readNoPrefetch = [Double]()
       for _ in 0..<9 {
         products.append(wall { for _ in 0..<3 { for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) } } } / 3)
         read.append(wall { for _ in 0..<3 { for w in mats { pureRead(w, prefetch: true) } } } / 3)
-        single.append(wall { for _ in 0..<3 { oneDispatch() } } / 3)
+        single.append(wall { for _ in 0..<3 { oneDispatch(mats) } } / 3)
+        singleHuge.append(wall { for _ in 0..<3 { oneDispatch(huge) } } / 3)
+        fusedHuge.append(wall { for _ in 0..<3 { productsFused(barriers: true, nextHead: false, huge) } } / 3)
         anonymous.append(Double(anonBytes) / anonymousRead() / 1e9)
-        fused.append(wall { for _ in 0..<3 { productsFused(barriers: true, nextHead: true) } } / 3)
-        fusedNoHead.append(wall { for _ in 0..<3 { productsFused(barriers: true, nextHead: false) } } / 3)
-        fusedFree.append(wall { for _ in 0..<3 { productsFused(barriers: false, nextHead: true) } } / 3)
+        fused.append(wall { for _ in 0..<3 { productsFused(barriers: true, nextHead: true, mats) } } / 3)
+        fusedNoHead.append(wall { for _ in 0..<3 { productsFused(barriers: true, nextHead: false, mats) } } / 3)
+        fusedFree.append(wall { for _ in 0..<3 { productsFused(barriers: false, nextHead: true, mats) } } / 3)
         staticPer.append(wall { for _ in 0..<3 { productsStatic() } } / 3)
         readNoPrefetch.append(wall { for _ in 0..<3 { for w in mats { pureRead(w, prefetch: false) } } } / 3)
       }
@@ -172,6 +181,10 @@ final class StreamCeilingBenchmarks: XCTestCase {
       print(String(format: "BENCH stream-ceiling %@: products in one dispatch, static halves: barriers + next head %.2f ms (%.1f GB/s), barriers only %.2f ms (%.1f GB/s), no barriers %.2f ms (%.1f GB/s); one static dispatch per matrix %.2f ms (%.1f GB/s)",
         file, median(fused) * 1e3, gb(median(fused)), median(fusedNoHead) * 1e3, gb(median(fusedNoHead)),
         median(fusedFree) * 1e3, gb(median(fusedFree)), median(staticPer) * 1e3, gb(median(staticPer))))
+      print(String(format: "BENCH stream-ceiling %@: copied into huge pages (AnonHugePages %d MiB): pure read in one dispatch %.2f ms (%.1f GB/s), products in one dispatch with barriers %.2f ms (%.1f GB/s)",
+        file, (WeightArena.residentHugePageBytes() ?? -1) >> 20, median(singleHuge) * 1e3, gb(median(singleHuge)),
+        median(fusedHuge) * 1e3, gb(median(fusedHuge))))
+      withExtendedLifetime(arena) {}
     }
   }
 }
