@@ -54,9 +54,11 @@ public struct ModelOptions: Sendable, Equatable {
   /// Kernels' BlockGroups.swift). False keeps every weight a view into the mapping (benchmarks compare the two).
   public var repackWeights: Bool = true
   /// Where the weight matrices live. By default the matrices regrouped at load (copies in any case) go into memory
-  /// in 2 MiB transparent huge pages (Kernels' WeightArena.swift); the others stay views into the file mapping.
-  /// Decode A/B on AMD EPYC Milan against heap copies: x0.988-1.078 (mean x1.025) for that, x0.997-1.065 (mean
-  /// x1.02) for copying every matrix there (`.hugePagesAll`), within the host's noise (Benchmarks/RESULTS.md).
+  /// in 2 MiB transparent huge pages (Kernels' WeightArena.swift) and every other matrix stays a view into the file
+  /// mapping, as the GGUF reader gives it. `.hugePagesAll` copies every matrix there too (the file's pages are
+  /// released, so the resident size stays that of the file): decode A/B in one process on AMD EPYC Milan against the
+  /// default gave x1.032 (SmolLM2), x1.028 (Qwen2.5-Coder-0.5B Q4_K_M) and x1.018 (its Q8_0), within the host's
+  /// noise, so the default keeps the views (Benchmarks/RESULTS.md).
   public var weightMemory: WeightMemory = .hugePages
   /// Kernel choices of the decode products (the defaults are the measured best; benchmarks compare others).
   public var matVecOptions = MatVecOptions()

@@ -150,7 +150,7 @@ final class EngineBenchmarkTests: XCTestCase {
   /// - Parameter beforeLoading: called with 0 and 1 before variant A's and B's model loads.
   func decodeAB(
     _ preset: String, _ a: (String, ModelOptions), _ b: (String, ModelOptions), rounds: Int = 12,
-    beforeLoading: (Int) -> Void = { _ in }
+    beforeLoading: (Int) -> Void = { _ in }, beforeRun: (Int) -> Void = { _ in }
   ) throws {
     guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
     let path = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
@@ -172,12 +172,16 @@ final class EngineBenchmarkTests: XCTestCase {
     for round in 0..<rounds {
       // Alternate which variant goes first.
       var x = 0.0, y = 0.0
+      func run(_ v: Int) throws -> Double {
+        beforeRun(v)
+        return try decode64(sessions[v], after: prompt[0])
+      }
       if round % 2 == 0 {
-        x = try decode64(sessions[0], after: prompt[0])
-        y = try decode64(sessions[1], after: prompt[0])
+        x = try run(0)
+        y = try run(1)
       } else {
-        y = try decode64(sessions[1], after: prompt[0])
-        x = try decode64(sessions[0], after: prompt[0])
+        y = try run(1)
+        x = try run(0)
       }
       ra.append(x)
       rb.append(y)
@@ -236,9 +240,9 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
-  /// The A/B of where the weights live (ModelOptions.weightMemory): heap copies of the regrouped matrices and views
-  /// into the file mapping for the rest, against every matrix copied into huge pages (the default), and the
-  /// regrouped ones only in huge pages.
+  /// The A/B of where the weights live (ModelOptions.weightMemory): heap copies of the regrouped matrices (views into
+  /// the file mapping for the rest) against huge-page copies of them (the default), and that against every matrix
+  /// copied into huge pages.
   func testDecodeABHugePages() throws {
     func options(_ m: WeightMemory) -> ModelOptions {
       var o = ModelOptions()
@@ -246,9 +250,8 @@ final class EngineBenchmarkTests: XCTestCase {
       return o
     }
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
-      for other in [WeightMemory.hugePagesAll, .hugePages] {
-        try decodeAB(preset, ("weights in 4 KiB pages", options(.heap)), ("\(other)", options(other)))
-      }
+      try decodeAB(preset, ("heap copies", options(.heap)), ("regrouped copies in huge pages", options(.hugePages)))
+      try decodeAB(preset, ("regrouped copies in huge pages", options(.hugePages)), ("every matrix in huge pages", options(.hugePagesAll)))
     }
   }
 
@@ -263,6 +266,14 @@ final class EngineBenchmarkTests: XCTestCase {
       try decodeAB(
         preset, ("main look-ahead only", ModelOptions(matVecOptions: a)),
         ("plus t0 \(near) B ahead", ModelOptions(matVecOptions: b)))
+    }
+  }
+
+  /// The A/B of `pause` in the spin loop of the decode step's barriers (SpinBarrier.pauses, toggled before each run).
+  func testDecodeABBarrierPause() throws {
+    defer { SpinBarrier.pauses = true }
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
+      try decodeAB(preset, ("plain spin", ModelOptions()), ("spin with pause", ModelOptions()), beforeRun: { SpinBarrier.pauses = $0 == 1 })
     }
   }
 
@@ -287,17 +298,13 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   /// The A/B of the look-ahead distance of `matvec`: `CODEGEN_LSP_AB_LOOKAHEAD_A` bytes (default 2048) against
-  /// `CODEGEN_LSP_AB_LOOKAHEAD` bytes (default 8192), on the three benchmark models, with every matrix in huge pages
-  /// when `CODEGEN_LSP_AB_MEMORY=all`. (The default of the engine is `MatVecOptions.defaultLookAheadBytes`.)
+  /// `CODEGEN_LSP_AB_LOOKAHEAD` bytes (default 8192), on the three benchmark models. (The default of the engine is
+  /// `MatVecOptions.defaultLookAheadBytes`.)
   func testDecodeABLookAhead() throws {
     let env = ProcessInfo.processInfo.environment
     let a = Int(env["CODEGEN_LSP_AB_LOOKAHEAD_A"] ?? "") ?? 2048
     let b = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? 8192
-    func options(_ bytes: Int) -> ModelOptions {
-      var o = ModelOptions(matVecOptions: MatVecOptions(lookAhead: .prefetch(bytes: bytes)))
-      if env["CODEGEN_LSP_AB_MEMORY"] == "all" { o.weightMemory = .hugePagesAll }
-      return o
-    }
+    func options(_ bytes: Int) -> ModelOptions { ModelOptions(matVecOptions: MatVecOptions(lookAhead: .prefetch(bytes: bytes))) }
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(preset, ("prefetch \(a) B ahead", options(a)), ("prefetch \(b) B ahead", options(b)))
     }

@@ -21,4 +21,11 @@ static inline __attribute__((always_inline)) void cg_prefetch_read_nta(const voi
   __builtin_prefetch(p, 0, 0);
 }
 
+/// One spin-wait hint (x86 `pause`; nothing elsewhere), for polling loops.
+static inline __attribute__((always_inline)) void cg_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 #endif
