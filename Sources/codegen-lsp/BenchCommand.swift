@@ -35,6 +35,10 @@ struct BenchCommand: ParsableCommand {
   var kvCache: String = "f16"
   @Option(name: .long, help: "Tokens per batched prefill step (default: the engine's).")
   var prefillChunk: Int?
+  @Option(
+    name: .long,
+    help: "Where the weights live: regrouped (the default: matrices regrouped at load in huge pages, the rest views into the file), all (every matrix copied into huge pages) or heap (regrouped copies in ordinary pages).")
+  var weights: String = "regrouped"
   @Flag(name: .long, help: "Print one JSON object instead of text.")
   var json = false
 
@@ -45,6 +49,11 @@ struct BenchCommand: ParsableCommand {
     options.contextLimit = max(promptTokens + decodeTokens + 16, 1024)
     guard let type = KVCacheType(rawValue: kvCache) else { throw ValidationError("--kv-cache must be f16 or f32, not \(kvCache)") }
     options.kvCacheType = type
+    let memories: [String: WeightMemory] = ["regrouped": .hugePages, "all": .hugePagesAll, "heap": .heap]
+    guard let placement = memories[weights] else {
+      throw ValidationError("--weights must be regrouped, all or heap, not \(weights)")
+    }
+    options.weightMemory = placement
     if let prefillChunk {
       guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be at least 1") }
       options.prefillChunk = prefillChunk

@@ -196,6 +196,36 @@ final class BinarySessionTests: XCTestCase {
     XCTAssertEqual(session.stdoutProblems, [], "everything on stdout must be a valid protocol message")
   }
 
+  /// `model bench --weights` takes the three placements and rejects anything else with a message naming the option.
+  func testBenchWeightsOption() throws {
+    let binary = try requireBinary()
+    let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("InferenceTests/Fixtures/tiny-llama.gguf").path
+    func bench(_ weights: String) throws -> (status: Int32, output: String) {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: binary)
+      process.arguments = [
+        "model", "bench", "--model", tiny, "--weights", weights, "--prompt-tokens", "8", "--decode-tokens", "4",
+        "--repeat", "1", "--json",
+      ]
+      let out = Pipe(), err = Pipe()
+      process.standardOutput = out
+      process.standardError = err
+      try process.run()
+      let data = out.fileHandleForReading.readDataToEndOfFile() + err.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+    for weights in ["regrouped", "all", "heap"] {
+      let (status, output) = try bench(weights)
+      XCTAssertEqual(status, 0, "\(weights): \(output)")
+      XCTAssertTrue(output.contains("\"decode_tokens\":4") || output.contains("\"decode_tokens\": 4"), output)
+    }
+    let (status, output) = try bench("bogus")
+    XCTAssertNotEqual(status, 0)
+    XCTAssertTrue(output.contains("--weights must be regrouped, all or heap, not bogus"), output)
+  }
+
   func testExitWithoutShutdownAndEOFGiveExitCodeOne() throws {
     let binary = try requireBinary()
     let session = try Session(binary: binary, arguments: ["lsp", "--model", "/nonexistent/model.gguf"])
