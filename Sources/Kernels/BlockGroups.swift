@@ -383,9 +383,10 @@ extension WeightMatrix {
 
     /// Two regrouped rows at once, sharing the activations.
     @inline(__always)
-    static func dot2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, q5: Bool)
-      -> (Float, Float)
-    {
+    static func dot2(
+      _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, q5: Bool,
+      spread: UnsafeMutablePointer<SpreadAhead>? = nil
+    ) -> (Float, Float) {
       let c = Constants()
       let size = q5 ? 88 : 80
       var acc0 = _mm256_setzero_ps(), corr0 = _mm_setzero_ps()
@@ -395,6 +396,7 @@ extension WeightMatrix {
         let x = GroupActivations(a, 4 * g)
         accumulate(unpack(w0 + size * g, c, q5: q5), x, c, &acc0, &corr0)
         accumulate(unpack(w1 + size * g, c, q5: q5), x, c, &acc1, &corr1)
+        spread?.pointee.advance(2 * size * (g + 1))
       }
       let (t0, t1) = tail2(w0, w1, a, blocks: blocks, q5: q5)
       return (total(acc0, corr0, q5: q5) + t0, total(acc1, corr1, q5: q5) + t1)
@@ -460,9 +462,10 @@ extension WeightMatrix {
     /// and one `vpermps` per block to broadcast them, instead of a scalar conversion per block and row; the
     /// products as in `AVX2Dot.q8_0x2`. The blocks after the last whole group go through that kernel.
     @inline(__always)
-    static func q8_0x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
-      -> (Float, Float)
-    {
+    static func q8_0x2(
+      _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int,
+      spread: UnsafeMutablePointer<SpreadAhead>? = nil
+    ) -> (Float, Float) {
       var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
       let l0 = _mm256_set1_epi32(0), l1 = _mm256_set1_epi32(1), l2 = _mm256_set1_epi32(2), l3 = _mm256_set1_epi32(3)
       let groups = blocks / 4
@@ -482,6 +485,8 @@ extension WeightMatrix {
         block(1, l1)
         block(2, l2)
         block(3, l3)
+        // A group of 136 bytes of each row done.
+        spread?.pointee.advance(272 * (g + 1))
       }
       var t0: Float = 0, t1: Float = 0
       if 4 * groups < blocks {
@@ -493,13 +498,14 @@ extension WeightMatrix {
   }
   /// Two regrouped Q8_0 rows with the build's kernel (AVX-512 VNNI or AVX2).
   @inline(__always)
-  func q8_0Groups2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
-    -> (Float, Float)
-  {
+  func q8_0Groups2(
+    _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int,
+    spread: UnsafeMutablePointer<SpreadAhead>? = nil
+  ) -> (Float, Float) {
     #if CODEGEN_LSP_AVX512VNNI
       AVX512Groups.q8_0x2(w0, w1, a, blocks: blocks)
     #else
-      AVX2Groups.q8_0x2(w0, w1, a, blocks: blocks)
+      AVX2Groups.q8_0x2(w0, w1, a, blocks: blocks, spread: spread)
     #endif
   }
 #endif

@@ -317,7 +317,9 @@
     }
 
     @inline(__always)
-    static func q4_K(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int) -> Float {
+    static func q4_K(
+      _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>? = nil
+    ) -> Float {
       var acc = _mm256_setzero_ps()
       var accMins = _mm256_setzero_ps()
       let mask = _mm256_set1_epi8(0x0F)
@@ -343,12 +345,15 @@
           sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(plo, phi))
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc)
+        spread?.pointee.advance(144 * (b + 1))
       }
       return hsum(_mm256_add_ps(acc, accMins))
     }
 
     @inline(__always)
-    static func q5_K(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int) -> Float {
+    static func q5_K(
+      _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>? = nil
+    ) -> Float {
       var acc = _mm256_setzero_ps()
       var accMins = _mm256_setzero_ps()
       let mask = _mm256_set1_epi8(0x0F)
@@ -378,12 +383,15 @@
           sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(plo, phi))
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc)
+        spread?.pointee.advance(176 * (b + 1))
       }
       return hsum(_mm256_add_ps(acc, accMins))
     }
 
     @inline(__always)
-    static func q6_K(_ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int) -> Float {
+    static func q6_K(
+      _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>? = nil
+    ) -> Float {
       var acc = _mm256_setzero_ps()
       let pick0 = _mm256_set_epi64x(0x0302_0302_0302_0302, 0x0302_0302_0302_0302, 0x0100_0100_0100_0100, 0x0100_0100_0100_0100)
       let pick1 = _mm256_set_epi64x(0x0706_0706_0706_0706, 0x0706_0706_0706_0706, 0x0504_0504_0504_0504, 0x0504_0504_0504_0504)
@@ -411,6 +419,7 @@
         }
         let total = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5))
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(total), acc)
+        spread?.pointee.advance(210 * (b + 1))
       }
       return hsum(acc)
     }

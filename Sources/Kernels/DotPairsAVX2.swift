@@ -40,9 +40,10 @@
 
     /// Two rows of Q4_1 at once (blocks of 20 bytes: fp16 d, fp16 m, 16 nibble bytes).
     @inline(__always)
-    static func q4_1x2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int)
-      -> (Float, Float)
-    {
+    static func q4_1x2(
+      _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int,
+      spread spreadAhead: UnsafeMutablePointer<SpreadAhead>? = nil
+    ) -> (Float, Float) {
       var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
       var min0 = _mm_setzero_ps(), min1 = _mm_setzero_ps()
       let mask = _mm256_set1_epi8(0x0F)
@@ -69,6 +70,8 @@
         acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(_mm256_castps128_ps256(s0), spread), f0, acc0)
         acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(_mm256_castps128_ps256(s1), spread), f1, acc1)
         b += 2
+        // 2 blocks of 20 bytes of each row done: 80 of the pair's bytes.
+        spreadAhead?.pointee.advance(40 * b)
       }
       let m0: SIMD4<Float> = min0, m1: SIMD4<Float> = min1
       var r0 = hsum(acc0) + m0[1] + m0[3], r1 = hsum(acc1) + m1[1] + m1[3]

@@ -115,6 +115,54 @@ func matvecRows(
     defer { ahead.finish(y + rows.lowerBound) }
     if options.prefetchChunkHead { ahead.touchHead(row: rows.lowerBound) }
     switch w.type {
+    #if !CODEGEN_LSP_AVX512VNNI
+    case .q5_0 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch,
+      .q4_1 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch:
+      var spread = SpreadAhead(w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes, hint: options.prefetchHint)
+      let q5 = w.type == .q5_0
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        spread.rows = w.row(r)
+        (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) { AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: q5, spread: $0) }
+        spread.advance(2 * w.rowBytes)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: q5) }
+    case .q4_K where options.spreadPrefetch && ahead.prefetch, .q5_K where options.spreadPrefetch && ahead.prefetch,
+      .q6_K where options.spreadPrefetch && ahead.prefetch:
+      var spread = SpreadAhead(w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes, hint: options.prefetchHint)
+      for r in rows {
+        spread.rows = w.row(r)
+        y[r] = withUnsafeMutablePointer(to: &spread) { s in
+          switch w.type {
+          case .q4_K: AVX2Dot.q4_K(w.row(r), q8K!, blocks: blocks, spread: s)
+          case .q5_K: AVX2Dot.q5_K(w.row(r), q8K!, blocks: blocks, spread: s)
+          default: AVX2Dot.q6_K(w.row(r), q8K!, blocks: blocks, spread: s)
+          }
+        }
+        spread.advance(w.rowBytes)
+      }
+    case .q8_0 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch:
+      var spread = SpreadAhead(w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes, hint: options.prefetchHint)
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        spread.rows = w.row(r)
+        (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) { q8_0Groups2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: $0) }
+        spread.advance(2 * w.rowBytes)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = q8_0Groups2(w.row(r), w.row(r), q8!, blocks: blocks).0 }
+    case .q4_1 where w.packing == .ggml && options.spreadPrefetch && options.pairKernels && ahead.prefetch:
+      var spread = SpreadAhead(w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes, hint: options.prefetchHint)
+      var r = rows.lowerBound
+      while r + 1 < rows.upperBound {
+        spread.rows = w.row(r)
+        (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) { AVX2PairDot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: $0) }
+        spread.advance(2 * w.rowBytes)
+        r += 2
+      }
+      if r < rows.upperBound { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
+    #endif
     case .q8_0 where w.packing == .groupsOf4:
       var r = rows.lowerBound
       while r + 1 < rows.upperBound {
@@ -362,6 +410,11 @@ public struct MatVecOptions: Sendable, Equatable {
   /// About how many chunks of rows each thread gets (fewer: fewer chunk heads; more: a shorter wait for the last
   /// chunk at the end of each product).
   public var chunksPerThread: Int
+  /// Issue the look-ahead from inside the AVX2 kernels' loops (Q4_1 file layout; regrouped Q8_0, Q5_0 and Q4_1;
+  /// Q4_K, Q5_K, Q6_K), a line or two per step, instead of a row pair's (or row's) lines at once before it
+  /// (`SpreadAhead`). Default on CPUs without AVX-512 (measured on Milan), off on the others (not measured there).
+  public var spreadPrefetch: Bool = MatVecOptions.defaultSpreadPrefetch
+  public static let defaultSpreadPrefetch = !fastCores
   /// A second, short look-ahead into L1 (`prefetcht0`, this many bytes ahead) beside the main one into L2; 0 for
   /// none. Decode A/B in one process on AMD EPYC Milan (Zen 3, AVX2), 512 B against none: x1.019 and x0.979 on
   /// SmolLM2, x1.094 and x1.009 on Qwen2.5-Coder-0.5B Q4_K_M, x1.058 and x1.098 on its Q8_0 (256 and 1024 B: x0.99
@@ -457,6 +510,50 @@ struct LookAhead {
   @inline(__always)
   func finish(_ y: UnsafeMutablePointer<Float>) {
     if sink == UInt32.max { y[0] += 0 }
+  }
+}
+
+/// The look-ahead issued from inside a kernel's loop, a line or two per step, instead of in one burst of a row
+/// pair's lines before the kernel runs (`MatVecOptions.spreadPrefetch`): a burst can fill the core's queue of
+/// outstanding misses, and the kernel's own loads then wait behind it.
+struct SpreadAhead {
+  /// Start of the row pair being computed.
+  var rows: UnsafeRawPointer
+  /// Next line to prefetch `distance` ahead, and `near` ahead; both only move forward.
+  private var far: UnsafeRawPointer
+  private var close: UnsafeRawPointer
+  private let end: UnsafeRawPointer
+  private let distance: Int
+  private let near: Int
+  private let hint: MatVecOptions.PrefetchHint
+
+  @inline(__always)
+  init(_ w: WeightMatrix, firstRow: Int, distance: Int, near: Int, hint: MatVecOptions.PrefetchHint) {
+    rows = w.row(firstRow)
+    end = w.data + w.byteCount
+    self.distance = distance
+    self.near = near
+    self.hint = hint
+    // The chunk head (the first `distance` bytes) is prefetched separately.
+    far = rows + distance
+    close = rows + near
+  }
+
+  /// Prefetches the lines up to `progress` bytes (of the row pair, counted linearly from `rows`) plus the distances.
+  @inline(__always)
+  mutating func advance(_ progress: Int) {
+    let target = min(end, rows + progress + distance)
+    while far < target {
+      if hint == .t0 { cg_prefetch_read(far) } else { cg_prefetch_read_t1(far) }
+      far += 64
+    }
+    if near > 0 {
+      let t = min(end, rows + progress + near)
+      while close < t {
+        cg_prefetch_read(close)
+        close += 64
+      }
+    }
   }
 }
 

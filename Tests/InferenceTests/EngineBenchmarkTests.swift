@@ -269,6 +269,19 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
+  /// The A/B of the look-ahead spread over the kernels' loops (MatVecOptions.spreadPrefetch) against one burst per
+  /// row pair.
+  func testDecodeABSpreadPrefetch() throws {
+    var a = MatVecOptions(), b = MatVecOptions()
+    a.spreadPrefetch = false
+    b.spreadPrefetch = true
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
+      try decodeAB(
+        preset, ("burst per row pair", ModelOptions(matVecOptions: a)),
+        ("spread over the kernel", ModelOptions(matVecOptions: b)))
+    }
+  }
+
   /// The A/B of `pause` in the spin loop of the decode step's barriers (SpinBarrier.pauses, toggled before each run).
   func testDecodeABBarrierPause() throws {
     defer { SpinBarrier.pauses = true }

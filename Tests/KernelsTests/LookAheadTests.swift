@@ -49,6 +49,40 @@ final class LookAheadTests: XCTestCase {
     #endif
   }
 
+  /// The look-ahead spread over the kernels' loops (`MatVecOptions.spreadPrefetch`, with and without the near one)
+  /// gives exactly the products of one burst per row pair, on every layout it covers, with an odd row count and rows
+  /// that end in a partial group.
+  func testSpreadLookAheadGivesTheSameProducts() throws {
+    let pool = ThreadPool(threads: 2)
+    let ws = KernelWorkspace()
+    // (type, columns, regrouped): 576 columns end in a partial group of 4 blocks.
+    let cases: [(GGMLType, Int, Bool)] = [
+      (.q4_1, 576, false), (.q8_0, 576, true), (.q5_0, 576, true), (.q4_1, 512, true), (.q4_K, 512, false),
+      (.q5_K, 512, false), (.q6_K, 768, false),
+    ]
+    for (type, cols, regroup) in cases {
+      let m = TestMatrix.random(type, rows: 37, cols: cols, seed: 91 &+ UInt64(type.rawValue))
+      let packed = regroup ? BlockGroups.regrouped(m.matrix) : nil
+      let w = packed?.0 ?? m.matrix
+      let x = randomVector(cols, seed: 6)
+      var expected = [Float](repeating: 0, count: 37)
+      var burst = MatVecOptions()
+      burst.spreadPrefetch = false
+      matvec(w, x, &expected, pool: pool, workspace: ws, options: burst)
+      for near in [0, 512] {
+        for distance in [64, 2048, 1 << 20] {
+          var options = MatVecOptions(lookAhead: .prefetch(bytes: distance))
+          options.spreadPrefetch = true
+          options.nearPrefetchBytes = near
+          var got = [Float](repeating: .nan, count: 37)
+          matvec(w, x, &got, pool: pool, workspace: ws, options: options)
+          XCTAssertEqual(got, expected, "\(type) \(cols) regrouped \(regroup) near \(near) distance \(distance)")
+        }
+      }
+      withExtendedLifetime(packed?.1) {}
+    }
+  }
+
   /// The prefetch into L1 goes to the CPU generations measured to gain from it (Zen 5), not to every AVX-512 CPU;
   /// the longer look-ahead to the AVX-512 ones.
   func testPrefetchDefaultsFollowTheCPU() throws {
