@@ -75,7 +75,7 @@ public final class ModelWeights: @unchecked Sendable {
     let regroup = repack && QuantTraits.cpuHasAVX2FMA
     // Room for every 2-D tensor of the file: what is not used is never touched, so costs no memory.
     let arena = memory == .heap ? nil : WeightArena(capacity: file.tensors.reduce(0) { $0 + $1.byteCount + 64 })
-    let copiesAll = memory == .hugePagesAll && arena != nil
+    let copiesAll = memory == .hugePagesAll
     let path = file.path
     let embd = config.embeddingLength
 

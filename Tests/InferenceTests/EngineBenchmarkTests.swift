@@ -255,6 +255,13 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
+  /// `decodeAB` of two kernel option sets on the three benchmark models.
+  func decodeABOnBenchmarkModels(_ a: (String, MatVecOptions), _ b: (String, MatVecOptions)) throws {
+    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
+      try decodeAB(preset, (a.0, ModelOptions(matVecOptions: a.1)), (b.0, ModelOptions(matVecOptions: b.1)))
+    }
+  }
+
   /// The A/B of a second, short look-ahead into L1 (MatVecOptions.nearPrefetchBytes): none against
   /// CODEGEN_LSP_AB_NEAR bytes (default 512), beside the default main look-ahead.
   func testDecodeABNearPrefetch() throws {
@@ -262,11 +269,7 @@ final class EngineBenchmarkTests: XCTestCase {
     var a = MatVecOptions(), b = MatVecOptions()
     a.nearPrefetchBytes = 0
     b.nearPrefetchBytes = near
-    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
-      try decodeAB(
-        preset, ("main look-ahead only", ModelOptions(matVecOptions: a)),
-        ("plus t0 \(near) B ahead", ModelOptions(matVecOptions: b)))
-    }
+    try decodeABOnBenchmarkModels(("main look-ahead only", a), ("plus t0 \(near) B ahead", b))
   }
 
   /// The A/B of the look-ahead spread over the kernels' loops (MatVecOptions.spreadPrefetch) against one burst per
@@ -275,11 +278,7 @@ final class EngineBenchmarkTests: XCTestCase {
     var a = MatVecOptions(), b = MatVecOptions()
     a.spreadPrefetch = false
     b.spreadPrefetch = true
-    for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
-      try decodeAB(
-        preset, ("burst per row pair", ModelOptions(matVecOptions: a)),
-        ("spread over the kernel", ModelOptions(matVecOptions: b)))
-    }
+    try decodeABOnBenchmarkModels(("burst per row pair", a), ("spread over the kernel", b))
   }
 
   /// The A/B of `pause` in the spin loop of the decode step's barriers (SpinBarrier.pauses, toggled before each run).
