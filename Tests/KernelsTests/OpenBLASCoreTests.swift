@@ -14,6 +14,18 @@ final class OpenBLASCoreTests: XCTestCase {
     XCTAssertNil(OpenBLASCore.better(than: "Zen", flags: avx512.subtracting(["avx512vl"])))
   }
 
+  /// A table older than the CPU (OpenBLAS 0.3.21 runs Intel Emerald Rapids with "Prescott") is replaced by the
+  /// best one the CPU runs; a table older than AVX2 stays on a CPU without AVX2 and FMA.
+  func testSwitchesFromAnOlderFallbackTable() {
+    XCTAssertEqual(OpenBLASCore.better(than: "Prescott", flags: avx512), "SkylakeX")
+    XCTAssertEqual(OpenBLASCore.better(than: "Sandybridge", flags: avx512), "SkylakeX")
+    XCTAssertEqual(OpenBLASCore.better(than: "Prescott", flags: ["avx2", "fma"]), "Haswell")
+    XCTAssertEqual(OpenBLASCore.better(than: "Nehalem", flags: ["avx2", "fma", "avx512f"]), "Haswell")
+    XCTAssertNil(OpenBLASCore.better(than: "Prescott", flags: ["avx", "avx2"]))
+    XCTAssertNil(OpenBLASCore.better(than: "Sandybridge", flags: ["avx"]))
+    XCTAssertNil(OpenBLASCore.better(than: "SapphireRapids", flags: avx512))
+  }
+
   /// After the first BLAS call OpenBLAS runs the table `better(than:flags:)` names for this CPU, and still
   /// computes a correct product.
   func testFirstGEMMLeavesTheTableForThisCPU() {
