@@ -65,11 +65,13 @@ public final class InferenceSession {
   /// - Parameters:
   ///   - tokens: the whole sequence (prompt and anything generated so far), not just the new part.
   ///   - allLogits: also return the logits of every position of `tokens` (forces recomputing from position 0).
+  ///   - chunk: tokens per batched prefill step, at most (and by default) `ModelOptions.prefillChunk`; smaller
+  ///     chunks lose less work when `shouldStop` ends the prefill.
   ///   - shouldStop: polled between prefill chunks and between the layers of a chunk; returning true stops early with `completed == false`, keeping the chunks already finished in the cache.
   /// - Returns: logits of the last position and how much was reused.
   /// - Throws: `InferenceError.invalidToken`, `.contextOverflow` or `.invalidArgument` (empty `tokens`).
   public func evaluate(
-    _ tokens: [Int32], allLogits: Bool = false, shouldStop: () -> Bool = { false }
+    _ tokens: [Int32], allLogits: Bool = false, chunk: Int? = nil, shouldStop: () -> Bool = { false }
   ) throws(InferenceError) -> Evaluation {
     guard !tokens.isEmpty else { throw .invalidArgument("evaluate needs at least one token") }
     guard tokens.count <= capacity else { throw .contextOverflow(needed: tokens.count, capacity: capacity) }
@@ -100,7 +102,7 @@ public final class InferenceSession {
         return Evaluation(
           logits: [], allLogits: nil, reusedTokens: common, computedTokens: position - common, completed: false)
       }
-      let n = min(engine.chunk, tokens.count - position)
+      let n = min(max(1, min(chunk ?? engine.chunk, engine.chunk)), tokens.count - position)
       let chunk = Array(tokens[position..<(position + n)])
       let isLast = position + n == tokens.count
       var finished = true

@@ -22,6 +22,15 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   let tokenClasses: TokenClasses
   let logger: Logger
   private var cache = CompletionCache()
+  /// The chunk of the prefills that a deadline or a newer request can interrupt: the model's `prefillChunk` while
+  /// prefills finish in time, halved (down to `minimumPrefillChunk`) after each request whose prefill ran out of time
+  /// before its first chunk was done, and doubled back when a finished prefill shows that twice the chunk takes at most
+  /// two thirds of the time. A chunk abandoned half-way is not cached, so on a CPU too slow to prefill one whole chunk
+  /// before the deadline every request would start again from the same position and none would ever complete (seen on a
+  /// CPU that Debian's OpenBLAS ran with its SSE3 kernels: Benchmarks/RESULTS.md, ninth session); with smaller chunks
+  /// each request keeps what it finished and the next one goes on from there.
+  private(set) var prefillChunk: Int
+  static let minimumPrefillChunk = 16
   private let lock = NSLock()
   private var settingsStorage: CompletionSettings
   private let statusValue: ProviderStatus
@@ -52,6 +61,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     model = try LanguageModel(file: file, options: options)
     tokenizer = try model.tokenizer ?? Tokenizer(gguf: file)
     session = InferenceSession(model: model)
+    prefillChunk = max(1, model.options.prefillChunk)
     let adapter = TokenizerAdapter(tokenizer)
     template = FIMTemplate.detect(adapter)
     chatFormat = ChatFormat.detect(template: file.string("tokenizer.chat_template"))
@@ -203,17 +213,29 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   }
 
   /// Brings the KV cache to `tokens`, computing only what it does not hold yet; stops early when cancelled or, with
-  /// `until`, at that uptime (nanoseconds) instead of the token's own deadline.
+  /// `until`, at that uptime (nanoseconds) instead of the token's own deadline. Prefills in chunks of
+  /// `prefillChunk`, which a prefill under `until` adapts.
   func evaluatePrompt(_ tokens: [Int32], cancellation: CancellationToken, until: UInt64? = nil) throws -> Evaluation {
     var tokens = tokens
     let capacity = session.capacity - 8
     if tokens.count > capacity { tokens = Array(tokens.suffix(capacity)) }
     do {
-      if let until {
-        return try session.evaluate(
-          tokens, shouldStop: { cancellation.isCancelled || DispatchTime.now().uptimeNanoseconds >= until })
+      guard let until else {
+        return try session.evaluate(tokens, chunk: prefillChunk, shouldStop: { cancellation.shouldStop })
       }
-      return try session.evaluate(tokens, shouldStop: { cancellation.shouldStop })
+      let start = DispatchTime.now().uptimeNanoseconds
+      let evaluation = try session.evaluate(
+        tokens, chunk: prefillChunk,
+        shouldStop: { cancellation.isCancelled || DispatchTime.now().uptimeNanoseconds >= until })
+      if !evaluation.completed && evaluation.computedTokens == 0 && !cancellation.isCancelled {
+        prefillChunk = max(Self.minimumPrefillChunk, prefillChunk / 2)
+      } else if evaluation.completed && evaluation.computedTokens > 0 && prefillChunk < model.options.prefillChunk {
+        // Tokens this speed computes in the whole prefill budget; twice the chunk should take at most 2/3 of it.
+        let elapsed = Double(max(1, DispatchTime.now().uptimeNanoseconds - start))
+        let fit = Double(evaluation.computedTokens) * Double(until > start ? until - start : 0) / elapsed
+        if fit >= Double(3 * prefillChunk) { prefillChunk = min(model.options.prefillChunk, 2 * prefillChunk) }
+      }
+      return evaluation
     } catch {
       throw CompletionProviderError.engineFailure(String(describing: error))
     }

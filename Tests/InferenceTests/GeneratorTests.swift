@@ -174,6 +174,26 @@ final class GeneratorTests: XCTestCase {
     XCTAssertEqual(session.tokens.count, 8, "the first chunk of 8 stays cached")
   }
 
+  /// `evaluate(chunk:)` prefills in smaller chunks than the model's (and never larger ones), and a stop keeps the
+  /// chunks finished before it.
+  func testEvaluateTakesASmallerChunk() throws {
+    for (chunk, kept) in [(3, 3), (1000, 8)] {
+      let session = InferenceSession(model: model)
+      var polls = 0
+      let evaluation = try session.evaluate(prompt, chunk: chunk) {
+        polls += 1
+        return polls >= 2  // poll 1: between the layers of chunk 1; poll 2: after chunk 1
+      }
+      XCTAssertFalse(evaluation.completed)
+      XCTAssertEqual(evaluation.computedTokens, kept, "chunk \(chunk)")
+      XCTAssertEqual(session.tokens, Array(prompt.prefix(kept)), "chunk \(chunk)")
+    }
+    let small = InferenceSession(model: model), whole = InferenceSession(model: model)
+    let (a, b) = (try small.evaluate(prompt, chunk: 3).logits, try whole.evaluate(prompt).logits)
+    XCTAssertEqual(a.count, b.count)
+    XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 1e-3, "the same logits in chunks of 3 and of 8")
+  }
+
   func testAdjustLogitsCanBanTokens() throws {
     let banned = try manualGreedy(5)
     let generator = try greedyGenerator()

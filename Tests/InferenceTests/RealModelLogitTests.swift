@@ -152,7 +152,8 @@ final class RealModelLogitTests: XCTestCase {
       // arenas hold the same bytes.)
       for (session, all) in [(sessions[1], false), (sessions[2], true)] {
         let weights = session.model.weights, arena = weights.arena!
-        let matrices = [weights.output] + weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.wGate, $0.wUp, $0.wDown] }
+        let matrices =
+          [weights.output] + weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.wGate, $0.wUp, $0.wDown] }
         for m in matrices {
           let inside = m.data >= UnsafeRawPointer(arena.base) && m.data < UnsafeRawPointer(arena.base + arena.used)
           XCTAssertEqual(inside, all || m.packing == .groupsOf4, "\(preset) \(m.type) \(m.rows)x\(m.cols), all: \(all)")

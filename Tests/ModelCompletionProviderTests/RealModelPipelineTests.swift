@@ -41,6 +41,42 @@ final class RealModelPipelineTests: XCTestCase {
       suffix: parts[1], trigger: trigger, explain: true)
   }
 
+  /// A request whose deadline passes before its prefill finishes one chunk halves the chunk of the next prefill (so
+  /// that on a slow CPU each request keeps some of the prompt in the KV cache), down to the minimum; a prefill that
+  /// finishes with time to spare doubles it back.
+  func testPrefillChunkShrinksWhenTheDeadlineStopsTheFirstChunk() throws {
+    guard ProcessInfo.processInfo.environment["CODEGEN_LSP_MODEL_TESTS"] == "1" else {
+      throw XCTSkip("set CODEGEN_LSP_MODEL_TESTS=1 to run the real models")
+    }
+    guard case .file(let path, _) = ModelPresets.locate("smollm2-135m") else {
+      return XCTFail("smollm2-135m is not downloaded: python3 Scripts/fetch_model.py smollm2-135m")
+    }
+    var expired = CompletionSettings()
+    expired.deadlineMilliseconds = 0
+    expired.prefillDeadlineMilliseconds = 0
+    let provider = try ModelProvider(path: path, settings: expired)
+    let full = provider.model.options.prefillChunk
+    XCTAssertEqual(provider.prefillChunk, full)
+    let body = (0..<30).map { "total_\($0) = compute(\($0), scale=\($0 + 1))\n" }.joined()
+    var expected = full
+    for step in 0..<6 {
+      // Each request differs from the last one, so nothing of its prompt is answered from a cache.
+      let result = try provider.complete(
+        request(body + "value_\(step) = <|cursor|>\n"), cancellation: CancellationToken(deadline: 60))
+      XCTAssertTrue(result.candidates.isEmpty, result.trace.joined(separator: "\n"))
+      XCTAssertEqual(result.promptTokensComputed, 0)
+      expected = max(ModelProvider.minimumPrefillChunk, expected / 2)
+      XCTAssertEqual(provider.prefillChunk, expected, "after request \(step)")
+    }
+    XCTAssertEqual(provider.prefillChunk, ModelProvider.minimumPrefillChunk)
+    provider.updateSettings(slowSettings)
+    let result = try provider.complete(
+      request(body + "value = <|cursor|>\n"), cancellation: CancellationToken(deadline: 60))
+    XCTAssertGreaterThan(result.promptTokensComputed, 0)
+    XCTAssertEqual(
+      provider.prefillChunk, 2 * ModelProvider.minimumPrefillChunk, "a prefill with time to spare doubles it")
+  }
+
   func testSingleLineCompletionClosesTheCallAndKeepsTheLine() throws {
     let provider = try provider("qwen2.5-coder-0.5b", settings: slowSettings)
     guard case .ready(let description) = provider.status else { return XCTFail("qwen must be ready with FIM") }
