@@ -229,11 +229,15 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         shouldStop: { cancellation.isCancelled || DispatchTime.now().uptimeNanoseconds >= until })
       if !evaluation.completed && evaluation.computedTokens == 0 && !cancellation.isCancelled {
         prefillChunk = max(Self.minimumPrefillChunk, prefillChunk / 2)
+        logger.notice("prefill ran out of time before its first chunk finished; prefilling in chunks of \(prefillChunk)")
       } else if evaluation.completed && evaluation.computedTokens > 0 && prefillChunk < model.options.prefillChunk {
         // Tokens this speed computes in the whole prefill budget; twice the chunk should take at most 2/3 of it.
         let elapsed = Double(max(1, DispatchTime.now().uptimeNanoseconds - start))
         let fit = Double(evaluation.computedTokens) * Double(until > start ? until - start : 0) / elapsed
-        if fit >= Double(3 * prefillChunk) { prefillChunk = min(model.options.prefillChunk, 2 * prefillChunk) }
+        if fit >= Double(3 * prefillChunk) {
+          prefillChunk = min(model.options.prefillChunk, 2 * prefillChunk)
+          logger.notice("prefilling in chunks of \(prefillChunk)")
+        }
       }
       return evaluation
     } catch {
