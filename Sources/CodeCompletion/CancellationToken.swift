@@ -21,13 +21,19 @@ public final class CancellationToken: @unchecked Sendable {
   /// When set, `isExpired` turns true at this uptime (nanoseconds, `DispatchTime.now().uptimeNanoseconds`).
   public let deadlineNanoseconds: UInt64?
 
-  /// - Parameter deadline: seconds from now after which `isExpired` is true; nil for none.
+  /// - Parameter deadline: seconds from now after which `isExpired` is true; nil for none. Any value is accepted:
+  ///   negative or NaN is now, one too large for the clock saturates at the end of time.
   public init(deadline: Double? = nil) {
     if let deadline {
-      deadlineNanoseconds = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, deadline) * 1e9)
+      deadlineNanoseconds = SaturatingTime.uptime(after: SaturatingTime.nanoseconds(seconds: deadline))
     } else {
       deadlineNanoseconds = nil
     }
+  }
+
+  /// A token whose deadline is `milliseconds` from now, or without one for nil.
+  public convenience init(deadlineMilliseconds milliseconds: Int?) {
+    self.init(deadline: milliseconds.map { Double($0) / 1000 })
   }
 
   /// A token that is never cancelled.

@@ -99,11 +99,17 @@ public enum Configuration {
     }
   }
 
-  /// Every `CompletionSettings` property, in declaration order.
+  /// Largest duration a setting accepts, in milliseconds: one day.
+  static let maximumMilliseconds: Double = 86_400_000
+  /// Largest token count a setting accepts: 2^20, past any model's context window.
+  static let maximumTokens: Double = 1_048_576
+
+  /// Every `CompletionSettings` property, in declaration order. Every number has a range: a value outside it is
+  /// refused with a warning like a wrong type, so no setting can overflow the arithmetic or allocations it feeds.
   public static let settingKeys: [SettingKey] = [
-    double("temperature", \.temperature, min: 0),
-    double("candidateTemperature", \.candidateTemperature, min: 0),
-    int("topK", \.topK, min: 0),
+    double("temperature", \.temperature, min: 0, max: 100),
+    double("candidateTemperature", \.candidateTemperature, min: 0, max: 100),
+    int("topK", \.topK, min: 0, max: maximumTokens),
     double("topP", \.topP, min: 0, max: 1),
     double("minP", \.minP, min: 0, max: 1),
     SettingKey(
@@ -115,35 +121,35 @@ public enum Configuration {
         return true
       }),
     bool("penalties", \.penalties),
-    double("repetitionPenalty", \.repetitionPenalty, min: 0),
-    int("repetitionWindow", \.repetitionWindow, min: 0),
-    double("frequencyPenalty", \.frequencyPenalty),
-    double("presencePenalty", \.presencePenalty),
+    double("repetitionPenalty", \.repetitionPenalty, min: 0.01, max: 100),
+    int("repetitionWindow", \.repetitionWindow, min: 1, max: maximumTokens),
+    double("frequencyPenalty", \.frequencyPenalty, min: -100, max: 100),
+    double("presencePenalty", \.presencePenalty, min: -100, max: 100),
     string("penaltyExemptCharacters", \.penaltyExemptCharacters),
-    int("noRepeatNgramSize", \.noRepeatNgramSize, min: 0),
+    int("noRepeatNgramSize", \.noRepeatNgramSize, min: 0, max: 1024),
     bool("blockRepeatedLines", \.blockRepeatedLines),
-    int("lengthPenaltyStartLine", \.lengthPenaltyStartLine, min: 0),
-    int("lengthPenaltyStartBlock", \.lengthPenaltyStartBlock, min: 0),
-    double("lengthPenaltyDecay", \.lengthPenaltyDecay, min: 1),
-    double("lengthNormalizationAlpha", \.lengthNormalizationAlpha, min: 0),
-    int("maxTokensLine", \.maxTokensLine, min: 1),
-    int("maxTokensBlock", \.maxTokensBlock, min: 1),
-    int("maxTokensGenerate", \.maxTokensGenerate, min: 1),
-    int("deadlineMilliseconds", \.deadlineMilliseconds, min: 1),
-    int("prefillDeadlineMilliseconds", \.prefillDeadlineMilliseconds, min: 1),
-    int("minimumGenerationMilliseconds", \.minimumGenerationMilliseconds, min: 0),
-    int("generateDeadlineMilliseconds", \.generateDeadlineMilliseconds, min: 1),
-    int("prefixTokens", \.prefixTokens, min: 0),
-    int("suffixTokens", \.suffixTokens, min: 0),
-    int("contextDocumentTokens", \.contextDocumentTokens, min: 0),
-    int("contextLength", \.contextLength, min: 16),
-    int("middleTokens", \.middleTokens, min: 0),
+    int("lengthPenaltyStartLine", \.lengthPenaltyStartLine, min: 0, max: maximumTokens),
+    int("lengthPenaltyStartBlock", \.lengthPenaltyStartBlock, min: 0, max: maximumTokens),
+    double("lengthPenaltyDecay", \.lengthPenaltyDecay, min: 1, max: 10),
+    double("lengthNormalizationAlpha", \.lengthNormalizationAlpha, min: 0, max: 10),
+    int("maxTokensLine", \.maxTokensLine, min: 1, max: maximumTokens),
+    int("maxTokensBlock", \.maxTokensBlock, min: 1, max: maximumTokens),
+    int("maxTokensGenerate", \.maxTokensGenerate, min: 1, max: maximumTokens),
+    int("deadlineMilliseconds", \.deadlineMilliseconds, min: 1, max: maximumMilliseconds),
+    int("prefillDeadlineMilliseconds", \.prefillDeadlineMilliseconds, min: 1, max: maximumMilliseconds),
+    int("minimumGenerationMilliseconds", \.minimumGenerationMilliseconds, min: 0, max: maximumMilliseconds),
+    int("generateDeadlineMilliseconds", \.generateDeadlineMilliseconds, min: 1, max: maximumMilliseconds),
+    int("prefixTokens", \.prefixTokens, min: 0, max: maximumTokens),
+    int("suffixTokens", \.suffixTokens, min: 0, max: maximumTokens),
+    int("contextDocumentTokens", \.contextDocumentTokens, min: 0, max: maximumTokens),
+    int("contextLength", \.contextLength, min: 16, max: maximumTokens),
+    int("middleTokens", \.middleTokens, min: 0, max: maximumTokens),
     bool("tokenHealing", \.tokenHealing),
     string("fimOrder", \.fimOrder, allowed: ["auto", "psm", "spm"]),
     bool("syntaxCheck", \.syntaxCheck),
     string("multiline", \.multiline, allowed: ["auto", "line", "block"]),
     int("invokedCandidates", \.invokedCandidates, min: 1, max: 10),
-    int("threads", \.threads, min: 0),
+    int("threads", \.threads, min: 0, max: 1024),
   ]
 
   /// The server's own keys with their types: `model` (string or null), `logLevel`, `prefetch`.

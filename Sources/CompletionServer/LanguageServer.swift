@@ -77,6 +77,9 @@ public final class LanguageServer: @unchecked Sendable {
   var announced: Set<String> = []
   var exitCode: Int32 = 1
   var hasFinished = false
+  /// After `run()` returns: whether the worker had stopped (false when it was still busy after
+  /// `ServerOptions.shutdownWaitSeconds`, and the process should end without running library destructors).
+  public private(set) var workerStopped = true
   /// Set on the worker; read anywhere under `lock`.
   var provider: CompletionProvider?
   var providerSpec: String??
@@ -120,13 +123,28 @@ public final class LanguageServer: @unchecked Sendable {
     finished.wait()
     lock.lock()
     let code = exitCode
+    // Nothing new starts from here on (prefetches check the phase), and everything running is told to stop.
+    phase = .shutDown
     let requests = pending.values.map(\.token) + progressTokens.values
     let prefetch = prefetchToken
     lock.unlock()
     for request in requests { request.cancel(.shutdown) }
     prefetch?.cancel(.shutdown)
+    // Wait for the worker to leave the engine: a prefill still running in OpenBLAS while the process exits crashes in
+    // the library's teardown. Cancelled work stops within one layer of one prefill chunk.
+    workerStopped = waitForWorker(seconds: options.shutdownWaitSeconds)
+    if !workerStopped {
+      currentLogger.warning("the worker did not stop within \(options.shutdownWaitSeconds) s of the end of the session")
+    }
     connection.close()
     return code
+  }
+
+  /// True when everything queued on the worker before this call has finished within `seconds`.
+  func waitForWorker(seconds: Double) -> Bool {
+    let idle = DispatchSemaphore(value: 0)
+    worker.async { idle.signal() }
+    return idle.wait(timeout: .now() + seconds) == .success
   }
 
   func finish(code: Int32) {

@@ -18,6 +18,8 @@ public struct ServerOptions: Sendable {
   public var prefetchPauseMilliseconds: Int
   /// Reported in `initialize`'s `serverInfo.version`.
   public var serverVersion: String
+  /// At the end of a session, how long `run()` waits for the worker to stop what it was doing, in seconds.
+  public var shutdownWaitSeconds: Double = 10
 
   public init(
     settings: CompletionSettings = CompletionSettings(), modelSpec: String? = nil, logLevel: Logger.Level = .info,

@@ -109,7 +109,8 @@ public final class GGUFFile: @unchecked Sendable {
   /// - Throws: `GGUFError` naming the file and what is wrong with it; nothing is left mapped on error.
   public init(path: String) throws(GGUFError) {
     self.path = path
-    let fd = open(path, O_RDONLY)
+    // Non-blocking, so a named pipe or a device given as the model is refused instead of waiting for a writer.
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
     defer { close(fd) }
     var st = stat()

@@ -62,9 +62,19 @@ public struct GenerationOptions {
     self.shouldCancel = shouldCancel
   }
 
-  /// Sets the deadline to `seconds` from now.
+  /// Sets the deadline to `seconds` from now (saturating: a value too large for the clock is no deadline).
   public mutating func setDeadline(secondsFromNow seconds: Double) {
-    deadlineNanoseconds = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, seconds) * 1e9)
+    let now = DispatchTime.now().uptimeNanoseconds
+    guard seconds > 0 else {
+      deadlineNanoseconds = now
+      return
+    }
+    let nanoseconds = seconds * 1e9
+    guard nanoseconds < Double(UInt64.max - now) else {
+      deadlineNanoseconds = nil
+      return
+    }
+    deadlineNanoseconds = now + UInt64(nanoseconds)
   }
 }
 

@@ -56,6 +56,9 @@ public struct ModelConfig: Sendable, Equatable {
   ///   - file: an opened GGUF model.
   ///   - contextLimit: upper bound on the context window (the model's own length applies when lower); nil for none.
   /// - Throws: `InferenceError.unsupportedArchitecture` or `.invalidMetadata`, naming the file.
+  /// The shortest trained context window a model may declare.
+  public static let minimumContextLength = 16
+
   public init(file: GGUFFile, contextLimit: Int? = nil) throws(InferenceError) {
     let path = file.path
     guard let archName = file.string("general.architecture") else {
@@ -128,6 +131,11 @@ public struct ModelConfig: Sendable, Equatable {
     }
     ropeStyle = arch == .llama ? .normal : .neox
     trainedContextLength = try int("context_length", default: 2048)
+    guard trainedContextLength >= Self.minimumContextLength else {
+      throw .invalidMetadata(
+        path: path, key: "\(archName).context_length",
+        reason: "\(trainedContextLength) tokens is too short to complete anything (at least \(Self.minimumContextLength))")
+    }
     if let contextLimit {
       guard contextLimit > 0 else { throw .invalidArgument("context limit must be positive, is \(contextLimit)") }
       contextLength = min(trainedContextLength, contextLimit)

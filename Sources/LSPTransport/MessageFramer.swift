@@ -150,9 +150,13 @@ public struct MessageFramer: Sendable {
         }
         if header.count > maxHeaderSize {
           events.append(.error(.headerTooLarge(limit: maxHeaderSize)))
-          header.removeFirst(header.count - (Self.contentLengthName.count - 1))
+          // Resynchronise over the block's own bytes after its first: the next message's header may already be
+          // among them (an overlong line without a line break runs into the next message of the same read).
+          let leftover = Array(header.dropFirst())
+          header = []
           headerLineStart = 0
           state = .resync
+          leftover.withUnsafeBufferPointer { process($0, into: &events) }
         }
       case .body(let length):
         let take = min(length - body.count, count - i)

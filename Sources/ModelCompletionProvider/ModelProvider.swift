@@ -113,6 +113,11 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         candidates: cached.prefix(limit).map { CompletionCandidate(text: $0, score: 0, stopReason: "cache") },
         trace: request.explain ? trace : [], fromCache: true)
     }
+    // An empty document (nothing but whitespace around the cursor) gives the model nothing to go on: no suggestion.
+    if Self.isBlank(request.prefix), Self.isBlank(request.suffix) {
+      trace.append("empty document: nothing to complete from")
+      return CompletionResult(candidates: [], trace: request.explain ? trace : [])
+    }
     // 2. Single line or block, from the cursor's context.
     var middleware = SyntaxMiddleware(
       language: request.languageId, prefix: request.prefix, suffix: request.suffix, enabled: settings.syntaxCheck)
@@ -122,8 +127,19 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     let order = template?.order(for: settings.fimOrder) ?? .psm
     let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
     let (promptTokens, healing) = heal(prompt, settings: settings)
+    guard !promptTokens.isEmpty else {
+      trace.append("prompt: no tokens (a model without fill-in-the-middle or BOS tokens and no text before the cursor)")
+      return CompletionResult(candidates: [], trace: request.explain ? trace : [])
+    }
+    // Under a deadline (the editor's), a cold prompt may prefill until the later of the request's deadline and the
+    // prefill allowance; without one (the offline modes), the whole prompt is computed and generation runs to its end.
     let started = DispatchTime.now().uptimeNanoseconds
-    let prefillLimit = started &+ UInt64(max(settings.prefillDeadlineMilliseconds, settings.deadlineMilliseconds)) * 1_000_000
+    let prefillLimit: UInt64? = cancellation.deadlineNanoseconds.map { deadline in
+      max(
+        deadline,
+        SaturatingTime.uptime(
+          after: SaturatingTime.nanoseconds(milliseconds: settings.prefillDeadlineMilliseconds), from: started))
+    }
     if !healing.isEmpty {
       trace.append("token healing: the last prompt token \(String(decoding: healing, as: UTF8.self).debugDescription) is regenerated")
     }
@@ -131,9 +147,9 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     trace.append("prefill: \(evaluation.computedTokens) of \(promptTokens.count) prompt tokens computed, "
       + "\(evaluation.reusedTokens) reused from the KV cache")
     // Generation ends at the request's deadline, or a little after a long cold prefill.
-    let now = DispatchTime.now().uptimeNanoseconds
     let generationDeadline = max(
-      cancellation.deadlineNanoseconds ?? UInt64.max, now &+ UInt64(settings.minimumGenerationMilliseconds) * 1_000_000)
+      cancellation.deadlineNanoseconds ?? UInt64.max,
+      SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: settings.minimumGenerationMilliseconds)))
     var result = CompletionResult(
       candidates: [], trace: [], promptTokensComputed: evaluation.computedTokens, promptTokens: promptTokens.count)
     guard evaluation.completed else {
@@ -193,7 +209,14 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     var trace: [String] = []
     let order = template?.order(for: settings.fimOrder) ?? .psm
     let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
-    _ = try? evaluatePrompt(heal(prompt, settings: settings).tokens, cancellation: cancellation)
+    let tokens = heal(prompt, settings: settings).tokens
+    guard !tokens.isEmpty else { return }
+    _ = try? evaluatePrompt(tokens, cancellation: cancellation)
+  }
+
+  /// True for text of nothing but whitespace.
+  static func isBlank(_ text: String) -> Bool {
+    !text.utf8.contains { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
   }
 
   /// Token healing (after Microsoft's guidance library and transformers' `token_healing`): the last plain-text
@@ -217,7 +240,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// `prefillChunk`, which a prefill under `until` adapts.
   func evaluatePrompt(_ tokens: [Int32], cancellation: CancellationToken, until: UInt64? = nil) throws -> Evaluation {
     var tokens = tokens
-    let capacity = session.capacity - 8
+    let capacity = max(1, session.capacity - 8)
     if tokens.count > capacity { tokens = Array(tokens.suffix(capacity)) }
     do {
       guard let until else {
@@ -436,6 +459,10 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     generateSettings.prefixTokens = max(settings.prefixTokens, 1536)
     let prompt = promptBuilder.build(completionRequest, settings: generateSettings, order: order, trace: &trace)
     let (promptTokens, healing) = heal(prompt, settings: settings)
+    guard !promptTokens.isEmpty else {
+      trace.append("generate: no prompt tokens (no text before the cursor and no fill-in-the-middle tokens)")
+      return GenerateResult(text: "", trace: trace)
+    }
     let evaluation = try evaluatePrompt(promptTokens, cancellation: cancellation)
     guard evaluation.completed else { return GenerateResult(text: "", trace: trace) }
     let outcome = try runCandidate(
@@ -453,8 +480,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// The user message of generate-code: the instruction with the code around the cursor (tails cut to budget).
   func chatPrompt(_ request: GenerateRequest, instruction: String, format: ChatFormat) -> String {
     let settings = self.settings
-    let before = String(request.prefix.suffix(max(256, settings.prefixTokens * 3)))
-    let after = String(request.suffix.prefix(max(128, settings.suffixTokens * 3)))
+    let before = String(request.prefix.suffix(max(256, settings.prefixTokens.multipliedSaturating(by: 3))))
+    let after = String(request.suffix.prefix(max(128, settings.suffixTokens.multipliedSaturating(by: 3))))
     let language = request.languageId
     var user = "File: \(request.fileName ?? request.documentID) (\(language))\n\n"
     user += "Code before the cursor:\n```\(language)\n\(before)\n```\n\n"

@@ -44,10 +44,18 @@ public final class PromptBuilder {
   /// Builds the prompt of a completion request.
   /// - Parameters:
   ///   - order: the FIM order (ignored without a template).
+  /// The largest token budget the builder uses, whatever the settings say (2^24, past any context window).
+  static let largestBudget = 1 << 24
+
   ///   - trace: receives one line per decision.
   public func build(
     _ request: CompletionRequest, settings: CompletionSettings, order: FIMOrder, trace: inout [String]
   ) -> Prompt {
+    // Budgets past any context window are capped, so the window arithmetic below cannot overflow.
+    var settings = settings
+    for keyPath in [\CompletionSettings.prefixTokens, \.suffixTokens, \.middleTokens, \.contextDocumentTokens] {
+      settings[keyPath: keyPath] = min(settings[keyPath: keyPath], Self.largestBudget)
+    }
     let prefixBudget = max(16, settings.prefixTokens)
     var tokens: [Int32] = []
     if let bos { tokens.append(bos) }

@@ -166,7 +166,8 @@ public final class RepetitionPenaltyProcessor: LogitProcessor {
     self.presencePenalty = presencePenalty
     self.window = window
     self.exempt = exempt
-    recent.reserveCapacity(window)
+    // The ring buffer grows with the tokens seen, never to a configured size up front (a window of 2^53 is valid).
+    recent.reserveCapacity(min(window, 4096))
   }
 
   /// How often `token` occurs in the window now.

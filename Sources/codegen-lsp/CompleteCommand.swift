@@ -19,7 +19,10 @@ struct CompleteCommand: ParsableCommand {
       the result in the same order: {"text": completion or "", "ms": milliseconds, "candidates": [...], \
       "fromCache": bool, "promptTokens": N, "computedTokens": N, "generatedTokens": N, "stopReason": ..., \
       "trace": [...] with --explain, "id": echoed}, or {"error": message} for a bad request, which does not stop \
-      the batch. The exit code is 0 unless the model cannot be loaded.
+      the batch. Without --deadline-ms a completion has no deadline: the whole prompt is computed and generation \
+      runs until a stop rule ends it, so the answer is the model's, however slow the machine; --deadline-ms N \
+      applies the editor's deadline policy (for simulating an editor). The exit code is 0 unless the model cannot \
+      be loaded.
       """)
 
   @OptionGroup var modelOptions: ModelOptions
@@ -41,7 +44,7 @@ struct CompleteCommand: ParsableCommand {
 
   func run() throws {
     modelOptions.bootstrapLogging()
-    let settings = pipeline.settings(threads: modelOptions.threads)
+    let settings = try pipeline.settings(threads: modelOptions.threads)
     let spec = ModelPresets.choose(configuration: nil, commandLine: modelOptions.model)
     let provider = ModelProvider.make(modelSpec: spec, settings: settings)
     if case .unavailable(let reason) = provider.status {
@@ -64,7 +67,7 @@ struct CompleteCommand: ParsableCommand {
     let request = try StdinRequest.make(
       text: text, line: document.line, column: document.column, marker: document.cursorMarker,
       language: document.language, fileName: document.fileName, invoked: invoked, explain: explain)
-    let result = try provider.complete(request, cancellation: CancellationToken(deadline: deadlineSeconds(settings)))
+    let result = try provider.complete(request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs))
     if explain {
       for entry in result.trace { FileHandle.standardError.write(Data("explain: \(entry)\n".utf8)) }
     }
@@ -93,7 +96,7 @@ struct CompleteCommand: ParsableCommand {
         language: object["language"]?.stringValue ?? document.language,
         fileName: object["fileName"]?.stringValue ?? document.fileName,
         invoked: object["trigger"]?.stringValue == "invoked" || invoked, explain: explain)
-      let result = try provider.complete(request, cancellation: CancellationToken(deadline: deadlineSeconds(settings)))
+      let result = try provider.complete(request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs))
       let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
       var out: [String: JSONValue] = [
         "text": .string(result.candidates.first?.text ?? ""),
@@ -114,10 +117,6 @@ struct CompleteCommand: ParsableCommand {
       return .object(out)
     }
   }
-}
-
-func deadlineSeconds(_ settings: CompletionSettings) -> Double {
-  Double(settings.deadlineMilliseconds) / 1000
 }
 
 /// Turns stdin text plus a cursor (line/column or marker) into a completion request.

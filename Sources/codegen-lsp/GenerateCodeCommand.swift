@@ -16,7 +16,7 @@ struct GenerateCodeCommand: ParsableCommand {
       completed from its signature, docstring or comment. The cursor is a marker (--cursor-marker, default \
       <|cursor|>) or --line/--column; a range is --line/--column to --end-line/--end-column, or the text between \
       two markers. Partial text streams to stderr with --stream; the result goes to stdout, or the whole document \
-      with the result applied when --apply is given.
+      with the result applied when --apply is given. There is no deadline unless --deadline-ms gives one.
       """)
 
   @OptionGroup var modelOptions: ModelOptions
@@ -38,8 +38,7 @@ struct GenerateCodeCommand: ParsableCommand {
 
   func run() throws {
     modelOptions.bootstrapLogging()
-    var settings = pipeline.settings(threads: modelOptions.threads)
-    settings.deadlineMilliseconds = settings.generateDeadlineMilliseconds
+    let settings = try pipeline.settings(threads: modelOptions.threads)
     let provider = ModelProvider.make(
       modelSpec: ModelPresets.choose(configuration: nil, commandLine: modelOptions.model), settings: settings)
     if case .unavailable(let reason) = provider.status {
@@ -56,7 +55,7 @@ struct GenerateCodeCommand: ParsableCommand {
       selection: selection, suffix: suffix, instruction: instruction)
     var shown = 0
     let result = try provider.generate(
-      request, cancellation: CancellationToken(deadline: Double(settings.generateDeadlineMilliseconds) / 1000)
+      request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs)
     ) { partial in
       guard stream else { return }
       let bytes = Array(partial.utf8)

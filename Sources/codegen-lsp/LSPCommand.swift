@@ -15,7 +15,8 @@ struct LSPCommand: ParsableCommand {
       by the editor's `model` setting (initializationOptions or workspace/didChangeConfiguration) overrides \
       --model, which overrides CODEGEN_LSP_MODEL. Without a usable model the server still runs, answers \
       completions with empty results and says once (window/showMessage) what is missing and how to get it. \
-      Exit code: 0 after shutdown + exit, 1 for exit without shutdown or end of input.
+      Exit code: 0 after shutdown + exit, 1 for exit without shutdown or end of input. At the end of a session \
+      the running work is cancelled and the server waits for the engine to stop before the process ends.
       """)
 
   @OptionGroup var modelOptions: ModelOptions
@@ -36,7 +37,7 @@ struct LSPCommand: ParsableCommand {
     }
     let connection = JSONRPCConnection(inputFD: STDIN_FILENO, outputFD: protocolOut, maxMessageSize: maxMessageSize)
     var options = ServerOptions()
-    options.settings = pipeline.settings(threads: modelOptions.threads)
+    options.settings = try pipeline.settings(threads: modelOptions.threads)
     options.modelSpec = modelOptions.model
     options.logLevel = (modelOptions.logLevel ?? .info).level
     options.maxMessageSize = maxMessageSize
@@ -44,6 +45,13 @@ struct LSPCommand: ParsableCommand {
       let spec = ModelPresets.choose(configuration: configured, commandLine: modelOptions.model)
       return ModelProvider.make(modelSpec: spec, settings: options.settings)
     }
-    throw ExitCode(server.run())
+    let code = server.run()
+    if !server.workerStopped {
+      // The engine is still computing: end without running library destructors (OpenBLAS's would free buffers its
+      // threads are using).
+      fflush(nil)
+      _exit(code)
+    }
+    throw ExitCode(code)
   }
 }

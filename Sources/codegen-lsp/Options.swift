@@ -1,6 +1,8 @@
 import ArgumentParser
 import CodeCompletion
+import CompletionServer
 import Foundation
+import JSON
 import Logging
 import ModelCompletionProvider
 
@@ -69,7 +71,7 @@ struct PipelineOptions: ParsableArguments {
   var lengthPenaltyStartBlock: Int?
   @Option(name: .long, help: "Growth factor per token past the soft budget. (lengthPenaltyDecay)")
   var lengthPenaltyDecay: Double?
-  @Option(name: .long, help: "Deadline per completion in milliseconds. (deadlineMilliseconds)")
+  @Option(name: .long, help: "Deadline per completion in milliseconds; complete and generate-code have none unless this is given. (deadlineMilliseconds)")
   var deadlineMs: Int?
   @Option(name: .long, help: "Token budget of the text before the cursor. (prefixTokens)")
   var prefixTokens: Int?
@@ -92,33 +94,53 @@ struct PipelineOptions: ParsableArguments {
   @Flag(name: .long, help: "Turn every penalty and blocker off (for measurement). (penalties=false)")
   var noPenalties = false
 
-  /// The settings these flags describe, starting from the defaults.
-  func settings(threads: Int) -> CompletionSettings {
-    var s = CompletionSettings()
-    if let temperature { s.temperature = temperature }
-    if let topK { s.topK = topK }
-    if let topP { s.topP = topP }
-    if let minP { s.minP = minP }
+  /// The flags given, as the configuration object the editor would send (keys of `Configuration.settingKeys`).
+  func configurationObject(threads: Int) -> [String: JSONValue] {
+    var object: [String: JSONValue] = [:]
+    func put(_ key: String, _ value: Double?) { if let value { object[key] = .double(value) } }
+    func put(_ key: String, _ value: Int?) { if let value { object[key] = .int(Int64(value)) } }
+    func put(_ key: String, _ value: String?) { if let value { object[key] = .string(value) } }
+    put("temperature", temperature)
+    put("topK", topK)
+    put("topP", topP)
+    put("minP", minP)
+    put("repetitionPenalty", repetitionPenalty)
+    put("frequencyPenalty", frequencyPenalty)
+    put("presencePenalty", presencePenalty)
+    put("noRepeatNgramSize", noRepeatNgramSize)
+    put("lengthPenaltyStartLine", lengthPenaltyStartLine)
+    put("lengthPenaltyStartBlock", lengthPenaltyStartBlock)
+    put("lengthPenaltyDecay", lengthPenaltyDecay)
+    put("deadlineMilliseconds", deadlineMs)
+    put("prefixTokens", prefixTokens)
+    put("suffixTokens", suffixTokens)
+    put("middleTokens", middleTokens)
+    put("fimOrder", fimOrder)
+    put("multiline", multiline)
+    put("maxTokensLine", maxTokensLine)
+    put("maxTokensBlock", maxTokensBlock)
+    if noSyntaxCheck { object["syntaxCheck"] = .bool(false) }
+    if noTokenHealing { object["tokenHealing"] = .bool(false) }
+    if noPenalties { object["penalties"] = .bool(false) }
+    put("threads", threads)
+    return object
+  }
+
+  /// The settings these flags describe, starting from the defaults, checked against the same types and ranges as
+  /// the editor's configuration.
+  /// - Throws: `ValidationError` naming every flag whose value is out of range.
+  func settings(threads: Int) throws -> CompletionSettings {
+    let defaults = CompletionSettings()
+    let update = Configuration.apply(.object(configurationObject(threads: threads)), to: defaults, base: defaults)
+    if !update.warnings.isEmpty {
+      let messages = update.warnings.map {
+        $0.replacingOccurrences(of: "configuration key", with: "the setting")
+          .replacingOccurrences(of: "; it was ignored", with: "")
+      }
+      throw ValidationError(messages.joined(separator: "\n"))
+    }
+    var s = update.settings
     if let seed { s.seed = seed }
-    if let repetitionPenalty { s.repetitionPenalty = repetitionPenalty }
-    if let frequencyPenalty { s.frequencyPenalty = frequencyPenalty }
-    if let presencePenalty { s.presencePenalty = presencePenalty }
-    if let noRepeatNgramSize { s.noRepeatNgramSize = noRepeatNgramSize }
-    if let lengthPenaltyStartLine { s.lengthPenaltyStartLine = lengthPenaltyStartLine }
-    if let lengthPenaltyStartBlock { s.lengthPenaltyStartBlock = lengthPenaltyStartBlock }
-    if let lengthPenaltyDecay { s.lengthPenaltyDecay = lengthPenaltyDecay }
-    if let deadlineMs { s.deadlineMilliseconds = deadlineMs }
-    if let prefixTokens { s.prefixTokens = prefixTokens }
-    if let suffixTokens { s.suffixTokens = suffixTokens }
-    if let fimOrder { s.fimOrder = fimOrder }
-    if let middleTokens { s.middleTokens = middleTokens }
-    if let multiline { s.multiline = multiline }
-    if let maxTokensLine { s.maxTokensLine = maxTokensLine }
-    if let maxTokensBlock { s.maxTokensBlock = maxTokensBlock }
-    if noSyntaxCheck { s.syntaxCheck = false }
-    if noTokenHealing { s.tokenHealing = false }
-    if noPenalties { s.penalties = false }
-    s.threads = threads
     return s
   }
 }
