@@ -23,9 +23,12 @@ Tracks:
   of the completion against the reference (both stripped), pass@1 of the whole completion inserted (prefix +
   completion + suffix, then the tests), pass@1 of its first line alone inserted, empty completions, errors, latency
   p50/p95 of the `ms` field.
+EXTRA-FLAGS (--extra-flags) go to both commands. Without --deadline-ms among them the binary has no deadline (the
+offline setting of the figures in issue 19); `--extra-flags "--deadline-ms 1000"` applies the editor's deadline.
 
-Anchor (--reference llama-cpp; needs Benchmarks/engine/setup_llama_cpp.sh): the same tasks through llama.cpp with the
-same GGUF file ($CODEGEN_LSP_MODELS_DIR, else $XDG_CACHE_HOME or ~/.cache, /codegen-lsp/models/PRESET.gguf), by
+Anchor (--reference llama-cpp; by default whenever Benchmarks/engine/setup_llama_cpp.sh has installed it and the
+model file is there; --reference none turns it off): the same tasks through llama.cpp with the same GGUF file
+($CODEGEN_LSP_MODELS_DIR, else $XDG_CACHE_HOME or ~/.cache, /codegen-lsp/models/PRESET.gguf), by
 llama_cpp_reference.py under that environment's python: generate-code as greedy plain continuation of the text
 before the cursor (at most 512 tokens, cut at the HumanEval stop sequences "\ndef", "\nclass", "\nif __name__",
 "\nprint", "\n#", or with --anchor-stop column0 at any line starting at column 0; the `instruction` variant gets the
@@ -47,7 +50,7 @@ the canonical figures are not all 1.0.
 
 Usage: python3 Benchmarks/quality/humaneval.py [--track all|generate-code|infill] [--binary .build/release/codegen-lsp]
        [--model qwen2.5-coder-0.5b] [--variants end,indent,instruction] [--every N] [--limit N]
-       [--extra-flags "--deadline-ms 1000"] [--reference llama-cpp] [--chunk 16] [--out tasks.jsonl]
+       [--extra-flags "--deadline-ms 1000"] [--reference auto|none|llama-cpp] [--chunk 16] [--out tasks.jsonl]
        [--json summary.json] [--markdown] [--jobs 2]
        python3 Benchmarks/quality/humaneval.py --self-check [--track ...]
 """
@@ -545,7 +548,8 @@ def main():
     parser.add_argument("--every", type=int, default=1, help="keep every Nth problem / infilling task")
     parser.add_argument("--limit", type=int, default=0, help="keep the first N (after --every)")
     parser.add_argument("--extra-flags", default="", help="more flags for the binary, e.g. \"--deadline-ms 1000\"")
-    parser.add_argument("--reference", choices=["none", "llama-cpp"], default="none")
+    parser.add_argument("--reference", choices=["auto", "none", "llama-cpp"], default="auto",
+                        help="llama.cpp anchor; auto: when Benchmarks/engine/.venv-llama-cpp and the model file exist")
     parser.add_argument("--anchor-stop", choices=["standard", "column0"], default="standard",
                         help="where llama.cpp's continuation is cut: the HumanEval stop sequences, or any line "
                              "starting at column 0")
@@ -582,7 +586,8 @@ def main():
         systems = [Ours(args)]
         described = "codegen-lsp: %s generate-code / complete --jsonl %s" % (
             args.binary, " ".join(systems[0].model_flags + systems[0].extra) or "(defaults)")
-        if args.reference == "llama-cpp":
+        if args.reference == "llama-cpp" or (args.reference == "auto" and os.path.exists(LLAMA_PYTHON)
+                                             and os.path.exists(model_path(args.model))):
             systems.append(LlamaCpp(args))
             described += "; anchor: " + systems[1].describe()
     runner = TestRunner(args.timeout, args.jobs, args.python)

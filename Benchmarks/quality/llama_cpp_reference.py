@@ -9,10 +9,12 @@ each (humaneval.py drives it request by request, interleaved with codegen-lsp):
   character); ends at end of generation or after max_tokens;
 - `{"id", "mode": "fim", "prefix", "suffix", "max_tokens"}`: greedy fill-in-the-middle in the PSM order of
   llama.cpp's /infill, `<|fim_prefix|>` prefix `<|fim_suffix|>` suffix `<|fim_middle|>` (Qwen), or the StarCoder
-  `<fim_*>` tokens; ends at end of generation (any end-of-generation token, FIM pad and file separator included)
-  or after max_tokens. A model without FIM tokens completes the prefix alone (the result says "mode": "prefix").
+  `<fim_*>` tokens; ends at end of generation (llama.cpp's end-of-generation tokens, and the family's FIM pad,
+  file separator, repository name and <|endoftext|> tokens) or after max_tokens. A model without FIM tokens
+  completes the prefix alone (the result says "mode": "prefix").
 Result: `{"id", "text", "ms", "promptTokens", "computedTokens", "generatedTokens", "stopReason": "eog" | "stop" |
-"length", "mode"}` or `{"id", "error"}`. The first line written is `{"ready": true, "model", "fim": family or null}`; llama.cpp's own log goes to stderr.
+"length", "mode"}` or `{"id", "error"}`. The first line written is `{"ready": true, "model", "fim": family or null,
+"threads"}`; llama.cpp's own log goes to stderr.
 
 Greedy is an argmax over the logits, as in llama_cpp_bench.py. The KV cache keeps the longest common token prefix
 of consecutive requests (llama-server's cache_prompt does the same), so `ms` is comparable with the `ms` of
@@ -36,6 +38,7 @@ FIM_FAMILIES = [
     ("qwen", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
     ("starcoder", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
 ]
+END_TEXTS = ["<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>", "<fim_pad>", "<file_sep>", "<reponame>"]
 COLUMN0 = re.compile(r"\n(?=\S)")
 
 
@@ -76,6 +79,7 @@ class Model:
             if all(i is not None for i in ids):
                 self.fim = (family, ids[0], ids[1], ids[2])
                 break
+        self.end_ids = {i for i in (self.special_id(t) for t in END_TEXTS) if i is not None}
 
     def tokenize(self, text, parse_special=False):
         data = text.encode("utf-8")
@@ -162,7 +166,7 @@ class Model:
         generated = 0
         for _ in range(max_tokens):
             token = self.argmax()
-            if self.is_eog(self.vocab, token):
+            if token in self.end_ids or self.is_eog(self.vocab, token):
                 reason = "eog"
                 break
             generated += 1

@@ -29,7 +29,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// before the deadline every request would start again from the same position and none would ever complete (seen on a
   /// CPU that Debian's OpenBLAS ran with its SSE3 kernels: Benchmarks/RESULTS.md, ninth session); with smaller chunks
   /// each request keeps what it finished and the next one goes on from there.
-  private(set) var prefillChunk: Int
+  var prefillChunk: Int
   static let minimumPrefillChunk = 16
   private let lock = NSLock()
   private var settingsStorage: CompletionSettings
@@ -126,7 +126,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     // 3. Prompt and prefill (reusing the KV cache).
     let order = template?.order(for: settings.fimOrder) ?? .psm
     let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
-    let (promptTokens, healing) = heal(prompt, settings: settings)
+    let (healedTokens, healing) = heal(prompt, settings: settings)
+    let promptTokens = fitToContext(healedTokens)
     guard !promptTokens.isEmpty else {
       trace.append("prompt: no tokens (a model without fill-in-the-middle or BOS tokens and no text before the cursor)")
       return CompletionResult(candidates: [], trace: request.explain ? trace : [])
@@ -214,6 +215,13 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     _ = try? evaluatePrompt(tokens, cancellation: cancellation)
   }
 
+  /// The last tokens of `tokens` that leave room for a few generated ones in the context window (a prompt is longer
+  /// only on a model whose window is shorter than the prompt budgets).
+  func fitToContext(_ tokens: [Int32]) -> [Int32] {
+    let capacity = max(1, session.capacity - 8)
+    return tokens.count > capacity ? Array(tokens.suffix(capacity)) : tokens
+  }
+
   /// True for text of nothing but whitespace.
   static func isBlank(_ text: String) -> Bool {
     !text.utf8.contains { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
@@ -239,9 +247,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// `until`, at that uptime (nanoseconds) instead of the token's own deadline. Prefills in chunks of
   /// `prefillChunk`, which a prefill under `until` adapts.
   func evaluatePrompt(_ tokens: [Int32], cancellation: CancellationToken, until: UInt64? = nil) throws -> Evaluation {
-    var tokens = tokens
-    let capacity = max(1, session.capacity - 8)
-    if tokens.count > capacity { tokens = Array(tokens.suffix(capacity)) }
+    let tokens = fitToContext(tokens)
+    logger.debug("prefill started: a prompt of \(tokens.count) tokens, \(session.tokens.count) in the KV cache")
     do {
       guard let until else {
         return try session.evaluate(tokens, chunk: prefillChunk, shouldStop: { cancellation.shouldStop })
@@ -433,8 +440,9 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     {
       // Instruction: the chat template with the surrounding code as context; the answer's code block is the result.
       let prompt = chatPrompt(request, instruction: instruction, format: chatFormat)
-      let tokens = (tokenizer.addBOSByDefault ? [tokenizer.bosID].compactMap { $0 } : [])
-        + tokenizer.encode(prompt, parseSpecial: true)
+      let tokens = fitToContext(
+        (tokenizer.addBOSByDefault ? [tokenizer.bosID].compactMap { $0 } : [])
+          + tokenizer.encode(prompt, parseSpecial: true))
       trace.append("generate: chat prompt (\(chatFormat.rawValue)), \(tokens.count) tokens")
       let evaluation = try evaluatePrompt(tokens, cancellation: cancellation)
       guard evaluation.completed else { return GenerateResult(text: "", trace: trace) }
@@ -458,7 +466,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     var generateSettings = settings
     generateSettings.prefixTokens = max(settings.prefixTokens, 1536)
     let prompt = promptBuilder.build(completionRequest, settings: generateSettings, order: order, trace: &trace)
-    let (promptTokens, healing) = heal(prompt, settings: settings)
+    let (healedTokens, healing) = heal(prompt, settings: settings)
+    let promptTokens = fitToContext(healedTokens)
     guard !promptTokens.isEmpty else {
       trace.append("generate: no prompt tokens (no text before the cursor and no fill-in-the-middle tokens)")
       return GenerateResult(text: "", trace: trace)

@@ -19,6 +19,9 @@ final class BinarySessionTests: XCTestCase {
     private let closed = DispatchSemaphore(value: 0)
     private(set) var closeReason: ConnectionCloseReason?
     var stdoutProblems: [String] = []
+    private var stderrBytes = Data()
+    private var stderrEnded = false
+    private let stderrChanged = DispatchSemaphore(value: 0)
 
     init(binary: String, arguments: [String], environment: [String: String] = [:]) throws {
       let toServer = Pipe()
@@ -58,6 +61,18 @@ final class BinarySessionTests: XCTestCase {
           closeReason = reason
           closed.signal()
         })
+      stderrPipe.fileHandleForReading.readabilityHandler = { [self] handle in
+        let data = handle.availableData
+        lock.lock()
+        if data.isEmpty {
+          stderrEnded = true
+          handle.readabilityHandler = nil
+        } else {
+          stderrBytes += data
+        }
+        lock.unlock()
+        stderrChanged.signal()
+      }
     }
 
     /// Sends a request and waits for its reply (a generous safety timeout only guards against a hang).
@@ -109,8 +124,26 @@ final class BinarySessionTests: XCTestCase {
       return process.terminationStatus
     }
 
+    /// Everything the server wrote to stderr so far.
     var stderrText: String {
-      String(decoding: stderrPipe.fileHandleForReading.availableData, as: UTF8.self)
+      lock.lock()
+      defer { lock.unlock() }
+      return String(decoding: stderrBytes, as: UTF8.self)
+    }
+
+    /// Waits until stderr contains `text` (a log line marks an event inside the server); false if the server
+    /// closed stderr first or `timeout` (a safety net against a hang) passed.
+    func waitForStderr(containing text: String, timeout: Double = 120) -> Bool {
+      let deadline = Date().addingTimeInterval(timeout)
+      while Date() < deadline {
+        if stderrText.contains(text) { return true }
+        lock.lock()
+        let ended = stderrEnded
+        lock.unlock()
+        if ended { return stderrText.contains(text) }
+        _ = stderrChanged.wait(timeout: .now() + 1)
+      }
+      return false
     }
   }
 
@@ -237,6 +270,42 @@ final class BinarySessionTests: XCTestCase {
     _ = try initialize(eof)
     try (eof.process.standardInput as? Pipe)?.fileHandleForWriting.close()
     XCTAssertEqual(eof.waitForExit(), 1)
+  }
+
+  /// Closing the editor while a prefill runs (`shutdown` + `exit`, or the end of input) ends the process normally:
+  /// the server cancels the work and waits for the engine before exiting (it crashed in OpenBLAS's teardown before).
+  func testExitDuringAPrefillEndsCleanly() throws {
+    guard ProcessInfo.processInfo.environment["CODEGEN_LSP_MODEL_TESTS"] == "1" else {
+      throw XCTSkip("set CODEGEN_LSP_MODEL_TESTS=1 (and fetch smollm2-135m) to run against a real model")
+    }
+    let binary = try requireBinary()
+    let text = (0..<160).map { "def function_\($0)(a, b):\n    value = a * \($0) + b\n    return value\n" }.joined()
+    for round in 0..<6 {
+      let session = try Session(binary: binary, arguments: ["lsp", "--model", "smollm2-135m", "--log-level", "debug"])
+      let prefetch = round % 3 == 0
+      _ = try initialize(session, options: ["prefetch": .bool(prefetch), "deadlineMilliseconds": 60000])
+      let uri = "file:///tmp/long.py"
+      session.notify(
+        "textDocument/didOpen",
+        ["textDocument": ["uri": .string(uri), "languageId": "python", "version": 1, "text": .string(text)]])
+      if !prefetch {
+        _ = session.requestAsync(
+          "textDocument/inlineCompletion",
+          ["textDocument": ["uri": .string(uri)], "position": ["line": 300, "character": 4], "context": ["triggerKind": 1]])
+      }
+      // The provider logs the start of every prefill (at debug level): the session ends while it runs.
+      XCTAssertTrue(session.waitForStderr(containing: "prefill started"), "round \(round): \(session.stderrText)")
+      if round % 2 == 0 {
+        // shutdown without waiting for its reply, then exit, as an editor that closes does
+        session.connection.sendRequest(method: "shutdown", params: nil) { _ in }
+        session.notify("exit", nil)
+        XCTAssertEqual(session.waitForExit(), 0, "round \(round): \(session.stderrText.suffix(600))")
+      } else {
+        try (session.process.standardInput as? Pipe)?.fileHandleForWriting.close()
+        XCTAssertEqual(session.waitForExit(), 1, "round \(round): \(session.stderrText.suffix(600))")
+      }
+      XCTAssertEqual(session.process.terminationReason, .exit, "round \(round)")
+    }
   }
 
   func testWholeSessionWithARealModel() throws {

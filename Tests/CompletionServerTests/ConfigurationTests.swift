@@ -26,6 +26,27 @@ final class ConfigurationTests: XCTestCase {
     XCTAssertEqual(Configuration.settingKeys.map(\.name), properties)
   }
 
+  /// Values that crashed the server on the next completion when only a minimum was checked are refused.
+  func testEveryNumberHasARangeAndHugeValuesAreRefused() {
+    for key in Configuration.settingKeys where key.type == .number || key.type == .integer {
+      XCTAssertNotNil(key.minimum, key.name)
+      if key.name != "seed" { XCTAssertNotNil(key.maximum, key.name) }
+    }
+    let base = CompletionSettings()
+    let hostile: [(String, JSONValue)] = [
+      ("deadlineMilliseconds", .double(1.85e13)), ("generateDeadlineMilliseconds", .double(1.85e13)),
+      ("prefillDeadlineMilliseconds", .int(1 << 53 + 1)), ("minimumGenerationMilliseconds", .int(1 << 53 + 1)),
+      ("prefixTokens", .int(1 << 62)), ("repetitionWindow", .int(1 << 53 + 1)), ("repetitionPenalty", .int(0)),
+      ("repetitionWindow", .int(0)), ("threads", .int(1 << 40)), ("temperature", .double(1e308)),
+    ]
+    for (name, value) in hostile {
+      let update = Configuration.apply(.object([name: value]), to: base, base: base)
+      XCTAssertEqual(update.settings, base, name)
+      XCTAssertEqual(update.warnings.count, 1, name)
+      XCTAssertTrue(update.warnings.first?.contains("'\(name)'") ?? false, "\(update.warnings)")
+    }
+  }
+
   func testEveryKeyRoundTripsThroughJSON() {
     var changed = CompletionSettings()
     changed.temperature = 0.3

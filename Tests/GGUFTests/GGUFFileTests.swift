@@ -147,6 +147,15 @@ final class GGUFFileTests: XCTestCase {
     assertGGUFError(temp.directory.path) { if case .cannotOpen = $0 { return true } else { return false } }
   }
 
+  /// A named pipe with no writer is refused at once instead of blocking the open.
+  func testNamedPipeIsRefusedWithoutBlocking() throws {
+    let path = temp.directory.appendingPathComponent("pipe.gguf").path
+    XCTAssertEqual(mkfifo(path, 0o600), 0)
+    assertGGUFError(path) {
+      if case .cannotOpen(_, let reason) = $0 { return reason == "not a regular file" } else { return false }
+    }
+  }
+
   /// Every prefix of a valid file must fail cleanly, either as truncated or with a tensor past the end.
   func testTruncatedAtEveryByte() {
     var b = GGUFBuilder()

@@ -123,6 +123,24 @@ final class MessageFramerTests: XCTestCase {
     XCTAssertEqual(got, [.error(.headerTooLarge(limit: 64)), .message(bytes(#"{"ok":10}"#))])
   }
 
+  /// An overlong header line without a line break that runs into the next message in the same read: the next
+  /// message is still delivered, chunked in any way.
+  func testOverlongHeaderLineRunningIntoTheNextMessageKeepsThatMessage() {
+    let stream = bytes(String(repeating: "x", count: 200)) + framed(#"{"ok":11}"#) + framed(#"{"ok":12}"#)
+    for chunk in [stream.count, 1, 7, 100] {
+      var framer = MessageFramer(maxMessageSize: 1 << 20, maxHeaderSize: 64)
+      var got: [FramerEvent] = []
+      var index = 0
+      while index < stream.count {
+        got += framer.push(Array(stream[index..<min(stream.count, index + chunk)]))
+        index += chunk
+      }
+      XCTAssertEqual(
+        got, [.error(.headerTooLarge(limit: 64)), .message(bytes(#"{"ok":11}"#)), .message(bytes(#"{"ok":12}"#))],
+        "chunks of \(chunk)")
+    }
+  }
+
   func testSeveralErrorsInARowThenValid() {
     let stream =
       bytes("Content-Type: a\r\n\r\nxx") + bytes("Content-Length: nope\r\n\r\nyy") + framed(#"{"a":1}"#)

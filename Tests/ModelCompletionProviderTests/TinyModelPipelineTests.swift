@@ -1,0 +1,132 @@
+import CodeCompletion
+import Foundation
+import Inference
+import InferenceTestSupport
+import XCTest
+
+@testable import ModelCompletionProvider
+
+/// The completion pipeline on tiny random-weight models (no download): deadlines, empty documents, short context
+/// windows and extreme settings. The text is gibberish; what is checked is how the pipeline treats it.
+final class TinyModelPipelineTests: XCTestCase {
+  func provider(_ spec: TinyModel.Spec = TinyModel.Spec(), settings: CompletionSettings = CompletionSettings())
+    throws -> ModelProvider
+  {
+    try ModelProvider(path: try TinyModel.temporaryFile(spec), settings: settings)
+  }
+
+  func request(_ prefix: String, _ suffix: String = "", explain: Bool = true) -> CompletionRequest {
+    CompletionRequest(
+      documentID: "file:///a.py", fileName: "a.py", languageId: "python", prefix: prefix, suffix: suffix,
+      trigger: .automatic, explain: explain)
+  }
+
+  /// A long prefix, so the prompt needs several prefill chunks.
+  var longPrefix: String {
+    (0..<40).map { "def f\($0)(a):\n    return a + \($0)\n" }.joined() + "def g(a):\n    return "
+  }
+
+  func testWithoutADeadlineTheWholePromptIsComputedWhateverTheDeadlineSettings() throws {
+    var settings = CompletionSettings()
+    settings.deadlineMilliseconds = 1
+    settings.prefillDeadlineMilliseconds = 1
+    settings.minimumGenerationMilliseconds = 0
+    let provider = try provider(settings: settings)
+    provider.prefillChunk = 16
+    let result = try provider.complete(request(longPrefix), cancellation: CancellationToken())
+    XCTAssertGreaterThan(result.promptTokens, 64)
+    XCTAssertEqual(result.promptTokensComputed, result.promptTokens, result.trace.joined(separator: "\n"))
+    XCTAssertFalse(result.trace.contains { $0.contains("stopped during prefill") })
+    XCTAssertFalse(result.candidates.first?.stopReason == "deadline")
+  }
+
+  func testAnExpiredDeadlineStopsThePrefill() throws {
+    let provider = try provider()
+    provider.prefillChunk = 16
+    let token = CancellationToken(deadline: 0)
+    var settings = provider.settings
+    settings.prefillDeadlineMilliseconds = 1
+    provider.updateSettings(settings)
+    Thread.sleep(forTimeInterval: 0.002)
+    let result = try provider.complete(request(longPrefix), cancellation: token)
+    XCTAssertLessThan(result.promptTokensComputed, result.promptTokens)
+    XCTAssertTrue(result.candidates.isEmpty)
+  }
+
+  func testEmptyDocumentGivesAnEmptyCompletion() throws {
+    for fim in [true, false] {
+      var spec = TinyModel.Spec()
+      spec.fimTokens = fim
+      let provider = try provider(spec)
+      for (prefix, suffix) in [("", ""), ("\n  \n", "\n")] {
+        let result = try provider.complete(request(prefix, suffix), cancellation: CancellationToken())
+        XCTAssertTrue(result.candidates.isEmpty)
+        XCTAssertTrue(result.trace.contains("empty document: nothing to complete from"), result.trace.description)
+      }
+      provider.prepare(request(""), cancellation: CancellationToken())
+      // Text after the cursor alone: no prompt tokens at all without FIM tokens or BOS; never an engine error.
+      XCTAssertNoThrow(try provider.complete(request("", "x = 1\n"), cancellation: CancellationToken()))
+      let generated = try provider.generate(
+        GenerateRequest(
+          documentID: "file:///a.py", fileName: "a.py", languageId: "python", prefix: "", selection: "",
+          suffix: "x = 1\n", instruction: nil),
+        cancellation: CancellationToken(), onPartial: { _ in })
+      if !fim { XCTAssertEqual(generated.text, "") }
+    }
+  }
+
+  func testShortContextWindowsAreRefusedOrServed() throws {
+    for length in [1, 7, 15] {
+      var spec = TinyModel.Spec()
+      spec.contextLength = length
+      XCTAssertThrowsError(try provider(spec)) { error in
+        XCTAssertTrue("\(error)".contains("context_length"), "\(error)")
+      }
+    }
+    var spec = TinyModel.Spec()
+    spec.contextLength = 16
+    let provider = try provider(spec)
+    let result = try provider.complete(request(longPrefix, "\nprint(g(1))\n"), cancellation: CancellationToken())
+    // The prompt keeps its last 8 tokens; generation fills the window (the last token sampled finds it full).
+    XCTAssertLessThanOrEqual(result.generatedTokens, 9)
+  }
+
+  func testExtremeSettingsDoNotOverflow() throws {
+    var settings = CompletionSettings()
+    settings.prefixTokens = 1 << 62
+    settings.suffixTokens = 1 << 62
+    settings.middleTokens = 1 << 62
+    settings.contextDocumentTokens = 1 << 62
+    settings.repetitionWindow = (1 << 53) + 1
+    settings.prefillDeadlineMilliseconds = Int.max
+    settings.minimumGenerationMilliseconds = Int.max
+    settings.deadlineMilliseconds = Int.max
+    let provider = try provider(settings: settings)
+    let token = CancellationToken(deadlineMilliseconds: Int.max)
+    XCTAssertEqual(token.deadlineNanoseconds, UInt64.max)
+    XCTAssertFalse(token.isExpired)
+    let result = try provider.complete(request("def f(a):\n    return "), cancellation: token)
+    XCTAssertEqual(result.promptTokensComputed, result.promptTokens)
+  }
+}
+
+final class SaturatingTimeTests: XCTestCase {
+  func testDeadlinesSaturateInsteadOfTrappingOrWrapping() {
+    XCTAssertEqual(SaturatingTime.nanoseconds(milliseconds: Int.max), UInt64.max)
+    XCTAssertEqual(SaturatingTime.nanoseconds(milliseconds: -5), 0)
+    XCTAssertEqual(SaturatingTime.nanoseconds(milliseconds: 1500), 1_500_000_000)
+    XCTAssertEqual(SaturatingTime.nanoseconds(seconds: 1.85e13), UInt64.max)
+    XCTAssertEqual(SaturatingTime.nanoseconds(seconds: .infinity), UInt64.max)
+    XCTAssertEqual(SaturatingTime.nanoseconds(seconds: .nan), 0)
+    XCTAssertEqual(SaturatingTime.uptime(after: UInt64.max, from: 10), UInt64.max)
+    XCTAssertEqual(SaturatingTime.uptime(after: 5, from: 10), 15)
+    XCTAssertEqual(CancellationToken(deadline: 1.85e13).deadlineNanoseconds, UInt64.max)
+    XCTAssertFalse(CancellationToken(deadline: 1e300).isExpired)
+    XCTAssertTrue(CancellationToken(deadline: -1).isExpired)
+    XCTAssertNil(CancellationToken(deadlineMilliseconds: nil).deadlineNanoseconds)
+    XCTAssertEqual((Int.max / 2).multipliedSaturating(by: 3), Int.max)
+    XCTAssertEqual((Int.min / 2).multipliedSaturating(by: 3), Int.min)
+    XCTAssertEqual(Int.max.addingSaturating(1), Int.max)
+    XCTAssertEqual(7.multipliedSaturating(by: 3), 21)
+  }
+}
