@@ -62,7 +62,7 @@ final class RealModelPipelineTests: XCTestCase {
     for step in 0..<6 {
       // Each request differs from the last one, so nothing of its prompt is answered from a cache.
       let result = try provider.complete(
-        request(body + "value_\(step) = <|cursor|>\n"), cancellation: CancellationToken(deadline: 60))
+        request(body + "value_\(step) = <|cursor|>\n"), cancellation: CancellationToken(deadline: 0))
       XCTAssertTrue(result.candidates.isEmpty, result.trace.joined(separator: "\n"))
       XCTAssertEqual(result.promptTokensComputed, 0)
       expected = max(ModelProvider.minimumPrefillChunk, expected / 2)
