@@ -10,7 +10,9 @@ Reported: cold p50/p95/max, warm p50/p95, the share of warm answers that came fr
 prompt tokens computed per warm request.
 
 Usage: python3 Benchmarks/latency/typing_bench.py --binary .build/release/codegen-lsp [--files 20] [--steps 6]
-       [--model qwen2.5-coder-0.5b] [--dump outputs.jsonl] [extra flags for codegen-lsp complete after --]
+       [--model qwen2.5-coder-0.5b] [--deadline-ms 1000] [--dump outputs.jsonl] [extra flags for codegen-lsp complete
+       after --]
+Requests run under the editor's deadline (--deadline-ms, default 1000 as in the server), as an editor would see them.
 """
 
 import argparse
@@ -37,6 +39,9 @@ def main():
     parser.add_argument("--model", default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dump", help="write every request's output (one JSON line each, with its kind) here")
+    parser.add_argument(
+        "--deadline-ms", type=int, default=1000,
+        help="the editor's deadline per request (complete --jsonl has none unless given; 0: none)")
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -69,6 +74,8 @@ def main():
                              "fileName": name})
             kinds.append("cold" if step == 0 else "warm")
     command = [args.binary, "complete", "--jsonl"] + (["--model", args.model] if args.model else []) + args.extra
+    if args.deadline_ms:
+        command += ["--deadline-ms", str(args.deadline_ms)]
     result = subprocess.run(command, input="".join(json.dumps(r) + "\n" for r in requests), capture_output=True,
                             text=True)
     if result.returncode != 0:

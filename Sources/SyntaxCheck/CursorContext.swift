@@ -184,6 +184,61 @@ public struct CursorContext: Sendable {
   }
 
   /// The cursor's line before the cursor is only whitespace.
+  /// When the cursor sits on a blank line below a definition whose body holds nothing yet but a docstring and
+  /// comments (`def f():` then `"""Doc."""`, the cursor at column 0 or at the docstring's indentation), the
+  /// indentation of that definition's header: the code to write is its body. Nil otherwise, and for languages whose
+  /// blocks are not indentation.
+  public var emptyBodyHeaderIndent: Int? {
+    guard spec.blockStyle == .indentation, cursorOnBlankLinePrefix else { return nil }
+    let quotes = ["\"\"\"", "'''"]
+    var index = linesBefore.count - 1
+    var bodyIndent: Int?
+    func skipBlankAndComments() {
+      while index >= 0 {
+        let trimmed = linesBefore[index].trimmingWhitespace()
+        if trimmed.isEmpty {
+          index -= 1
+        } else if spec.lineComments.contains(where: { trimmed.hasPrefix($0) }) {
+          bodyIndent = Indentation.columns(of: Substring(linesBefore[index]))
+          index -= 1
+        } else {
+          return
+        }
+      }
+    }
+    skipBlankAndComments()
+    // One docstring, on one line or several, ending on this line.
+    guard index >= 0 else { return nil }
+    let last = linesBefore[index].trimmingWhitespace()
+    if let quote = quotes.first(where: { last.hasSuffix($0) }) {
+      var start = index
+      let closesAlone = last.count >= 6 && last.hasPrefix(quote) || last.components(separatedBy: quote).count >= 3
+      if !closesAlone {
+        start -= 1
+        while start >= 0 && !linesBefore[start].contains(quote) { start -= 1 }
+        guard start >= 0, start >= index - 200 else { return nil }
+      }
+      let opening = linesBefore[start].trimmingWhitespace()
+      guard quotes.contains(where: { opening.drop(while: { "rRbBuUfF".contains($0) }).hasPrefix($0) }) else { return nil }
+      bodyIndent = Indentation.columns(of: Substring(linesBefore[start]))
+      index = start - 1
+      skipBlankAndComments()
+    }
+    guard let body = bodyIndent, index >= 0, cursorLineIndent <= body else { return nil }
+    // The header: the line that ends with `:`, or the start of a signature over several lines.
+    guard linesBefore[index].trimmingWhitespace().hasSuffix(":") else { return nil }
+    var header = index
+    while header >= 0 && header > index - 20 {
+      let words = linesBefore[header].trimmingWhitespace()
+      if ["def ", "async def ", "class "].contains(where: { words.hasPrefix($0) }) {
+        let indent = Indentation.columns(of: Substring(linesBefore[header]))
+        return indent < body ? indent : nil
+      }
+      header -= 1
+    }
+    return nil
+  }
+
   public var cursorOnBlankLinePrefix: Bool { linePrefix.allSatisfy { $0 == " " || $0 == "\t" } }
 
   /// Indentation of the cursor's line in columns.

@@ -14,6 +14,8 @@ public struct StopReason: Sendable, Equatable, CustomStringConvertible {
     case duplicatesSuffix
     /// A line break ended a single-line string.
     case unterminatedString
+    /// A markdown code fence (a line of code starting with three backticks): the model left the code.
+    case markdownFence
   }
 
   /// The rule.
@@ -63,7 +65,10 @@ public struct FinalizedCandidate: Sendable, Equatable {
 /// - block mode, a completion that starts a block of its own (`if x {`, `for x in y:`, `def g`), unless the
 ///   cursor was right after an opener (then the completion is that body): stop at the end of the line that
 ///   closes it, unless the next line continues it (`else`, `catch`, `elif`, `rescue`);
+/// - block mode, indentation languages, the cursor on a blank line below a definition whose body is only a
+///   docstring so far: the completion is that body (stop before a line at or left of the definition);
 /// - a closing bracket with no match, or (block mode) a line break inside a single-line string: stop there;
+/// - a line of code that starts with three backticks (a markdown fence): stop before it;
 /// - text that repeats the suffix: a first line that ends with the rest of the cursor's line (cut that text,
 ///   when the document reads no worse without it), or a line equal to the first non-blank line below the
 ///   cursor (when that line is not trivial): stop at its start.
@@ -102,6 +107,8 @@ public final class StreamingStopper {
   private var awaitingWord: (cut: Int, reason: String)?
   private var leftInitialContext = false
   private var firstContentLine: Int?
+  /// Candidate offset of the start of the current line when it starts in code (for the markdown-fence rule).
+  private var codeLineStart: Int?
 
   private func markContent() {
     if contentSeen { return }
@@ -139,7 +146,11 @@ public final class StreamingStopper {
         limit = state.statementIndent + 1
         opener = true
       } else if context.cursorOnBlankLinePrefix {
-        if let previous = state.previousLine, previous.opensBlock {
+        if let header = context.emptyBodyHeaderIndent {
+          // Below a docstring (HumanEval's prompts end so), wherever the cursor sits: the body comes next.
+          limit = header + 1
+          opener = true
+        } else if let previous = state.previousLine, previous.opensBlock {
           limit = previous.indent + 1
           opener = true
         } else {
@@ -161,6 +172,7 @@ public final class StreamingStopper {
     }
     dedentLimit = limit
     afterOpener = opener
+    codeLineStart = state.context.isCode && context.cursorOnBlankLinePrefix ? 0 : nil
     if let limit, limit > 0 { trace.append("block ends before a line indented less than column \(limit)") }
     if opener && mode == .block { trace.append("cursor right after a block opener: the completion is its body") }
   }
@@ -184,6 +196,7 @@ public final class StreamingStopper {
   public func flush() -> StopDecision {
     if stopDecision.isStop { return stopDecision }
     drain(final: true)
+    if !stopDecision.isStop { checkMarkdownFence(lineEnd: text.utf8.count) }
     if !stopDecision.isStop && lineCount == 0 { checkLineEndsWithRest(lineEnd: text.utf8.count) }
     if !stopDecision.isStop { checkSuffixLine(endingAt: text.utf8.count) }
     return stopDecision
@@ -204,6 +217,15 @@ public final class StreamingStopper {
   }
 
   private func candidateOffset(_ offset: Int) -> Int { offset - prefixLength }
+
+  /// A line of code that starts with three backticks is a markdown fence, never code (chat-tuned models close
+  /// their answer with one): stop before the line.
+  private func checkMarkdownFence(lineEnd: Int) {
+    guard let start = codeLineStart, start <= lineEnd else { return }
+    let line = text.utf8.dropFirst(start).prefix(lineEnd - start).drop(while: { $0 == 0x20 || $0 == 0x09 })
+    guard line.starts(with: "```".utf8) else { return }
+    stop(lineCount > 0 ? lastBreakOffset : 0, .markdownFence, "a markdown fence (```) is not code")
+  }
 
   private func handle(_ event: LexEvent) {
     let state = lexer.state
@@ -229,6 +251,7 @@ public final class StreamingStopper {
     case .lineStart(let offset, let indent):
       let at = candidateOffset(offset)
       guard at >= 0 else { return }
+      codeLineStart = state.context.isCode ? at : nil
       if let pending = awaitingLineStart {
         awaitingLineStart = nil
         awaitingWord = pending
@@ -254,6 +277,9 @@ public final class StreamingStopper {
     case .lineBreak(let offset):
       let at = candidateOffset(offset)
       guard at >= 0 else { return }
+      checkMarkdownFence(lineEnd: at)
+      if stopDecision.isStop { return }
+      codeLineStart = nil
       checkSuffixLine(endingAt: at)
       if stopDecision.isStop { return }
       if lineCount == 0 { checkLineEndsWithRest(lineEnd: at) }

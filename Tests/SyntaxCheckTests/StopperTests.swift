@@ -57,6 +57,38 @@ final class StopperTests: XCTestCase {
 
   // MARK: Blocks
 
+  /// HumanEval's prompts end below the docstring with the cursor at column 0: the completion is the body and ends
+  /// at the first line at or left of the `def` (test code, prints), wherever the cursor sits on that blank line.
+  func testBodyBelowADocstringEndsAtTheDefinitionsLevel() {
+    let doc = "from typing import List\n\n\ndef f(x: float,\n      y: int) -> float:\n    \"\"\" Doc.\n    >>> f(1, 2)\n    3\n    \"\"\"\n"
+    let body = "    return x + y\n"
+    let tail = "\n# Test the function\nprint(f(1, 2))\n"
+    for cursorIndent in ["", "    "] {
+      let r = stream(Languages.python, doc + cursorIndent + "‸", String(body.dropFirst(cursorIndent.count)) + tail, mode: .block)
+      XCTAssertEqual(r.kept.trimmingCharacters(in: .whitespacesAndNewlines), "return x + y", r.trace.joined(separator: "\n"))
+      XCTAssertEqual(r.decision.rule, .endOfBlock)
+    }
+    let oneLine = stream(
+      Languages.python, "class C:\n    '''Doc.'''\n‸", "    x = 1\n\ny = 2\n", mode: .block)
+    XCTAssertEqual(oneLine.kept, "    x = 1\n")
+    // A function with a body already: at column 0 the completion may write top-level code.
+    let after = stream(
+      Languages.python, "def f():\n    \"\"\"Doc.\"\"\"\n    return 1\n\n‸", "def g():\n    return 2\n", mode: .block)
+    XCTAssertEqual(after.kept, "def g():\n    return 2\n")
+  }
+
+  /// A markdown fence after the code (chat-tuned models close their answers with one) is never kept.
+  func testMarkdownFenceStops() {
+    let r = stream(Languages.python, "def f():\n    ‸\n", "return 1\n    ```\n", mode: .block)
+    XCTAssertEqual(r.decision.rule, .markdownFence)
+    XCTAssertEqual(r.final.text?.trimmingCharacters(in: .whitespacesAndNewlines), "return 1")
+    let first = stream(Languages.python, "x = 1\n‸", "```python\ny = 2\n", mode: .block)
+    XCTAssertEqual(first.kept, "")
+    // Inside a string it is text.
+    let quoted = stream(Languages.python, "s = '''\n‸", "```\ncode\n```\n'''\n", mode: .block)
+    XCTAssertNotEqual(quoted.decision.rule, .markdownFence)
+  }
+
   func testPythonDedentEndsTheBody() {
     let doc = "def area(r):\n    ‸\n\ndef other():\n    pass\n"
     let r = stream(Languages.python, doc, "return 3.14159 * r * r\n\ndef perimeter(r):\n    return 2 * r\n")
