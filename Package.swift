@@ -100,7 +100,7 @@ let package = Package(
     // MARK: Product pipeline
     .target(
       name: "ModelCompletionProvider",
-      dependencies: ["CodeCompletion", "Inference", "Tokenization", "Sampling", "SyntaxCheck", "GGUF"]),
+      dependencies: ["CodeCompletion", "Inference", "Tokenization", "Sampling", "SyntaxCheck", "GGUF", "Kernels"]),
     .testTarget(
       name: "ModelCompletionProviderTests",
       dependencies: ["ModelCompletionProvider", "CodeCompletion", "InferenceTestSupport", "Inference", "SyntaxCheck"]),

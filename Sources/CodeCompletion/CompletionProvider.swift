@@ -93,6 +93,9 @@ public struct CompletionResult: Sendable, Equatable {
   public var promptTokens: Int
   /// Tokens generated over all candidates.
   public var generatedTokens: Int
+  /// Something the user should be told once (the editor shows it with `window/showMessage`), such as a machine
+  /// too slow for the latency target; nil when there is nothing to say.
+  public var notice: String? = nil
 
   public init(
     candidates: [CompletionCandidate], trace: [String] = [], fromCache: Bool = false,

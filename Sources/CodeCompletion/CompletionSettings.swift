@@ -53,6 +53,10 @@ public struct CompletionSettings: Sendable, Equatable {
   public var maxTokensGenerate: Int = 768
   /// Per-request deadline in milliseconds; the best partial completion is returned when it passes.
   public var deadlineMilliseconds: Int = 1000
+  /// The time a suggestion should take, in milliseconds: a request whose full context the measured speed of this
+  /// machine cannot prefill in time is answered from a shorter window around the cursor (`LatencyPolicy`), while
+  /// the full context is prefilled in the background. Applies under a deadline (the editor's), not offline.
+  public var latencyTargetMilliseconds: Int = 1000
   /// A cold prompt (nothing of it in the KV cache) may be prefilled for this long from the request's start even
   /// past `deadlineMilliseconds`: stopping it would return nothing, and the work is kept for the next request.
   public var prefillDeadlineMilliseconds: Int = 2500

@@ -136,6 +136,7 @@ public enum Configuration {
     int("maxTokensBlock", \.maxTokensBlock, min: 1, max: maximumTokens),
     int("maxTokensGenerate", \.maxTokensGenerate, min: 1, max: maximumTokens),
     int("deadlineMilliseconds", \.deadlineMilliseconds, min: 1, max: maximumMilliseconds),
+    int("latencyTargetMilliseconds", \.latencyTargetMilliseconds, min: 1, max: maximumMilliseconds),
     int("prefillDeadlineMilliseconds", \.prefillDeadlineMilliseconds, min: 1, max: maximumMilliseconds),
     int("minimumGenerationMilliseconds", \.minimumGenerationMilliseconds, min: 0, max: maximumMilliseconds),
     int("generateDeadlineMilliseconds", \.generateDeadlineMilliseconds, min: 1, max: maximumMilliseconds),

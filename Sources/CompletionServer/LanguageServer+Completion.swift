@@ -94,6 +94,7 @@ extension LanguageServer {
       reply.fail(ResponseError(code: ResponseError.Code.requestFailed, message: "completion failed: \(error)"))
       return
     }
+    if let notice = result.notice { announceOnce(.warning, notice) }
     if let reason = token.reason {
       answerCancelled([PendingRequest(reply: reply, token: token, uri: uri, isCompletion: true)], reason: reason)
       return

@@ -106,6 +106,8 @@ public final class InferenceSession {
       let chunk = Array(tokens[position..<(position + n)])
       let isLast = position + n == tokens.count
       var finished = true
+      let chunkStart = DispatchTime.now().uptimeNanoseconds
+      defer { throttle(since: chunkStart) }
       if allLogits {
         all!.withUnsafeMutableBufferPointer { buf in
           finished = engine.forward(
@@ -143,6 +145,8 @@ public final class InferenceSession {
     }
     guard tokens.count < capacity else { throw .contextOverflow(needed: tokens.count + 1, capacity: capacity) }
     var logits = [Float](repeating: 0, count: config.vocabularySize)
+    let start = DispatchTime.now().uptimeNanoseconds
+    defer { throttle(since: start) }
     logits.withUnsafeMutableBufferPointer { buf in
       _ = engine.forward(tokens: [token], start: tokens.count, logitsOut: buf.baseAddress!, allRows: false)
     }
@@ -163,6 +167,15 @@ public final class InferenceSession {
 
   /// Empties the cache.
   public func reset() { rollbackUnchecked(to: 0) }
+
+  /// With `ModelOptions.slowdown` s > 1, waits (s - 1) times the work done since `start`.
+  private func throttle(since start: UInt64) {
+    let slowdown = model.options.slowdown
+    guard slowdown > 1, slowdown.isFinite else { return }
+    let worked = Double(DispatchTime.now().uptimeNanoseconds - start)
+    let wait = worked * (slowdown - 1) / 1000
+    if wait >= 1 { usleep(UInt32(min(wait, 60e6))) }
+  }
 
   private func rollbackUnchecked(to length: Int) {
     if length < tokens.count {

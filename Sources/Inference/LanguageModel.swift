@@ -42,6 +42,9 @@ public struct ModelOptions: Sendable, Equatable {
   /// context (SmolLM2-135M at 1,024 tokens: x1.12-1.17), with top-1 agreement against transformers of 99.9-100%
   /// (Benchmarks/RESULTS.md). F32 is exact.
   public var kvCacheType: KVCacheType = .f16
+  /// For measuring a slower machine on this one (benchmarks only): after each prefill chunk and decode step the
+  /// session waits so that it takes this many times as long (1: full speed). Not a configuration key.
+  public var slowdown: Double = 1
   /// Tokens per batched prefill step (each step dequantises the weights once, so larger steps prefill faster);
   /// cancellation is checked between steps and between the layers of a step.
   public var prefillChunk: Int = 256

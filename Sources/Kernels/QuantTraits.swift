@@ -59,6 +59,9 @@ public struct QuantTraits: Sendable {
     return fields
   }()
 
+  /// The `model name` of the first CPU in /proc/cpuinfo ("" where there is none).
+  public static let cpuModelName: String = firstCPUFields["model name"] ?? ""
+
   /// The `flags` of the first CPU in /proc/cpuinfo (empty where there is none).
   public static let cpuFlags: Set<String> = Set((firstCPUFields["flags"] ?? "").split(separator: " ").map(String.init))
 

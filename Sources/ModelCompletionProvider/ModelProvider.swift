@@ -31,19 +31,35 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// each request keeps what it finished and the next one goes on from there.
   var prefillChunk: Int
   static let minimumPrefillChunk = 16
+  /// The engine's measured speed on this machine (calibrated at load, refined by every request).
+  let speedTracker: SpeedTracker
+  /// A second KV cache for requests answered from a short window while the full context is not computed yet, so
+  /// the full context's progress in `session` is kept for the next requests.
+  private var shortSessionStorage: InferenceSession?
+  var shortSession: InferenceSession {
+    if let shortSessionStorage { return shortSessionStorage }
+    let created = InferenceSession(model: model)
+    shortSessionStorage = created
+    return created
+  }
+  /// The machine was found too slow for the latency target once (said once per provider).
+  private var toldTooSlow = false
   private let lock = NSLock()
   private var settingsStorage: CompletionSettings
   private let statusValue: ProviderStatus
 
   /// Loads the model a specification names and builds a provider for it; never throws: a missing or broken model
   /// gives a provider whose status is `.unavailable` with a message that says what is wrong and what to do.
-  public static func make(modelSpec: String, settings: CompletionSettings) -> CompletionProvider {
+  /// - Parameter slowdown: run the engine this many times slower (benchmarks of slow machines; 1 in the product).
+  public static func make(modelSpec: String, settings: CompletionSettings, slowdown: Double = 1) -> CompletionProvider {
     switch ModelPresets.locate(modelSpec) {
     case .missing(let message):
       return UnavailableProvider(reason: message)
     case .file(let path, _):
       do {
-        return try ModelProvider(path: path, settings: settings)
+        return try ModelProvider(
+          path: path, settings: settings, calibrationCache: slowdown == 1 ? SpeedCalibrationCache() : nil,
+          slowdown: slowdown)
       } catch {
         return UnavailableProvider(reason: "Cannot use the model \(path): \(error)")
       }
@@ -52,12 +68,19 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
 
   /// Loads a GGUF model.
   /// - Throws: `GGUFError`, `InferenceError` or `TokenizerError` naming the file and what is wrong.
-  public init(path: String, settings: CompletionSettings) throws {
+  /// - Parameters:
+  ///   - calibrationCache: where calibrations are kept between starts; nil measures at every load.
+  ///   - slowdown: `Inference.ModelOptions.slowdown` (benchmarks of slow machines).
+  public init(
+    path: String, settings: CompletionSettings, calibrationCache: SpeedCalibrationCache? = SpeedCalibrationCache(),
+    slowdown: Double = 1
+  ) throws {
     logger = Logger(label: "codegen-lsp.provider")
     let file = try GGUFFile(path: path)
     var options = Inference.ModelOptions()
     options.contextLimit = settings.contextLength
     options.threads = settings.threads
+    options.slowdown = slowdown
     model = try LanguageModel(file: file, options: options)
     tokenizer = try model.tokenizer ?? Tokenizer(gguf: file)
     session = InferenceSession(model: model)
@@ -74,6 +97,14 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       _ = try? session.evaluate([warmToken])
       session.reset()
     }
+    let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
+    let key = SpeedCalibrationCache.key(modelPath: path, threads: threads)
+    var speed = key.flatMap { calibrationCache?.lookup($0) }
+    if speed == nil {
+      speed = Self.calibrate(session: session, tokenizer: tokenizer, chunk: prefillChunk)
+      if let speed, let key { calibrationCache?.store(speed, key: key) }
+    }
+    speedTracker = SpeedTracker(speed)
     let name = model.summary
     if let template {
       statusValue = .ready(description: "\(name), fill-in-the-middle (\(template.family))")
@@ -87,6 +118,35 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   }
 
   public var status: ProviderStatus { statusValue }
+
+  /// The engine's speed for this model on this machine, as measured so far.
+  public var speed: MachineSpeed? { speedTracker.speed }
+
+  /// Measures prefill (one chunk of 128 prompt tokens) and decode (8 tokens) on `session`, then empties it.
+  static func calibrate(session: InferenceSession, tokenizer: Tokenizer, chunk: Int) -> MachineSpeed? {
+    let sample = "def mean(values):\n    total = 0\n    for value in values:\n        total += value\n"
+      + "    return total / len(values) if values else 0.0\n\n\nclass Point:\n    def __init__(self, x, y):\n"
+    var tokens: [Int32] = []
+    let piece = tokenizer.encode(sample)
+    guard !piece.isEmpty else { return nil }
+    while tokens.count < 128 { tokens += piece }
+    tokens = Array(tokens.prefix(min(128, max(1, session.capacity - 16))))
+    defer { session.reset() }
+    session.reset()
+    let start = DispatchTime.now().uptimeNanoseconds
+    guard (try? session.evaluate(tokens, chunk: max(chunk, tokens.count))) != nil else { return nil }
+    let prefilled = DispatchTime.now().uptimeNanoseconds
+    var generated = 0
+    for index in 0..<8 {
+      guard (try? session.append(tokens[index % tokens.count])) != nil else { break }
+      generated += 1
+    }
+    let decoded = DispatchTime.now().uptimeNanoseconds
+    guard generated > 0, prefilled > start, decoded > prefilled else { return nil }
+    return MachineSpeed(
+      prefillTokensPerSecond: Double(tokens.count) / (Double(prefilled - start) / 1e9),
+      decodeTokensPerSecond: Double(generated) / (Double(decoded - prefilled) / 1e9), source: "calibration")
+  }
 
   public var settings: CompletionSettings {
     lock.lock()
@@ -126,11 +186,39 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     // 3. Prompt and prefill (reusing the KV cache).
     let order = template?.order(for: settings.fimOrder) ?? .psm
     let prompt = promptBuilder.build(request, settings: settings, order: order, trace: &trace)
-    let (healedTokens, healing) = heal(prompt, settings: settings)
-    let promptTokens = fitToContext(healedTokens)
+    var (healedTokens, healing) = heal(prompt, settings: settings)
+    var promptTokens = fitToContext(healedTokens)
     guard !promptTokens.isEmpty else {
       trace.append("prompt: no tokens (a model without fill-in-the-middle or BOS tokens and no text before the cursor)")
       return CompletionResult(candidates: [], trace: request.explain ? trace : [])
+    }
+    // Under a deadline, the latency policy: the full context when the measured speed computes what the KV cache
+    // lacks of it in time, else a short window around the cursor in a second KV cache.
+    var session = self.session
+    var notice: String?
+    if cancellation.deadlineNanoseconds != nil {
+      let target = settings.latencyTargetMilliseconds
+      let plan = LatencyPolicy.plan(
+        fullRemaining: promptTokens.count - Self.commonPrefixLength(session.tokens, promptTokens),
+        speed: speedTracker.speed, targetMilliseconds: target, block: mode == .block, settings: settings)
+      trace.append("latency: \(plan.reason)" + (speedTracker.speed.map { "; \($0.description)" } ?? ""))
+      if plan.tooSlow, !toldTooSlow, let speed = speedTracker.speed {
+        toldTooSlow = true
+        notice = LatencyPolicy.tooSlowMessage(speed, targetMilliseconds: target, model: model.summary)
+      }
+      if case .short(let prefixTokens, let suffixTokens) = plan.window {
+        var shortSettings = settings
+        shortSettings.prefixTokens = prefixTokens
+        shortSettings.suffixTokens = suffixTokens
+        shortSettings.contextDocumentTokens = 0
+        var shortRequest = request
+        shortRequest.documentID = request.documentID + "\u{0}short"
+        shortRequest.contextDocuments = []
+        let shortPrompt = promptBuilder.build(shortRequest, settings: shortSettings, order: order, trace: &trace)
+        (healedTokens, healing) = heal(shortPrompt, settings: settings)
+        promptTokens = fitToContext(healedTokens)
+        session = shortSession
+      }
     }
     // Under a deadline (the editor's), a cold prompt may prefill until the later of the request's deadline and the
     // prefill allowance; without one (the offline modes), the whole prompt is computed and generation runs to its end.
@@ -144,7 +232,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     if !healing.isEmpty {
       trace.append("token healing: the last prompt token \(String(decoding: healing, as: UTF8.self).debugDescription) is regenerated")
     }
-    let evaluation = try evaluatePrompt(promptTokens, cancellation: cancellation, until: prefillLimit)
+    let evaluation = try evaluatePrompt(promptTokens, session: session, cancellation: cancellation, until: prefillLimit)
     trace.append("prefill: \(evaluation.computedTokens) of \(promptTokens.count) prompt tokens computed, "
       + "\(evaluation.reusedTokens) reused from the KV cache")
     // Generation ends at the request's deadline, or a little after a long cold prefill.
@@ -153,6 +241,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: settings.minimumGenerationMilliseconds)))
     var result = CompletionResult(
       candidates: [], trace: [], promptTokensComputed: evaluation.computedTokens, promptTokens: promptTokens.count)
+    result.notice = notice
     guard evaluation.completed else {
       trace.append("stopped during prefill: \(cancellation.reason?.rawValue ?? "prefill deadline")")
       result.trace = request.explain ? trace : []
@@ -171,7 +260,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       }
       let maxTokens = mode == .block ? settings.maxTokensBlock : settings.maxTokensLine
       let outcome = try runCandidate(
-        promptLength: promptTokens.count, initialLogits: evaluation.logits, sampler: sampler, maxTokens: maxTokens,
+        session: session, promptLength: promptTokens.count, initialLogits: evaluation.logits, sampler: sampler,
+        maxTokens: maxTokens,
         middleware: middleware, mode: mode, stopTokens: template?.stopTokens ?? [], stopStrings: [],
         healing: healing, cancellation: cancellation, deadline: generationDeadline, onText: nil)
       result.generatedTokens += outcome.tokenCount
@@ -215,6 +305,21 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     _ = try? evaluatePrompt(tokens, cancellation: cancellation)
   }
 
+  /// Feeds the speed tracker with a finished prefill.
+  private func recordPrefill(_ evaluation: Evaluation, since start: UInt64) {
+    guard evaluation.completed else { return }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    speedTracker.recordPrefill(tokens: evaluation.computedTokens, seconds: seconds)
+  }
+
+  /// The number of leading tokens two sequences share.
+  static func commonPrefixLength(_ a: [Int32], _ b: [Int32]) -> Int {
+    var count = 0
+    let limit = min(a.count, b.count)
+    while count < limit && a[count] == b[count] { count += 1 }
+    return count
+  }
+
   /// The last tokens of `tokens` that leave room for a few generated ones in the context window (a prompt is longer
   /// only on a model whose window is shorter than the prompt budgets).
   func fitToContext(_ tokens: [Int32]) -> [Int32] {
@@ -246,14 +351,19 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// Brings the KV cache to `tokens`, computing only what it does not hold yet; stops early when cancelled or, with
   /// `until`, at that uptime (nanoseconds) instead of the token's own deadline. Prefills in chunks of
   /// `prefillChunk`, which a prefill under `until` adapts.
-  func evaluatePrompt(_ tokens: [Int32], cancellation: CancellationToken, until: UInt64? = nil) throws -> Evaluation {
+  func evaluatePrompt(
+    _ tokens: [Int32], session: InferenceSession? = nil, cancellation: CancellationToken, until: UInt64? = nil
+  ) throws -> Evaluation {
+    let session = session ?? self.session
     let tokens = fitToContext(tokens)
     logger.debug("prefill started: a prompt of \(tokens.count) tokens, \(session.tokens.count) in the KV cache")
+    let start = DispatchTime.now().uptimeNanoseconds
     do {
       guard let until else {
-        return try session.evaluate(tokens, chunk: prefillChunk, shouldStop: { cancellation.shouldStop })
+        let evaluation = try session.evaluate(tokens, chunk: prefillChunk, shouldStop: { cancellation.shouldStop })
+        recordPrefill(evaluation, since: start)
+        return evaluation
       }
-      let start = DispatchTime.now().uptimeNanoseconds
       let evaluation = try session.evaluate(
         tokens, chunk: prefillChunk,
         shouldStop: { cancellation.isCancelled || DispatchTime.now().uptimeNanoseconds >= until })
@@ -269,6 +379,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
           logger.notice("prefilling in chunks of \(prefillChunk)")
         }
       }
+      recordPrefill(evaluation, since: start)
       return evaluation
     } catch {
       throw CompletionProviderError.engineFailure(String(describing: error))
@@ -313,11 +424,18 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// the streaming syntax stopper, and stops at end of generation, a stop rule, a stop string, the token limit,
   /// the deadline or cancellation (checked after every token).
   func runCandidate(
-    promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
+    session: InferenceSession? = nil, promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
     middleware: SyntaxMiddleware, mode: CompletionExtent, stopTokens: Set<Int32>, stopStrings: [String],
     healing: [UInt8] = [], cancellation: CancellationToken, deadline: UInt64? = nil, onText: ((String) -> Void)?
   ) throws -> CandidateOutcome {
     let deadline = deadline ?? cancellation.deadlineNanoseconds ?? UInt64.max
+    let session = session ?? self.session
+    let decodeStart = DispatchTime.now().uptimeNanoseconds
+    defer {
+      speedTracker.recordDecode(
+        tokens: session.tokens.count - promptLength,
+        seconds: Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e9)
+    }
     do {
       try session.rollback(to: promptLength)
     } catch {

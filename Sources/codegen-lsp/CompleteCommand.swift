@@ -46,7 +46,7 @@ struct CompleteCommand: ParsableCommand {
     modelOptions.bootstrapLogging()
     let settings = try pipeline.settings(threads: modelOptions.threads)
     let spec = ModelPresets.choose(configuration: nil, commandLine: modelOptions.model)
-    let provider = ModelProvider.make(modelSpec: spec, settings: settings)
+    let provider = ModelProvider.make(modelSpec: spec, settings: settings, slowdown: modelOptions.slowdown)
     if case .unavailable(let reason) = provider.status {
       FileHandle.standardError.write(Data("codegen-lsp: \(reason)\n".utf8))
       throw ExitCode(2)
@@ -71,6 +71,7 @@ struct CompleteCommand: ParsableCommand {
     if explain {
       for entry in result.trace { FileHandle.standardError.write(Data("explain: \(entry)\n".utf8)) }
     }
+    if let notice = result.notice { FileHandle.standardError.write(Data("codegen-lsp: \(notice)\n".utf8)) }
     if invoked {
       for (index, candidate) in result.candidates.enumerated() {
         if index > 0 { print("\n---") }
@@ -109,6 +110,10 @@ struct CompleteCommand: ParsableCommand {
         "stopReason": .string(result.candidates.first?.stopReason ?? ""),
       ]
       if explain { out["trace"] = .array(result.trace.map { .string($0) }) }
+      if let notice = result.notice {
+        out["notice"] = .string(notice)
+        FileHandle.standardError.write(Data("codegen-lsp: \(notice)\n".utf8))
+      }
       if let id { out["id"] = id }
       return .object(out)
     } catch {

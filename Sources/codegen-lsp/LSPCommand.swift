@@ -43,7 +43,7 @@ struct LSPCommand: ParsableCommand {
     options.maxMessageSize = maxMessageSize
     let server = LanguageServer(connection: connection, options: options) { configured in
       let spec = ModelPresets.choose(configuration: configured, commandLine: modelOptions.model)
-      return ModelProvider.make(modelSpec: spec, settings: options.settings)
+      return ModelProvider.make(modelSpec: spec, settings: options.settings, slowdown: modelOptions.slowdown)
     }
     let code = server.run()
     if !server.workerStopped {

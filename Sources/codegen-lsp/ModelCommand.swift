@@ -1,4 +1,5 @@
 import ArgumentParser
+import CodeCompletion
 import Foundation
 import GGUF
 import ModelCompletionProvider
@@ -34,10 +35,31 @@ struct ModelCommand: ParsableCommand {
     @Argument(help: "A GGUF file or a preset name.")
     var model: String
 
+    @Option(name: .long, help: "Engine threads the speed is shown for (0: one per core).")
+    var threads: Int = 0
+
+    @Flag(name: .long, help: "Measure the engine's speed on this machine now (loads the model) and cache it.")
+    var calibrate = false
+
     func run() throws {
       let path = try resolveModelPath(model)
       let file = try GGUFFile(path: path)
       print(ModelInfo.describe(file))
+      let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+      let cache = SpeedCalibrationCache()
+      var speed = SpeedCalibrationCache.key(modelPath: path, threads: threadCount).flatMap { cache.lookup($0) }
+      if calibrate {
+        var settings = CompletionSettings()
+        settings.threads = threads
+        speed = try ModelProvider(path: path, settings: settings, calibrationCache: nil).speed
+        if let speed, let key = SpeedCalibrationCache.key(modelPath: path, threads: threadCount) {
+          cache.store(speed, key: key)
+        }
+      }
+      print(
+        "speed:         "
+          + (speed.map { "\($0.description), \(threadCount) threads" }
+            ?? "not measured on this machine yet (measured when a completion first loads it; --calibrate measures now)"))
     }
   }
 

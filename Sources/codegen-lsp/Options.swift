@@ -34,6 +34,11 @@ struct ModelOptions: ParsableArguments {
   @Option(name: .long, help: "Engine threads (0: one per core).")
   var threads: Int = 0
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Run the engine this many times slower, to measure a slower machine (benchmarks).", visibility: .hidden))
+  var slowdown: Double = 1
+
   /// Sends swift-log output to stderr at the chosen level (stdout is reserved for results and protocol messages).
   func bootstrapLogging(default fallback: LogLevelOption = .warning) {
     let level = (logLevel ?? fallback).level
@@ -73,6 +78,8 @@ struct PipelineOptions: ParsableArguments {
   var lengthPenaltyDecay: Double?
   @Option(name: .long, help: "Deadline per completion in milliseconds; complete and generate-code have none unless this is given. (deadlineMilliseconds)")
   var deadlineMs: Int?
+  @Option(name: .long, help: "Latency target in milliseconds under a deadline: a cold request whose full context this machine cannot prefill in time uses a shorter window. (latencyTargetMilliseconds)")
+  var latencyTargetMs: Int?
   @Option(name: .long, help: "Token budget of the text before the cursor. (prefixTokens)")
   var prefixTokens: Int?
   @Option(name: .long, help: "Token budget of the text after the cursor. (suffixTokens)")
@@ -112,6 +119,7 @@ struct PipelineOptions: ParsableArguments {
     put("lengthPenaltyStartBlock", lengthPenaltyStartBlock)
     put("lengthPenaltyDecay", lengthPenaltyDecay)
     put("deadlineMilliseconds", deadlineMs)
+    put("latencyTargetMilliseconds", latencyTargetMs)
     put("prefixTokens", prefixTokens)
     put("suffixTokens", suffixTokens)
     put("middleTokens", middleTokens)
