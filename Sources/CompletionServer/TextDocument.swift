@@ -63,14 +63,18 @@ public struct TextDocument: Sendable, Equatable {
     init(bytes: [UInt8], terminator: Terminator) {
       self.bytes = bytes
       self.terminator = terminator
+      (scalars, utf16) = Line.counts(bytes[...])
+    }
+
+    /// Unicode scalars and UTF-16 code units of UTF-8 bytes.
+    static func counts(_ bytes: ArraySlice<UInt8>) -> (scalars: Int, utf16: Int) {
       var scalars = 0
       var astral = 0
       for byte in bytes {
         if byte & 0xC0 != 0x80 { scalars += 1 }
         if byte >= 0xF0 { astral += 1 }
       }
-      self.scalars = scalars
-      self.utf16 = scalars + astral
+      return (scalars, scalars + astral)
     }
 
     /// Totals including the terminator.
@@ -258,6 +262,28 @@ public struct TextDocument: Sendable, Equatable {
     let end = resolve(range.end, encoding: encoding)
     guard (start.line, start.byte) <= (end.line, end.byte) else { throw TextDocumentError.rangeEndBeforeStart(range) }
 
+    // An edit inside one line that inserts no line break (and whose line does not follow a lone "\r", which an empty
+    // line's "\n" would join) changes that line alone: edit its bytes in place and
+    // count only the bytes removed and inserted (a long line is not copied and rescanned for every edit).
+    let inserted = Array(newText.utf8)
+    if start.line == end.line, !inserted.contains(where: { $0 == 0x0A || $0 == 0x0D }),
+      start.line == 0 || lineAt(start.line - 1).terminator != .cr
+    {
+      let (block, slot) = locate(line: start.line)
+      var line = blocks[block].lines[slot]
+      blocks[block].lines[slot].bytes = []  // `line` holds the only reference, so the edit below is in place
+      let removed = Line.counts(line.bytes[start.byte..<end.byte])
+      let added = Line.counts(inserted[...])
+      blocks[block].remove(line)
+      line.bytes.replaceSubrange(start.byte..<end.byte, with: inserted)
+      line.scalars += added.scalars - removed.scalars
+      line.utf16 += added.utf16 - removed.utf16
+      blocks[block].add(line)
+      blocks[block].lines[slot] = line
+      utf8Count += inserted.count - (end.byte - start.byte)
+      utf16Count += added.utf16 - removed.utf16
+      return
+    }
     var firstLine = start.line
     var combined: [UInt8] = []
     // A "\r" ending the previous line could join a "\n" that now follows it: re-split that line too.
@@ -330,6 +356,8 @@ public struct TextDocument: Sendable, Equatable {
       return (last, lineAt(last).bytes.count)
     }
     let line = lineAt(max(0, position.line))
+    // An ASCII line (as many scalars as bytes) counts the same in every encoding.
+    if line.scalars == line.bytes.count { return (max(0, position.line), min(max(0, position.character), line.bytes.count)) }
     return (max(0, position.line), TextDocument.byteIndex(line.bytes, character: max(0, position.character), encoding))
   }
 

@@ -155,6 +155,40 @@ final class TextDocumentTests: XCTestCase {
     }
   }
 
+  /// Many edits inside one long line (the in-place path): an ASCII line and one with astral and CJK characters, in
+  /// all three encodings, against a reference (a hostile `didChange` carried 10,000 such edits of a 2 MB line).
+  func testManyEditsInsideOneLongLineMatchAReferenceModel() throws {
+    var generator = SplitMix(seed: 11)
+    for alphabet in [["a", "b", " ", "("], ["a", "😀", "漢", "é", " "]] {
+      func randomText(_ length: Int) -> String {
+        (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }.joined()
+      }
+      var reference = Array(("head\n" + randomText(20_000) + "\r\ntail").utf8)
+      var document = TextDocument(text: String(decoding: reference, as: UTF8.self))
+      for step in 0..<2000 {
+        let encoding = PositionEncodingKind.allCases[step % 3]
+        let lineLength = document.lineLength(1, encoding: encoding)
+        let a = Int(generator.next() % UInt64(lineLength + 1))
+        let b = min(lineLength, a + Int(generator.next() % 8))
+        let start = document.clamp(Position(line: 1, character: a), encoding: encoding)
+        let end = document.clamp(Position(line: 1, character: b), encoding: encoding)
+        let startOffset = document.offset(of: start, encoding: encoding)
+        let endOffset = document.offset(of: end, encoding: encoding)
+        let insert = randomText(Int(generator.next() % 4))
+        try document.replace(LSPRange(start: start, end: end), with: insert, encoding: encoding)
+        reference.replaceSubrange(startOffset..<max(startOffset, endOffset), with: Array(insert.utf8))
+        if step % 250 == 0 || step == 1999 {
+          let expected = String(decoding: reference, as: UTF8.self)
+          XCTAssertEqual(document.text, expected, "step \(step)")
+          XCTAssertEqual(document.lineCount, 3)
+          XCTAssertEqual(document.utf8Count, reference.count)
+          XCTAssertEqual(document.utf16Count, expected.utf16.count, "step \(step)")
+          XCTAssertEqual(document.lineLength(1, encoding: .utf32), Array(document.line(1).unicodeScalars).count)
+        }
+      }
+    }
+  }
+
   func testLargeDocumentPositions() {
     let lines = (0..<3000).map { "line \($0) 😀" }
     let document = TextDocument(text: lines.joined(separator: "\n"))
