@@ -45,20 +45,19 @@ final class SpeedTracker {
 
   /// Records a prefill of `tokens` that took `seconds`.
   func recordPrefill(tokens: Int, seconds: Double) {
-    guard tokens >= Self.minimumPrefillTokens, seconds > 0 else { return }
-    let rate = Double(tokens) / seconds
-    guard var current = speed else { return }
-    current.prefillTokensPerSecond += Self.weight * (rate - current.prefillTokensPerSecond)
-    current.source = "requests"
-    speed = current
+    record(\.prefillTokensPerSecond, tokens: tokens, minimum: Self.minimumPrefillTokens, seconds: seconds)
   }
 
   /// Records `tokens` generated in `seconds`.
   func recordDecode(tokens: Int, seconds: Double) {
-    guard tokens >= Self.minimumDecodeTokens, seconds > 0 else { return }
-    let rate = Double(tokens) / seconds
-    guard var current = speed else { return }
-    current.decodeTokensPerSecond += Self.weight * (rate - current.decodeTokensPerSecond)
+    record(\.decodeTokensPerSecond, tokens: tokens, minimum: Self.minimumDecodeTokens, seconds: seconds)
+  }
+
+  private func record(
+    _ rate: WritableKeyPath<MachineSpeed, Double>, tokens: Int, minimum: Int, seconds: Double
+  ) {
+    guard tokens >= minimum, seconds > 0, var current = speed else { return }
+    current[keyPath: rate] += Self.weight * (Double(tokens) / seconds - current[keyPath: rate])
     current.source = "requests"
     speed = current
   }

@@ -29,6 +29,7 @@ final class RealModelPipelineTests: XCTestCase {
   var slowSettings: CompletionSettings {
     var settings = CompletionSettings()
     settings.deadlineMilliseconds = 60_000
+    settings.latencyTargetMilliseconds = 60_000  // the full context, whatever the machine's speed
     return settings
   }
 
@@ -54,6 +55,7 @@ final class RealModelPipelineTests: XCTestCase {
     var expired = CompletionSettings()
     expired.deadlineMilliseconds = 0
     expired.prefillDeadlineMilliseconds = 0
+    expired.latencyTargetMilliseconds = 60_000
     let provider = try ModelProvider(path: path, settings: expired)
     let full = provider.model.options.prefillChunk
     XCTAssertEqual(provider.prefillChunk, full)

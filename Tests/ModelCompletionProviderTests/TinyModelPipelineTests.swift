@@ -12,7 +12,7 @@ final class TinyModelPipelineTests: XCTestCase {
   func provider(_ spec: TinyModel.Spec = TinyModel.Spec(), settings: CompletionSettings = CompletionSettings())
     throws -> ModelProvider
   {
-    try ModelProvider(path: try TinyModel.temporaryFile(spec), settings: settings)
+    try ModelProvider(path: try TinyModel.temporaryFile(spec), settings: settings, calibrationCache: nil)
   }
 
   func request(_ prefix: String, _ suffix: String = "", explain: Bool = true) -> CompletionRequest {
