@@ -91,6 +91,10 @@ public struct CompletionSettings: Sendable, Equatable {
   public var multiline: String = "auto"
   /// Candidates returned for an invoked completion.
   public var invokedCandidates: Int = 3
+  /// The prompt of generate-code without an instruction: `fillInTheMiddle` (the text before and after the cursor
+  /// with the model's FIM tokens), `continuation` (the text before the cursor as plain text), or `auto`
+  /// (continuation when nothing but whitespace follows the cursor, else fill-in-the-middle).
+  public var generateCodePrompt: String = "auto"
 
   // MARK: Engine
   /// Worker threads for the engine (0: one per core).

@@ -150,6 +150,7 @@ public enum Configuration {
     bool("syntaxCheck", \.syntaxCheck),
     string("multiline", \.multiline, allowed: ["auto", "line", "block"]),
     int("invokedCandidates", \.invokedCandidates, min: 1, max: 10),
+    string("generateCodePrompt", \.generateCodePrompt, allowed: ["auto", "fillInTheMiddle", "continuation"]),
     int("threads", \.threads, min: 0, max: 1024),
   ]
 

@@ -27,7 +27,7 @@ public struct LatencyPlan: Sendable, Equatable {
 /// text before and after the cursor, never less than `shortestPrefix` and `shortestSuffix`.
 public enum LatencyPolicy {
   /// The smallest windows a short prompt is made of.
-  public static let shortestPrefix = 32
+  public static let shortestPrefix = 40
   public static let shortestSuffix = 8
   /// Tokens a completion usually needs before it is worth showing: a line, or the first lines of a block.
   public static func expectedGeneration(block: Bool) -> Int { block ? 24 : 12 }

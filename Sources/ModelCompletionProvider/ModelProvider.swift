@@ -31,6 +31,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// each request keeps what it finished and the next one goes on from there.
   var prefillChunk: Int
   static let minimumPrefillChunk = 16
+  /// How often an empty first candidate is generated again with its first token forbidden.
+  static let firstCandidateRetries = 2
   /// The engine's measured speed on this machine (calibrated at load, refined by every request).
   let speedTracker: SpeedTracker
   /// A second KV cache for requests answered from a short window while the full context is not computed yet, so
@@ -208,7 +210,9 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       }
       if case .short(let prefixTokens, let suffixTokens) = plan.window {
         var shortSettings = settings
-        shortSettings.prefixTokens = prefixTokens
+        // The prefix window walks back whole lines up to three quarters of its budget (coarse steps keep it stable
+        // while typing): ask for a third more, so the short window holds about `prefixTokens`.
+        shortSettings.prefixTokens = prefixTokens * 4 / 3
         shortSettings.suffixTokens = suffixTokens
         shortSettings.contextDocumentTokens = 0
         var shortRequest = request
@@ -251,7 +255,13 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     let wanted = request.trigger == .invoked ? max(1, settings.invokedCandidates) : 1
     var candidates: [CompletionCandidate] = []
     var seen = Set<String>()
-    for index in 0..<wanted {
+    // A first candidate that leaves nothing to insert (dropped by the final check, cut to nothing, or only
+    // whitespace) is generated again with its first token forbidden, up to `firstCandidateRetries` times: the model's
+    // next choice often is the line that belongs there (the first choice repeated the line below the cursor, or
+    // opened a block the suffix gives no body).
+    var bannedFirst: Set<Int32> = []
+    var index = 0
+    while index < wanted {
       if index > 0 && (cancellation.isCancelled || DispatchTime.now().uptimeNanoseconds >= generationDeadline) { break }
       var sampler = samplerSettings(settings, mode: mode)
       if index > 0 {
@@ -263,18 +273,31 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         session: session, promptLength: promptTokens.count, initialLogits: evaluation.logits, sampler: sampler,
         maxTokens: maxTokens,
         middleware: middleware, mode: mode, stopTokens: template?.stopTokens ?? [], stopStrings: [],
-        healing: healing, cancellation: cancellation, deadline: generationDeadline, onText: nil)
+        healing: healing, bannedFirstTokens: index == 0 ? bannedFirst : [], cancellation: cancellation,
+        deadline: generationDeadline, onText: nil)
       result.generatedTokens += outcome.tokenCount
       trace.append("candidate \(index + 1): \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
       trace += outcome.trace.map { "candidate \(index + 1): \($0)" }
       let final = middleware.finalize(outcome.text, mode: mode, stoppedEarly: outcome.stoppedEarly)
       trace += final.trace.map { "candidate \(index + 1): \($0)" }
+      if index == 0, final.text.map(Self.isBlank) ?? true, bannedFirst.count < Self.firstCandidateRetries,
+        let first = outcome.firstToken, !cancellation.isCancelled,
+        DispatchTime.now().uptimeNanoseconds < generationDeadline
+      {
+        bannedFirst.insert(first)
+        trace.append(
+          "candidate 1: nothing to insert; generating again without \(tokenizer.tokenText(first).debugDescription) "
+            + "as the first token")
+        continue
+      }
+      index += 1
       guard let text = final.text else { continue }
       if seen.contains(text) {
         trace.append("candidate \(index + 1): dropped, same as an earlier candidate")
         continue
       }
       seen.insert(text)
+      if Self.isBlank(text) { continue }
       let length = max(1, outcome.tokenCount)
       let score = outcome.logprobSum / pow(Double(length), settings.lengthNormalizationAlpha)
       candidates.append(CompletionCandidate(text: text, score: score, stopReason: outcome.stopReason))
@@ -418,6 +441,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     /// True when generation stopped for time or cancellation rather than by a stop rule.
     var stoppedEarly: Bool
     var trace: [String]
+    /// The first token sampled (also when it ended generation at once).
+    var firstToken: Int32? = nil
   }
 
   /// Generates one candidate from the cached prompt: samples with the penalty chain, feeds every piece of text to
@@ -426,7 +451,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   func runCandidate(
     session: InferenceSession? = nil, promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
     middleware: SyntaxMiddleware, mode: CompletionExtent, stopTokens: Set<Int32>, stopStrings: [String],
-    healing: [UInt8] = [], cancellation: CancellationToken, deadline: UInt64? = nil, onText: ((String) -> Void)?
+    healing: [UInt8] = [], bannedFirstTokens: Set<Int32> = [], cancellation: CancellationToken,
+    deadline: UInt64? = nil, onText: ((String) -> Void)?
   ) throws -> CandidateOutcome {
     let deadline = deadline ?? cancellation.deadlineNanoseconds ?? UInt64.max
     let session = session ?? self.session
@@ -481,12 +507,20 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         for id in allowed { masked[Int(id)] = logits[Int(id)] }
         logits = masked
       }
+      if outcome.tokenCount == 0 && !bannedFirstTokens.isEmpty {
+        for id in bannedFirstTokens where Int(id) < logits.count { logits[Int(id)] = -.infinity }
+        guard logits.contains(where: { $0 > -.infinity }) else {
+          outcome.stopReason = "every first token forbidden"
+          break
+        }
+      }
       let sampled: SampledToken
       do {
         sampled = try sampler.sample(logits: logits)
       } catch {
         throw CompletionProviderError.engineFailure("sampling: \(error)")
       }
+      if outcome.tokenCount == 0 { outcome.firstToken = sampled.token }
       if endOfGeneration.contains(sampled.token) {
         outcome.stopReason = "end of generation (\(tokenizer.tokenText(sampled.token).debugDescription))"
         break
@@ -583,7 +617,22 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     let order = template?.order(for: settings.fimOrder) ?? .psm
     var generateSettings = settings
     generateSettings.prefixTokens = max(settings.prefixTokens, 1536)
-    let prompt = promptBuilder.build(completionRequest, settings: generateSettings, order: order, trace: &trace)
+    var prompt = promptBuilder.build(completionRequest, settings: generateSettings, order: order, trace: &trace)
+    let continuation =
+      template != nil
+      && (settings.generateCodePrompt == "continuation"
+        || (settings.generateCodePrompt == "auto" && Self.isBlank(request.suffix)))
+    if continuation {
+      // Nothing after the cursor: the text before it, continued as plain text (no fill-in-the-middle tokens).
+      let (_, tokens) = promptBuilder.prefixWindow(
+        documentID: request.documentID + "\u{0}continuation", prefix: request.prefix,
+        budget: generateSettings.prefixTokens, trace: &trace)
+      let bos = tokenizer.addBOSByDefault ? [tokenizer.bosID].compactMap { $0 } : []
+      prompt = Prompt(
+        tokens: bos + tokens, prefixTokenCount: tokens.count, suffixTokenCount: 0, contextTokenCount: 0,
+        prefixWindow: "", suffixWindow: "", layout: "continuation", plainTail: tokens.count)
+      trace.append("generate: plain continuation of the \(tokens.count) tokens before the cursor")
+    }
     let (healedTokens, healing) = heal(prompt, settings: settings)
     let promptTokens = fitToContext(healedTokens)
     guard !promptTokens.isEmpty else {

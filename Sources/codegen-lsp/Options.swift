@@ -90,6 +90,8 @@ struct PipelineOptions: ParsableArguments {
   var fimOrder: String?
   @Option(name: .long, help: "Completion extent: auto, line, block. (multiline)")
   var multiline: String?
+  @Option(name: .long, help: "generate-code's prompt without an instruction: auto, fillInTheMiddle, continuation. (generateCodePrompt)")
+  var generateCodePrompt: String?
   @Option(name: .long, help: "Maximum tokens of a single-line completion. (maxTokensLine)")
   var maxTokensLine: Int?
   @Option(name: .long, help: "Maximum tokens of a block completion. (maxTokensBlock)")
@@ -125,6 +127,7 @@ struct PipelineOptions: ParsableArguments {
     put("middleTokens", middleTokens)
     put("fimOrder", fimOrder)
     put("multiline", multiline)
+    put("generateCodePrompt", generateCodePrompt)
     put("maxTokensLine", maxTokensLine)
     put("maxTokensBlock", maxTokensBlock)
     if noSyntaxCheck { object["syntaxCheck"] = .bool(false) }

@@ -129,3 +129,45 @@ final class SaturatingTimeTests: XCTestCase {
     XCTAssertEqual(7.multipliedSaturating(by: 3), 21)
   }
 }
+
+/// Choices of the pipeline on the tiny model: retries of an empty first candidate, generate-code's prompt.
+final class TinyModelChoicesTests: XCTestCase {
+  func provider(_ settings: CompletionSettings = CompletionSettings()) throws -> ModelProvider {
+    try ModelProvider(path: try TinyModel.temporaryFile(), settings: settings, calibrationCache: nil)
+  }
+
+  /// A first candidate with nothing to insert is generated again with its first token forbidden, at most twice.
+  func testEmptyFirstCandidateIsRetriedWithAnotherFirstToken() throws {
+    let provider = try provider()
+    var retried = 0
+    for index in 0..<12 {
+      let request = CompletionRequest(
+        documentID: "file:///r\(index).py", fileName: "r.py", languageId: "python",
+        prefix: "def f\(index)(a):\n    if a:\n        return a\n    ", suffix: "\n    return \(index)\n", explain: true)
+      let result = try provider.complete(request, cancellation: CancellationToken())
+      let retries = result.trace.filter { $0.contains("generating again without") }
+      XCTAssertLessThanOrEqual(retries.count, ModelProvider.firstCandidateRetries, result.trace.joined(separator: "\n"))
+      XCTAssertEqual(Set(retries).count, retries.count, "each retry forbids another first token")
+      if !retries.isEmpty { retried += 1 }
+      for candidate in result.candidates { XCTAssertFalse(ModelProvider.isBlank(candidate.text)) }
+    }
+    XCTAssertGreaterThan(retried, 0, "the random model's first candidates are dropped often enough to retry")
+  }
+
+  func testGenerateCodeContinuesPlainTextWhenNothingFollowsTheCursor() throws {
+    func trace(_ mode: String, suffix: String) throws -> [String] {
+      var settings = CompletionSettings()
+      settings.generateCodePrompt = mode
+      settings.maxTokensGenerate = 8
+      let result = try provider(settings).generate(
+        GenerateRequest(
+          documentID: "file:///g.py", fileName: "g.py", languageId: "python", prefix: "def f(a):\n    ", suffix: suffix),
+        cancellation: CancellationToken(), onPartial: { _ in })
+      return result.trace
+    }
+    XCTAssertTrue(try trace("auto", suffix: "\n\n").contains { $0.hasPrefix("generate: plain continuation") })
+    XCTAssertFalse(try trace("auto", suffix: "\nprint(f(1))\n").contains { $0.hasPrefix("generate: plain continuation") })
+    XCTAssertFalse(try trace("fillInTheMiddle", suffix: "").contains { $0.hasPrefix("generate: plain continuation") })
+    XCTAssertTrue(try trace("continuation", suffix: "x = 1\n").contains { $0.hasPrefix("generate: plain continuation") })
+  }
+}
