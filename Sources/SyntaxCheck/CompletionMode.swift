@@ -41,7 +41,9 @@ public func completionMode(prefix: String, suffix: String, language: LanguageSpe
 /// 3. Text after the cursor on its line: single line, unless it is only closing brackets right after a block
 ///    opener (`{|}`: an empty body), which is a block.
 /// 4. The cursor line is blank before the cursor:
-///    - the previous code line opens a block (`{`, `:` in Python, `do`, `then`, `def`): block;
+///    - the previous code line opens a block (`{`, `:` in Python, `do`, `then`, `def`): block, unless (indentation
+///      languages) the body already goes on right below the cursor's line: then a statement is being inserted at
+///      its start, single line;
 ///    - nothing follows, or the line above is blank too (a gap between definitions): block;
 ///    - the next non-blank line is indented less than the cursor, or starts with a closer (`}`, `end`, `fi`):
 ///      block (the end of a body is being written);
@@ -77,6 +79,13 @@ public func decideCompletionMode(context: CursorContext) -> ModeDecision {
   }
   if context.cursorOnBlankLinePrefix {
     if let previous = state.previousLine, previous.opensBlock {
+      if spec.blockStyle == .indentation, context.lineBelowHasText, let next = context.nextLine,
+        next.indent > previous.indent
+      {
+        return ModeDecision(
+          mode: .singleLine,
+          reason: "blank line at the start of a body that goes on below (line \(previous.line + 1) opens it)")
+      }
       return ModeDecision(mode: .block, reason: "blank line after a block opener (line \(previous.line + 1))")
     }
     guard let next = context.nextLine else {

@@ -46,6 +46,8 @@ public struct CursorContext: Sendable {
   public let followingLines: [String]
   /// The line before the cursor's line is blank (or there is none).
   public let previousLineBlank: Bool
+  /// The line right after the cursor's line holds code or text (is not blank, and exists).
+  public let lineBelowHasText: Bool
   /// The suffix read from the cursor's state.
   public let suffixReport: SuffixReport
   /// UTF-8 length of the prefix.
@@ -91,6 +93,7 @@ public struct CursorContext: Sendable {
     }
     nextLine = next
     followingLines = following
+    lineBelowHasText = suffixLines.count > 1 && !suffixLines[1].trimmingWhitespace().isEmpty
     var sample: [String] = []
     var count = 0
     var end = prefix.endIndex

@@ -24,6 +24,14 @@ final class ModeTests: XCTestCase {
     XCTAssertEqual(mode(Languages.shell, "for f in *.txt; do\n  ‸\ndone\n"), .block)
   }
 
+  /// A blank line right after an opener whose body goes on below: a statement is inserted at the body's start.
+  func testInsertingAtTheStartOfAnExistingBodyIsSingleLine() {
+    XCTAssertEqual(mode(Languages.python, "while True:\n    ‸\n    if done:\n        break\n"), .singleLine)
+    XCTAssertEqual(mode(Languages.python, "def f(x):\n    ‸\n\n    return x\n"), .block, "a blank line between")
+    XCTAssertEqual(mode(Languages.python, "def f(x):\n    ‸\ndef g():\n    pass\n"), .block, "no body below")
+    XCTAssertEqual(mode(Languages.c, "int main(void) {\n    ‸\n    return 0;\n}\n"), .block, "braces: unchanged")
+  }
+
   func testMultiLineStringsAreBlockOnlyOnABlankLine() {
     let doc = "def f(x):\n    \"\"\"Summary.\n\n    "
     XCTAssertEqual(mode(Languages.python, doc + "‸\n    \"\"\"\n"), .block)
