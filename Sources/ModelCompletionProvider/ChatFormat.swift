@@ -75,3 +75,62 @@ extension String {
     return copy
   }
 }
+
+/// Fits a chat answer to a cursor below a definition whose body is still to be written (indentation languages: the
+/// cursor on a blank line after `def f(...):` and its docstring). An answer that repeats the definition
+/// (`def f(...):`, its docstring, its body) gives its body; an answer that is only a body written at column 0 is
+/// indented to the body's column. Anything else is returned as it is.
+/// - Parameters:
+///   - code: the code of the answer.
+///   - prefix: the document before the cursor.
+///   - bodyIndent: the column of the definition's body (the docstring's).
+func fitAnswerToEmptyBody(_ code: String, prefix: String, bodyIndent: Int) -> String {
+  func indentation(_ line: Substring) -> Int { line.prefix { $0 == " " || $0 == "\t" }.count }
+  let lines = code.split(separator: "\n", omittingEmptySubsequences: false)
+  // The name of the definition at the cursor: the last `def NAME(` before it.
+  let name = prefix.components(separatedBy: "\n").reversed().lazy.compactMap { line -> String? in
+    let trimmed = line.drop { $0 == " " || $0 == "\t" }
+    let rest = trimmed.hasPrefix("async def ") ? trimmed.dropFirst(10) : trimmed.hasPrefix("def ") ? trimmed.dropFirst(4) : nil
+    return rest.map { String($0.prefix { $0.isLetter || $0.isNumber || $0 == "_" }) }
+  }.first
+  var body: [Substring] = lines.map { $0 }
+  if let name, !name.isEmpty,
+    let header = lines.firstIndex(where: { $0.drop { $0 == " " || $0 == "\t" }.hasPrefix("def \(name)(") })
+  {
+    // The signature may span lines up to the one ending with `:`; then an optional docstring.
+    var index = header
+    while index < lines.count, !lines[index].trimmingCharacters(in: .whitespaces).hasSuffix(":") { index += 1 }
+    index += 1
+    while index < lines.count, lines[index].trimmingCharacters(in: .whitespaces).isEmpty { index += 1 }
+    if index < lines.count {
+      let first = lines[index].trimmingCharacters(in: .whitespaces)
+      if let quote = ["\"\"\"", "'''"].first(where: { first.hasPrefix($0) }) {
+        if first.count >= 6 && first.hasSuffix(quote) {
+          index += 1
+        } else {
+          index += 1
+          while index < lines.count, !lines[index].contains(quote) { index += 1 }
+          index += 1
+        }
+      }
+    }
+    // The body: the lines indented deeper than the header, up to the first one that is not.
+    let headerIndent = indentation(lines[header])
+    var end = index
+    while end < lines.count,
+      lines[end].trimmingCharacters(in: .whitespaces).isEmpty || indentation(lines[end]) > headerIndent
+    {
+      end += 1
+    }
+    guard index < end else { return code }
+    body = Array(lines[index..<end])
+    while let last = body.last, last.trimmingCharacters(in: .whitespaces).isEmpty { body.removeLast() }
+  }
+  let written = body.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(indentation).min() ?? 0
+  let shift = bodyIndent - written
+  let fitted = body.map { line -> String in
+    if line.trimmingCharacters(in: .whitespaces).isEmpty { return "" }
+    return shift >= 0 ? String(repeating: " ", count: shift) + line : String(line.dropFirst(min(-shift, indentation(line))))
+  }
+  return fitted.joined(separator: "\n")
+}

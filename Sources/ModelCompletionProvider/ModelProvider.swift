@@ -4,6 +4,7 @@ import GGUF
 import Inference
 import Logging
 import Sampling
+import SyntaxCheck
 import Tokenization
 
 /// The completion provider backed by a local model: prompt (FIM from the model's metadata, coarse context
@@ -350,6 +351,12 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     return tokens.count > capacity ? Array(tokens.suffix(capacity)) : tokens
   }
 
+  /// The indentation of the last non-blank line before the cursor (a docstring's closing line), in columns.
+  static func docstringIndent(_ prefix: String) -> Int? {
+    guard let line = prefix.split(separator: "\n").last(where: { !$0.allSatisfy(\.isWhitespace) }) else { return nil }
+    return line.prefix { $0 == " " }.count
+  }
+
   /// True for text of nothing but whitespace.
   static func isBlank(_ text: String) -> Bool {
     !text.utf8.contains { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
@@ -604,7 +611,13 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         mode: .block, stopTokens: [], stopStrings: chatFormat.stopStrings, cancellation: cancellation,
         onText: { onPartial(extractCode(fromChatAnswer: $0)) })
       trace.append("generate: \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
-      let code = extractCode(fromChatAnswer: outcome.text)
+      var code = extractCode(fromChatAnswer: outcome.text)
+      let context = CursorContext(
+        prefix: request.prefix, suffix: request.suffix, language: Languages.lookup(languageId: request.languageId))
+      if request.selection.isEmpty, context.emptyBodyHeaderIndent != nil, let bodyIndent = Self.docstringIndent(request.prefix) {
+        code = fitAnswerToEmptyBody(code, prefix: request.prefix, bodyIndent: bodyIndent)
+        trace.append("generate: the answer fitted to the body below the docstring (column \(bodyIndent))")
+      }
       let final = middleware.finalize(code, mode: .block, stoppedEarly: outcome.stoppedEarly)
       trace += final.trace
       return GenerateResult(text: final.text ?? "", trace: trace, generatedTokens: outcome.tokenCount)

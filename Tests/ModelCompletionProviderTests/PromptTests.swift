@@ -258,6 +258,17 @@ final class ChatFormatTests: XCTestCase {
       "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n")
   }
 
+  /// A chat answer below a docstring: a repeated definition gives its body; a body at column 0 is indented.
+  func testChatAnswerIsFittedToTheEmptyBodyBelowADocstring() {
+    let prefix = "def add(a, b):\n    \"\"\"Sum.\"\"\"\n"
+    let whole = "import math\n\ndef add(a, b):\n    \"\"\"\n    Sum.\n    \"\"\"\n    total = a + b\n\n    return total\n\nprint(add(1, 2))"
+    XCTAssertEqual(fitAnswerToEmptyBody(whole, prefix: prefix, bodyIndent: 4), "    total = a + b\n\n    return total")
+    XCTAssertEqual(fitAnswerToEmptyBody("return a + b", prefix: prefix, bodyIndent: 4), "    return a + b")
+    XCTAssertEqual(
+      fitAnswerToEmptyBody("if a:\n    return a\nreturn b", prefix: prefix, bodyIndent: 4),
+      "    if a:\n        return a\n    return b")
+  }
+
   func testExtractsTheFirstFencedBlock() {
     XCTAssertEqual(extractCode(fromChatAnswer: "Here:\n```python\nx = 1\ny = 2\n```\nDone."), "x = 1\ny = 2")
     XCTAssertEqual(extractCode(fromChatAnswer: "```\nunterminated\n"), "unterminated")
