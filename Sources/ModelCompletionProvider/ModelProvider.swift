@@ -351,12 +351,6 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     return tokens.count > capacity ? Array(tokens.suffix(capacity)) : tokens
   }
 
-  /// The indentation of the last non-blank line before the cursor (a docstring's closing line), in columns.
-  static func docstringIndent(_ prefix: String) -> Int? {
-    guard let line = prefix.split(separator: "\n").last(where: { !$0.allSatisfy(\.isWhitespace) }) else { return nil }
-    return line.prefix { $0 == " " }.count
-  }
-
   /// True for text of nothing but whitespace.
   static func isBlank(_ text: String) -> Bool {
     !text.utf8.contains { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }
@@ -614,7 +608,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       var code = extractCode(fromChatAnswer: outcome.text)
       let context = CursorContext(
         prefix: request.prefix, suffix: request.suffix, language: Languages.lookup(languageId: request.languageId))
-      if request.selection.isEmpty, context.emptyBodyHeaderIndent != nil, let bodyIndent = Self.docstringIndent(request.prefix) {
+      if request.selection.isEmpty, let bodyIndent = context.emptyBody?.body {
         code = fitAnswerToEmptyBody(code, prefix: request.prefix, bodyIndent: bodyIndent)
         trace.append("generate: the answer fitted to the body below the docstring (column \(bodyIndent))")
       }

@@ -189,9 +189,9 @@ public struct CursorContext: Sendable {
   /// The cursor's line before the cursor is only whitespace.
   /// When the cursor sits on a blank line below a definition whose body holds nothing yet but a docstring and
   /// comments (`def f():` then `"""Doc."""`, the cursor at column 0 or at the docstring's indentation), the
-  /// indentation of that definition's header: the code to write is its body. Nil otherwise, and for languages whose
-  /// blocks are not indentation.
-  public var emptyBodyHeaderIndent: Int? {
+  /// columns of that definition's header and of its body so far (the docstring's): the code to write is the body.
+  /// Nil otherwise, and for languages whose blocks are not indentation.
+  public var emptyBody: (header: Int, body: Int)? {
     guard spec.blockStyle == .indentation, cursorOnBlankLinePrefix else { return nil }
     let quotes = ["\"\"\"", "'''"]
     var index = linesBefore.count - 1
@@ -235,7 +235,7 @@ public struct CursorContext: Sendable {
       let words = linesBefore[header].trimmingWhitespace()
       if ["def ", "async def ", "class "].contains(where: { words.hasPrefix($0) }) {
         let indent = Indentation.columns(of: Substring(linesBefore[header]))
-        return indent < body ? indent : nil
+        return indent < body ? (indent, body) : nil
       }
       header -= 1
     }

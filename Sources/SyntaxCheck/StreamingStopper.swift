@@ -146,7 +146,7 @@ public final class StreamingStopper {
         limit = state.statementIndent + 1
         opener = true
       } else if context.cursorOnBlankLinePrefix {
-        if let header = context.emptyBodyHeaderIndent {
+        if let header = context.emptyBody?.header {
           // Below a docstring (HumanEval's prompts end so), wherever the cursor sits: the body comes next.
           limit = header + 1
           opener = true

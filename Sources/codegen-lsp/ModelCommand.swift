@@ -47,14 +47,13 @@ struct ModelCommand: ParsableCommand {
       print(ModelInfo.describe(file))
       let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
       let cache = SpeedCalibrationCache()
-      var speed = SpeedCalibrationCache.key(modelPath: path, threads: threadCount).flatMap { cache.lookup($0) }
+      let key = SpeedCalibrationCache.key(modelPath: path, threads: threadCount)
+      var speed = key.flatMap { cache.lookup($0) }
       if calibrate {
         var settings = CompletionSettings()
         settings.threads = threads
         speed = try ModelProvider(path: path, settings: settings, calibrationCache: nil).speed
-        if let speed, let key = SpeedCalibrationCache.key(modelPath: path, threads: threadCount) {
-          cache.store(speed, key: key)
-        }
+        if let speed, let key { cache.store(speed, key: key) }
       }
       print(
         "speed:         "
