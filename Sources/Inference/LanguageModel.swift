@@ -19,8 +19,8 @@
 /// generator.adjustLogits = { logits, generated in ... }        // before each sampling step
 /// generator.onText = { piece in ... }                          // streamed text, stop strings held back
 /// let r = try generator.generate(prompt: ids, options: GenerationOptions(maxTokens:, stopStrings:,
-///                                deadlineNanoseconds:, shouldCancel:)) { event in .proceed / .stop }
-///     // r.text, r.tokens, r.logprobs, r.stopReason (eos, stop-string, max-tokens, deadline, cancelled, hook...)
+///                                deadlineNanoseconds:, shouldCancel:)) { event in .proceed / .stop(reason) }
+///     // r.text, r.tokens, r.logprobs, r.stopReason (StopReason)
 ///
 /// try model.generate(prompt: "def f(", parameters: GenerateParameters(maxTokens: 64, greedy: true)) { print($0) }
 /// ```

@@ -299,14 +299,14 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       }
       seen.insert(text)
       if Self.isBlank(text) { continue }
-      let length = max(1, outcome.tokenCount)
-      let score = outcome.logprobSum / pow(Double(length), settings.lengthNormalizationAlpha)
-      candidates.append(CompletionCandidate(text: text, score: score, stopReason: outcome.stopReason))
+      let score = SamplingMath.lengthNormalizedScore(
+        sumLogprob: outcome.logprobSum, length: max(1, outcome.tokenCount), alpha: settings.lengthNormalizationAlpha)
+      candidates.append(CompletionCandidate(text: text, score: score, stopReason: outcome.stopReason.description))
     }
     if candidates.count > 1 {
       // The first (greedy) candidate stays first; the sampled ones are ranked by length-normalised log-probability.
-      let rest = candidates.dropFirst().sorted { $0.score > $1.score }
-      candidates = [candidates[0]] + rest
+      let rest = Array(candidates.dropFirst())
+      candidates = [candidates[0]] + SamplingMath.rank(scores: rest.map(\.score)).map { rest[$0] }
     }
     result.candidates = candidates
     cache.store(
@@ -438,143 +438,73 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     var text: String
     var tokenCount: Int
     var logprobSum: Double
-    var stopReason: String
-    /// True when generation stopped for time or cancellation rather than by a stop rule.
-    var stoppedEarly: Bool
+    var stopReason: StopReason
     var trace: [String]
     /// The first token sampled (also when it ended generation at once).
-    var firstToken: Int32? = nil
+    var firstToken: Int32?
+
+    /// True when generation stopped for time or cancellation rather than by a stop rule.
+    var stoppedEarly: Bool { stopReason.isInterruption }
   }
 
-  /// Generates one candidate from the cached prompt: samples with the penalty chain, feeds every piece of text to
-  /// the streaming syntax stopper, and stops at end of generation, a stop rule, a stop string, the token limit,
-  /// the deadline or cancellation (checked after every token).
+  /// Generates one candidate from the cached prompt through the engine's token loop (`Generator`): the sampler
+  /// chain behind the token-healing and banned-first-token constraints; a per-token hook that feeds the streaming
+  /// syntax stopper and the repeated-line rule, which may cut the text; stop strings held back; end of generation,
+  /// the token limit, the deadline and cancellation checked after every token.
+  ///
+  /// - Parameter onText: receives the whole text so far after every token that added to it.
   func runCandidate(
     session: InferenceSession? = nil, promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
     middleware: SyntaxMiddleware, mode: CompletionExtent, stopTokens: Set<Int32>, stopStrings: [String],
     healing: [UInt8] = [], bannedFirstTokens: Set<Int32> = [], cancellation: CancellationToken,
     deadline: UInt64? = nil, onText: ((String) -> Void)?
   ) throws -> CandidateOutcome {
-    let deadline = deadline ?? cancellation.deadlineNanoseconds ?? UInt64.max
     let session = session ?? self.session
-    let decodeStart = DispatchTime.now().uptimeNanoseconds
-    defer {
-      speedTracker.recordDecode(
-        tokens: session.tokens.count - promptLength,
-        seconds: Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e9)
-    }
-    do {
-      try session.rollback(to: promptLength)
-    } catch {
-      throw CompletionProviderError.engineFailure(String(describing: error))
-    }
+    var constraints: [LogitProcessor] = []
+    if !healing.isEmpty { constraints.append(TokenHealingProcessor(text: healing, pieces: tokenClasses.pieces)) }
+    if !bannedFirstTokens.isEmpty { constraints.append(BannedFirstTokensProcessor(tokens: bannedFirstTokens)) }
     let sampler: Sampler
     do {
-      sampler = try Sampler(settings: samplerSettings)
+      sampler = try Sampler(settings: samplerSettings, constraints: constraints)
     } catch {
       throw CompletionProviderError.invalidRequest("sampler settings: \(error)")
     }
+    let generator = Generator(session: session, tokenizer: tokenizer, sampler: sampler)
+    let options = GenerationOptions(
+      maxTokens: maxTokens, stopStrings: stopStrings, stopTokens: stopTokens, healedText: healing,
+      deadlineNanoseconds: deadline ?? cancellation.deadlineNanoseconds,
+      shouldCancel: { cancellation.isCancelled })
     var stopper = middleware.makeStopper(mode: mode)
-    var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
-    var logits = initialLogits
-    var text = ""
-    /// Generated text including the healed prefix; `text` is what follows it.
-    var raw = ""
-    var remaining = healing
-    var outcome = CandidateOutcome(
-      text: "", tokenCount: 0, logprobSum: 0, stopReason: "max-tokens", stoppedEarly: false, trace: [])
-    let endOfGeneration = tokenClasses.endOfGeneration.union(stopTokens)
     let repeatedLines = RepeatedLineDetector()
     let checkRepeats = middleware.enabled && samplerSettings.penalties && self.settings.blockRepeatedLines
-    while outcome.tokenCount < maxTokens {
-      if cancellation.isCancelled {
-        outcome.stopReason = "cancelled"
-        outcome.stoppedEarly = true
-        break
-      }
-      if DispatchTime.now().uptimeNanoseconds >= deadline {
-        outcome.stopReason = "deadline"
-        outcome.stoppedEarly = true
-        break
-      }
-      if !remaining.isEmpty {
-        // Token healing: only tokens that spell the start of the healed text may come first.
-        let allowed = tokenClasses.compatible(with: remaining)
-        guard !allowed.isEmpty else {
-          outcome.stopReason = "token healing found no token"
-          break
+    var trace: [String] = []
+    let result: GenerationResult
+    do {
+      result = try generator.generate(continuing: promptLength, logits: initialLogits, options: options) { event in
+        guard !event.piece.isEmpty else { return .proceed }
+        if let decision = stopper.feed(event.piece, accumulated: event.text) {
+          trace.append("syntax stop: \(decision.reason)")
+          return .stop(reason: "syntax: \(decision.reason)", keepingBytes: decision.cut)
         }
-        var masked = [Float](repeating: -.infinity, count: logits.count)
-        for id in allowed { masked[Int(id)] = logits[Int(id)] }
-        logits = masked
-      }
-      if outcome.tokenCount == 0 && !bannedFirstTokens.isEmpty {
-        for id in bannedFirstTokens where Int(id) < logits.count { logits[Int(id)] = -.infinity }
-        guard logits.contains(where: { $0 > -.infinity }) else {
-          outcome.stopReason = "every first token forbidden"
-          break
-        }
-      }
-      let sampled: SampledToken
-      do {
-        sampled = try sampler.sample(logits: logits)
-      } catch {
-        throw CompletionProviderError.engineFailure("sampling: \(error)")
-      }
-      if outcome.tokenCount == 0 { outcome.firstToken = sampled.token }
-      if endOfGeneration.contains(sampled.token) {
-        outcome.stopReason = "end of generation (\(tokenizer.tokenText(sampled.token).debugDescription))"
-        break
-      }
-      sampler.accept(sampled.token)
-      outcome.tokenCount += 1
-      outcome.logprobSum += Double(sampled.logprob)
-      if !remaining.isEmpty {
-        let bytes = tokenClasses.pieceBytes[Int(sampled.token)]
-        remaining = bytes.count >= remaining.count ? [] : Array(remaining.dropFirst(bytes.count))
-      }
-      raw += detokenizer.append(sampled.token)
-      let visible = raw.utf8.count > healing.count ? String(decoding: raw.utf8.dropFirst(healing.count), as: UTF8.self) : ""
-      let piece = visible.utf8.count > text.utf8.count ? String(decoding: visible.utf8.dropFirst(text.utf8.count), as: UTF8.self) : ""
-      text = visible
-      if let stop = stopStrings.first(where: { text.contains($0) }), let range = text.range(of: stop) {
-        text = String(text[..<range.lowerBound])
-        outcome.stopReason = "stop string \(stop.debugDescription)"
-        break
-      }
-      if !piece.isEmpty {
-        if let decision = stopper.feed(piece, accumulated: text) {
-          text = String(decoding: text.utf8.prefix(decision.cut), as: UTF8.self)
-          outcome.stopReason = "syntax: \(decision.reason)"
-          outcome.trace.append("syntax stop: \(decision.reason)")
-          break
-        }
-        if checkRepeats, piece.contains("\n"), let repeated = repeatedLines.repeatedLine(in: text) {
-          text = String(decoding: text.utf8.prefix(repeated.start), as: UTF8.self)
-          outcome.stopReason = "repeated line"
-          outcome.trace.append(
+        if checkRepeats, event.piece.contains("\n"), let repeated = repeatedLines.repeatedLine(in: event.text) {
+          trace.append(
             "repeated-line blocker: line \(repeated.lineIndex + 1) repeats line \(repeated.earlierLineIndex + 1) "
               + "\(repeated.text.debugDescription); cut before it")
-          break
+          return .stop(reason: "repeated line", keepingBytes: repeated.start)
         }
-        onText?(text)
+        onText?(event.text)
+        return .proceed
       }
-      do {
-        logits = try session.append(sampled.token)
-      } catch {
-        outcome.stopReason = "context full"
-        outcome.stoppedEarly = true
-        break
-      }
+    } catch {
+      throw CompletionProviderError.engineFailure(String(describing: error))
     }
-    if outcome.stopReason == "max-tokens" { outcome.stoppedEarly = true }
-    let rest = detokenizer.flush()
-    if !rest.isEmpty, outcome.stopReason.hasPrefix("end of generation") || outcome.stopReason == "max-tokens" {
-      raw += rest
-      if raw.utf8.count > healing.count { text = String(decoding: raw.utf8.dropFirst(healing.count), as: UTF8.self) }
+    speedTracker.recordDecode(tokens: result.decodedTokens, seconds: result.decodeSeconds)
+    if case .endOfGeneration(let token) = result.stopReason {
+      trace.insert("end of generation: \(tokenizer.tokenText(token).debugDescription)", at: 0)
     }
-    outcome.text = text
-    return outcome
+    return CandidateOutcome(
+      text: result.text, tokenCount: result.tokens.count, logprobSum: result.totalLogprob,
+      stopReason: result.stopReason, trace: trace, firstToken: result.firstToken)
   }
 
   // MARK: Generate code

@@ -76,6 +76,15 @@ public struct Candidates {
     }
   }
 
+  /// Keeps only the given tokens, with the given logits; every other candidate gets -inf. O(count).
+  public mutating func keepOnly(_ entries: [(token: Int32, logit: Float)]) {
+    logits.withUnsafeMutableBufferPointer { $0.update(repeating: -.infinity) }
+    for (token, logit) in entries {
+      if let i = index(of: token) { logits[i] = logit }
+    }
+    isSorted = false
+  }
+
   /// Index of the largest logit in one pass (the first one on ties); nil when empty or nothing is finite.
   ///
   /// NaN and -inf never win; +inf does.

@@ -85,8 +85,12 @@ public enum SamplingMath {
   /// Indices of `candidates` (sum of log-probabilities, token count) ordered best first by
   /// `lengthNormalizedScore`; ties keep the input order.
   public static func rank(_ candidates: [(sumLogprob: Double, length: Int)], alpha: Double) -> [Int] {
-    let scores = candidates.map { lengthNormalizedScore(sumLogprob: $0.sumLogprob, length: $0.length, alpha: alpha) }
-    return scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+    rank(scores: candidates.map { lengthNormalizedScore(sumLogprob: $0.sumLogprob, length: $0.length, alpha: alpha) })
+  }
+
+  /// Indices of `scores` ordered best first; ties keep the input order.
+  public static func rank(scores: [Double]) -> [Int] {
+    scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
   }
 }
 
@@ -108,10 +112,18 @@ public enum TokenSets {
     }
   }
 
-  /// The tokens whose decoded text contains a line break: the end-of-line tokens of the length penalty.
+  /// The tokens whose decoded text contains a line feed: the end-of-line tokens of the length penalty (the end of
+  /// a single-line completion).
   public static func endOfLineTokens(vocabularySize: Int, tokenText: (Int32) -> String) -> Set<Int32> {
     tokens(vocabularySize: vocabularySize, tokenText: tokenText) { text in
-      text.unicodeScalars.contains { $0 == "\n" || $0 == "\r" }
+      text.utf8.contains(10)
+    }
+  }
+
+  /// The tokens whose decoded text contains two line feeds (a blank line: the natural end of a block).
+  public static func blankLineTokens(vocabularySize: Int, tokenText: (Int32) -> String) -> Set<Int32> {
+    tokens(vocabularySize: vocabularySize, tokenText: tokenText) { text in
+      text.utf8.lazy.filter { $0 == 10 }.count > 1
     }
   }
 

@@ -147,6 +147,15 @@ public final class Sampler {
     self.rng = Xoshiro256(seed: settings.seed)
   }
 
+  /// Builds the chain of `settings` behind `constraints` (processors that decide which tokens may come at all:
+  /// token healing, banned tokens), which see the model's logits first.
+  public init(settings: SamplerSettings, constraints: [LogitProcessor]) throws {
+    try settings.validate()
+    self.settings = settings
+    self.processors = constraints + settings.makePenaltyProcessors() + settings.makeDistributionProcessors()
+    self.rng = Xoshiro256(seed: settings.seed)
+  }
+
   /// Builds a sampler from custom processors (the selector is still greedy at temperature 0, a draw otherwise).
   public init(settings: SamplerSettings, processors: [LogitProcessor]) throws {
     try settings.validate()

@@ -1,5 +1,5 @@
 /// Why generation should stop, and where.
-public struct StopReason: Sendable, Equatable, CustomStringConvertible {
+public struct SyntaxStop: Sendable, Equatable, CustomStringConvertible {
   /// The rule that fired.
   public enum Rule: String, Sendable, Equatable {
     /// Single-line mode reached the end of the line.
@@ -31,7 +31,7 @@ public enum StopDecision: Sendable, Equatable {
   /// Keep generating.
   case `continue`
   /// Stop; keep the first `at` UTF-8 bytes of the accumulated candidate.
-  case stop(at: Int, reason: StopReason)
+  case stop(at: Int, reason: SyntaxStop)
 
   /// True for `.stop`.
   public var isStop: Bool {
@@ -210,9 +210,9 @@ public final class StreamingStopper {
     }
   }
 
-  private func stop(_ at: Int, _ rule: StopReason.Rule, _ message: String) {
+  private func stop(_ at: Int, _ rule: SyntaxStop.Rule, _ message: String) {
     let cut = max(0, min(at, text.utf8.count))
-    stopDecision = .stop(at: cut, reason: StopReason(rule: rule, message: message))
+    stopDecision = .stop(at: cut, reason: SyntaxStop(rule: rule, message: message))
     trace.append("cut at \(cut): \(message)")
   }
 
@@ -426,7 +426,7 @@ public final class StreamingStopper {
   }
 
   /// Stops at a closer the suffix needs, or earlier where the candidate began reproducing the suffix.
-  private func stopAtCloser(_ at: Int, _ rule: StopReason.Rule, _ message: String) {
+  private func stopAtCloser(_ at: Int, _ rule: SyntaxStop.Rule, _ message: String) {
     if let p = restPrefixStart(closerEnd: lexer.state.offset - prefixLength), p < at {
       stop(
         p, .duplicatesSuffix, "from here the candidate repeats `\(restTrimmed.prefix(40))`, the text after the cursor")

@@ -130,12 +130,81 @@ final class GeneratorTests: XCTestCase {
       prompt: prompt, options: GenerationOptions(maxTokens: 40, stopAtEndOfGeneration: false)
     ) { event in
       seen.append(event)
-      return event.index == 2 ? .stop : .proceed
+      return event.index == 2 ? .stop("enough") : .proceed
     }
-    XCTAssertEqual(result.stopReason, .hook)
+    XCTAssertEqual(result.stopReason, .rule("enough"))
+    XCTAssertEqual(result.stopReason.description, "enough")
+    XCTAssertFalse(result.stopReason.isInterruption)
     XCTAssertEqual(result.tokens.count, 3)
     XCTAssertEqual(seen.map(\.index), [0, 1, 2])
     XCTAssertEqual(seen.map(\.token), result.tokens)
+    XCTAssertEqual(result.text, seen.last?.text)
+  }
+
+  func testHookCanCutTheText() throws {
+    let full = try greedyGenerator().generate(
+      prompt: prompt, options: GenerationOptions(maxTokens: 6, stopAtEndOfGeneration: false))
+    XCTAssertGreaterThan(full.text.utf8.count, 2)
+    var streamed = ""
+    let generator = try greedyGenerator()
+    generator.onText = { streamed += $0 }
+    let result = try generator.generate(
+      prompt: prompt, options: GenerationOptions(maxTokens: 40, stopAtEndOfGeneration: false)
+    ) { event in
+      event.text.utf8.count >= 2 ? .stop(reason: "cut", keepingBytes: 1) : .proceed
+    }
+    XCTAssertEqual(result.stopReason, .rule("cut"))
+    XCTAssertEqual(Array(result.text.utf8), Array(full.text.utf8.prefix(1)))
+    // The streamed pieces were released before the cut; the result is the cut text.
+    XCTAssertTrue(streamed.hasPrefix(result.text))
+  }
+
+  func testContinuingFromEvaluatedLogitsRepeatsTheSameGeneration() throws {
+    let session = InferenceSession(model: model)
+    let first = try greedyGenerator(session).generate(
+      prompt: prompt, options: GenerationOptions(maxTokens: 8, stopAtEndOfGeneration: false))
+    XCTAssertEqual(first.tokens, try manualGreedy(8))
+    // The KV cache now holds the prompt and generated tokens; a second candidate from the same prompt rolls back.
+    let logits = try InferenceSession(model: model).evaluate(prompt).logits
+    XCTAssertGreaterThan(session.tokens.count, prompt.count)
+    let again = try greedyGenerator(session).generate(
+      continuing: prompt.count, logits: logits, options: GenerationOptions(maxTokens: 8, stopAtEndOfGeneration: false))
+    XCTAssertEqual(again.tokens, first.tokens)
+    XCTAssertEqual(again.text, first.text)
+    XCTAssertEqual(again.decodedTokens, 7)
+    XCTAssertEqual(again.firstToken, first.tokens.first)
+    XCTAssertThrowsError(
+      try greedyGenerator(InferenceSession(model: model)).generate(continuing: prompt.count, logits: logits))
+  }
+
+  func testTokenHealingConstrainsTheFirstTokensAndHidesTheHealedText() throws {
+    let pieces = TokenPieces(bytes: (0..<Int32(tokenizer.vocabularySize)).map { tokenizer.tokenBytes($0) })
+    // Heal the text of a token the model would not choose first: the first token must be compatible with it.
+    let free = try greedyGenerator().generate(
+      prompt: prompt, options: GenerationOptions(maxTokens: 6, stopAtEndOfGeneration: false))
+    let target = try XCTUnwrap(
+      (0..<Int32(tokenizer.vocabularySize)).first { id in
+        let bytes = tokenizer.tokenBytes(id)
+        return bytes.count >= 2 && id != free.tokens.first && !tokenizer.isControl(id)
+          && !bytes.contains { $0 >= 0x80 }
+      })
+    let healed = tokenizer.tokenBytes(target)
+    var settings = SamplerSettings()
+    settings.temperature = 0
+    settings.penalties = false
+    let sampler = try Sampler(settings: settings, constraints: [TokenHealingProcessor(text: healed, pieces: pieces)])
+    let generator = Generator(session: InferenceSession(model: model), tokenizer: tokenizer, sampler: sampler)
+    let result = try generator.generate(
+      prompt: prompt, options: GenerationOptions(maxTokens: 6, stopAtEndOfGeneration: false, healedText: healed))
+    let first = try XCTUnwrap(result.tokens.first)
+    let firstBytes = tokenizer.tokenBytes(first)
+    XCTAssertTrue(
+      firstBytes.starts(with: healed) || healed.starts(with: firstBytes),
+      "first token \(firstBytes) is not compatible with \(healed)")
+    // The result's text is what follows the healed text.
+    let all = result.tokens.flatMap { tokenizer.tokenBytes($0) }
+    XCTAssertTrue(all.starts(with: healed))
+    XCTAssertEqual(result.text, String(decoding: all.dropFirst(healed.count), as: UTF8.self))
   }
 
   func testCancellationAndDeadlineAreCheckedAfterEveryToken() throws {

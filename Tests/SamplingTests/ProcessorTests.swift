@@ -165,4 +165,47 @@ final class ProcessorTests: XCTestCase {
     // After `)`: earlier followers 2 (exempt bigram `) ;`, allowed) and 3 (`) x`, banned).
     XCTAssertEqual(p.bannedTokens(), [3])
   }
+
+  func testTokenHealingKeepsOnlyTokensThatSpellTheHealedTextUntilItIsSpelled() throws {
+    // 0 "s", 1 "se", 2 "self", 3 "self.", 4 "x", 5 "", 6 "sel", 7 "elf"
+    let pieces = TokenPieces(bytes: ["s", "se", "self", "self.", "x", "", "sel", "elf"].map { Array($0.utf8) })
+    XCTAssertEqual(pieces.compatible(with: Array("self".utf8)[...]).sorted(), [0, 1, 2, 3, 6])
+    let healing = TokenHealingProcessor(text: Array("self".utf8), pieces: pieces)
+    var c = Candidates(logits: [1, 2, 3, 4, 9, 9, 0, 8])
+    healing.apply(&c)
+    XCTAssertEqual(c.logits, [1, 2, 3, 4, -.infinity, -.infinity, 0, -.infinity])
+    // After "s", the rest "elf" allows only "elf".
+    healing.accept(0)
+    var next = Candidates(logits: [1, 2, 3, 4, 9, 9, 0, 8])
+    healing.apply(&next)
+    XCTAssertEqual(next.argmax(), 7)
+    XCTAssertEqual(next.logits.filter { $0 > -.infinity }.count, 1)
+    // Spelled: no constraint any more; reset starts over.
+    healing.accept(7)
+    XCTAssertFalse(healing.isActive)
+    var free = Candidates(logits: [1, 2, 3, 4, 9, 9, 0, 8])
+    healing.apply(&free)
+    XCTAssertEqual(free.argmax(), 4)
+    healing.reset()
+    XCTAssertTrue(healing.isActive)
+    // Nothing compatible: every candidate is -inf, so a sampler finds no viable token.
+    let none = TokenHealingProcessor(text: Array("zz".utf8), pieces: pieces)
+    let sampler = try Sampler(settings: SamplerSettings(), constraints: [none])
+    XCTAssertThrowsError(try sampler.sample(logits: [1, 2, 3, 4, 9, 9, 0, 8]))
+  }
+
+  func testBannedFirstTokensOnlyBanTheFirstToken() {
+    let banned = BannedFirstTokensProcessor(tokens: [2, 9])
+    var c = Candidates(logits: [1, 2, 3])
+    banned.apply(&c)
+    XCTAssertEqual(c.logits, [1, 2, -.infinity])
+    banned.accept(0)
+    var later = Candidates(logits: [1, 2, 3])
+    banned.apply(&later)
+    XCTAssertEqual(later.logits, [1, 2, 3])
+    banned.reset()
+    var again = Candidates(logits: [1, 2, 3])
+    banned.apply(&again)
+    XCTAssertEqual(again.argmax(), 1)
+  }
 }

@@ -164,10 +164,11 @@ final class SamplerTests: XCTestCase {
   }
 
   func testExemptAndEndOfLineTokenSets() {
-    let vocab = ["    ", ")", "){", "foo", "", "\n", "x)", ";\n", "<|endoftext|>"]
+    let vocab = ["    ", ")", "){", "foo", "", "\n", "x)", ";\n", "<|endoftext|>", "\n\n  ", "\r"]
     let text: (Int32) -> String = { vocab[Int($0)] }
     let exempt = TokenSets.exemptTokens(vocabularySize: vocab.count, exemptCharacters: "(){};", tokenText: text)
-    XCTAssertEqual(exempt, [0, 1, 2, 5, 7])
-    XCTAssertEqual(TokenSets.endOfLineTokens(vocabularySize: vocab.count, tokenText: text), [5, 7])
+    XCTAssertEqual(exempt, [0, 1, 2, 5, 7, 9, 10])
+    XCTAssertEqual(TokenSets.endOfLineTokens(vocabularySize: vocab.count, tokenText: text), [5, 7, 9])
+    XCTAssertEqual(TokenSets.blankLineTokens(vocabularySize: vocab.count, tokenText: text), [9])
   }
 }

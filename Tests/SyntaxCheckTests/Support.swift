@@ -54,7 +54,7 @@ func streamOnce(
 }
 
 extension StopDecision {
-  var rule: StopReason.Rule? {
+  var rule: SyntaxStop.Rule? {
     if case .stop(_, let reason) = self { return reason.rule }
     return nil
   }
