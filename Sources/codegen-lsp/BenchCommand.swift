@@ -4,6 +4,7 @@ import GGUF
 import Inference
 import Kernels
 import ModelCompletionProvider
+import Sampling
 import Tokenization
 
 /// `codegen-lsp model bench`: engine speed, memory and the memory-bandwidth bound, for Benchmarks/.
@@ -82,17 +83,16 @@ struct BenchCommand: ParsableCommand {
       let evaluation = try session.evaluate(promptIDs)
       let t1 = DispatchTime.now().uptimeNanoseconds
       bestPrefill = min(bestPrefill, Double(t1 - t0) / 1e9)
-      var logits = evaluation.logits
-      generated = []
-      let t2 = DispatchTime.now().uptimeNanoseconds
-      for _ in 0..<decodeTokens {
-        var best = 0
-        for i in 1..<logits.count where logits[i] > logits[best] { best = i }
-        generated.append(Int32(best))
-        logits = try session.append(Int32(best))
-      }
-      let t3 = DispatchTime.now().uptimeNanoseconds
-      bestDecode = min(bestDecode, Double(t3 - t2) / 1e9)
+      // Greedy decoding through the product's token loop, without stop conditions: `decodeTokens` forward passes.
+      var settings = SamplerSettings()
+      settings.penalties = false
+      settings.computeLogprob = false
+      let generator = Generator(session: session, tokenizer: tokenizer, sampler: try Sampler(settings: settings))
+      let result = try generator.generate(
+        continuing: promptIDs.count, logits: evaluation.logits,
+        options: GenerationOptions(maxTokens: decodeTokens + 1, stopAtEndOfGeneration: false))
+      generated = Array(result.tokens.prefix(decodeTokens))
+      bestDecode = min(bestDecode, result.decodeSeconds * Double(decodeTokens) / Double(max(1, result.decodedTokens)))
     }
     let memory = BenchCommand.memoryStatus()
     let kvBytes = InferenceSession(model: model).kvBytesPerToken * (promptTokens + decodeTokens)

@@ -170,4 +170,52 @@ final class TinyModelChoicesTests: XCTestCase {
     XCTAssertFalse(try trace("fillInTheMiddle", suffix: "").contains { $0.hasPrefix("generate: plain continuation") })
     XCTAssertTrue(try trace("continuation", suffix: "x = 1\n").contains { $0.hasPrefix("generate: plain continuation") })
   }
+
+  /// The product's candidate loop (`runCandidate`, through the engine's `Generator`) on a random model: stop strings
+  /// end the text before them and no partial shows their start; the text after token healing leaves out the healed
+  /// text; a second candidate from the same prefill repeats the first.
+  func testCandidateLoopHoldsBackStopStringsAndHidesHealedText() throws {
+    let provider = try provider()
+    let middleware = SyntaxMiddleware.disabled(language: "python")
+    var sampler = provider.samplerSettings(provider.settings, mode: .block)
+    sampler.penalties = false
+    // A prompt after which the random model writes 24 tokens without an end-of-generation token.
+    var found: (prompt: [Int32], logits: [Float], free: ModelProvider.CandidateOutcome)?
+    for n in 0..<40 where found == nil {
+      let prompt = provider.tokenizer.encode("def f\(n)(a):\n    return a + \(n)\n", addBOS: false, parseSpecial: false)
+      let evaluation = try provider.evaluatePrompt(prompt, cancellation: CancellationToken())
+      let outcome = try provider.runCandidate(
+        promptLength: prompt.count, initialLogits: evaluation.logits, sampler: sampler, maxTokens: 24,
+        middleware: middleware, mode: .block, stopTokens: [], stopStrings: [], cancellation: CancellationToken(),
+        onText: nil)
+      if outcome.tokenCount == 24 && outcome.text.count > 8 { found = (prompt, evaluation.logits, outcome) }
+    }
+    let (prompt, logits, free) = try XCTUnwrap(found)
+    func run(stopStrings: [String] = [], healing: [UInt8] = [], onText: ((String) -> Void)? = nil) throws
+      -> ModelProvider.CandidateOutcome
+    {
+      try provider.runCandidate(
+        promptLength: prompt.count, initialLogits: logits, sampler: sampler, maxTokens: 24,
+        middleware: middleware, mode: .block, stopTokens: [], stopStrings: stopStrings, healing: healing,
+        cancellation: CancellationToken(), onText: onText)
+    }
+    XCTAssertEqual(free.stopReason, .maxTokens)
+    XCTAssertEqual(try run().text, free.text, "a second candidate from the same prefill is the same")
+    // A stop string made of characters from the middle of the free text.
+    let characters = Array(free.text)
+    let stop = String(characters[4..<7])
+    var partials: [String] = []
+    let stopped = try run(stopStrings: [stop]) { partials.append($0) }
+    let expected = String(free.text[..<(try XCTUnwrap(free.text.range(of: stop))).lowerBound])
+    XCTAssertEqual(stopped.text, expected)
+    XCTAssertEqual(stopped.stopReason, .stopString(stop))
+    for partial in partials {
+      XCTAssertTrue(expected.hasPrefix(partial), "partial \(partial.debugDescription) goes past the stop string")
+    }
+    // Healing with the free text's first token: the same continuation, without that token's text.
+    let firstBytes = provider.tokenizer.tokenBytes(try XCTUnwrap(free.firstToken))
+    let healed = try run(healing: firstBytes)
+    XCTAssertEqual(healed.tokenCount, 24)
+    XCTAssertEqual(healed.text, String(decoding: free.text.utf8.dropFirst(firstBytes.count), as: UTF8.self))
+  }
 }
