@@ -66,71 +66,22 @@ public enum PostFilters {
     return (text, log)
   }
 
-  /// A line counts for repetition when it has at least 8 non-whitespace characters with a letter or digit.
-  static func isNonTrivial<S: StringProtocol>(_ line: S) -> Bool {
-    var count = 0
-    var word = false
-    for c in line where !c.isWhitespace {
-      count += 1
-      if c.isLetter || c.isNumber { word = true }
-    }
-    return count >= 8 && word
-  }
-
   /// Lines with their UTF-8 start offsets (line breaks excluded from the text).
   static func lines(_ text: String) -> [(start: Int, text: Substring)] {
-    var result: [(Int, Substring)] = []
-    var start = text.startIndex
-    var offset = 0
-    var startOffset = 0
-    var i = text.startIndex
-    while i < text.endIndex {
-      let c = text[i]
-      let next = text.index(after: i)
-      offset += c.utf8.count
-      if c == "\n" || c == "\r\n" || c == "\r" {
-        result.append((startOffset, text[start..<i]))
-        start = next
-        startOffset = offset
-      }
-      i = next
-    }
-    result.append((startOffset, text[start...]))
-    return result
+    RepeatedLineDetector.lines(text)
   }
 
-  /// Where to cut a candidate that loops: at the second copy of a non-trivial line repeated right after itself,
-  /// or of a block of lines repeated right after itself. Lines that recur with other code between them are
-  /// legitimate (`if err != nil {` in Go, rows of a table) and stay.
+  /// Where to cut a candidate that loops (`RepeatedLineDetector.firstRepetition`): before the line break that
+  /// precedes the second copy.
   static func repetitionCut(_ text: String) -> (Int, String)? {
-    let ls = lines(text)
-    let trimmed = ls.map { $0.text.trimmingTrailingWhitespace() }
-    var best: (Int, String)?
-    let n = ls.count
-    if n >= 2 {
-      outer: for k in 1...(n / 2) {
-        for i in 0...(n - 2 * k) where best == nil || i + k < best!.0 {
-          let a = trimmed[i..<(i + k)]
-          let b = trimmed[(i + k)..<(i + 2 * k)]
-          guard a.elementsEqual(b) else { continue }
-          let significant =
-            k == 1 ? isNonTrivial(a.first!) : a.reduce(0, { $0 + $1.filter { !$0.isWhitespace }.count }) >= 8
-          if significant {
-            best = (
-              i + k,
-              k == 1
-                ? "line \(i + 2) repeats line \(i + 1)"
-                : "lines \(i + k + 1)–\(i + 2 * k) repeat lines \(i + 1)–\(i + k)"
-            )
-            continue outer
-          }
-        }
-      }
-    }
-    guard let (index, message) = best else { return nil }
-    // Cut before the line break that precedes the repeated line.
-    let cut = max(0, ls[index].start - 1)
-    return (cut, message)
+    guard let repeated = RepeatedLineDetector().firstRepetition(in: text) else { return nil }
+    let k = repeated.lineIndex - repeated.earlierLineIndex
+    let message =
+      k == 1
+      ? "line \(repeated.lineIndex + 1) repeats line \(repeated.earlierLineIndex + 1)"
+      : "lines \(repeated.lineIndex + 1)–\(repeated.lineIndex + k) repeat lines "
+        + "\(repeated.earlierLineIndex + 1)–\(repeated.lineIndex)"
+    return (max(0, repeated.start - 1), message)
   }
 
   /// True when the candidate's non-blank lines are the lines right below the cursor.

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import Sampling
+@testable import SyntaxCheck
 
 final class RepeatedLineDetectorTests: XCTestCase {
   let consecutive = RepeatedLineDetector()
@@ -39,5 +39,17 @@ final class RepeatedLineDetectorTests: XCTestCase {
 
   func testIgnoresTrailingWhitespaceAndCRLF() {
     XCTAssertNotNil(consecutive.repeatedLine(in: "let a = load()  \r\nlet a = load()\r\n"))
+  }
+
+  func testFirstRepetitionFindsTheEarliestSecondCopyOverTheWholeText() {
+    // Lines 1-2 repeat as lines 3-4 (a block), and line 5 repeats line 4's text later: the block comes first.
+    let text = "a = compute(1)\nb = compute(2)\na = compute(1)\nb = compute(2)\nb = compute(2)\nend"
+    let found = consecutive.firstRepetition(in: text)
+    XCTAssertEqual(found?.lineIndex, 2)
+    XCTAssertEqual(found?.earlierLineIndex, 0)
+    XCTAssertEqual(found?.start, "a = compute(1)\nb = compute(2)\n".utf8.count)
+    XCTAssertNil(consecutive.firstRepetition(in: "x = 1\nx = 1\n}\n}\n"), "short lines may repeat")
+    XCTAssertNil(consecutive.firstRepetition(in: "total = compute(a)\nprint(total)\ntotal = compute(a)"))
+    XCTAssertEqual(RepeatedLineDetector.lines("a\r\nb\n").map(\.text), ["a", "b", ""])
   }
 }

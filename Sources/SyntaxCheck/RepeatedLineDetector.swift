@@ -60,24 +60,8 @@ public struct RepeatedLineDetector: Sendable, Equatable {
   ///
   /// - Returns: the repeating line (for a repeated block, its first line, where the second copy starts), or nil.
   public func repeatedLine(in generated: String, final: Bool = false) -> RepeatedLine? {
-    var lines: [(start: Int, text: Substring)] = []
-    var lineStart = generated.startIndex
-    var offset = 0
-    var startOffset = 0
-    var index = generated.startIndex
-    while index < generated.endIndex {
-      let c = generated[index]
-      let next = generated.index(after: index)
-      offset += c.utf8.count
-      if c == "\n" || c == "\r\n" || c == "\r" {
-        lines.append((startOffset, generated[lineStart..<index]))
-        lineStart = next
-        startOffset = offset
-      }
-      index = next
-    }
-    let trailing = generated[lineStart...]
-    if final && !trailing.isEmpty { lines.append((startOffset, trailing)) }
+    var lines = Self.lines(generated)
+    if !final || lines.last?.text.isEmpty == true { lines.removeLast() }
     let last = lines.count - 1
     guard last >= 1 else { return nil }
     let trimmed = lines.map { trimTrailing($0.text) }
@@ -95,8 +79,7 @@ public struct RepeatedLineDetector: Sendable, Equatable {
         let second = (last - k + 1)...last
         let first = (last - 2 * k + 1)...(last - k)
         guard trimmed[second].elementsEqual(trimmed[first]) else { continue }
-        let size = trimmed[second].reduce(0) { $0 + $1.unicodeScalars.filter { !$0.properties.isWhitespace }.count }
-        let significant = k == 1 ? isNonTrivial(trimmed[last]) : size >= minimumLength
+        let significant = k == 1 ? isNonTrivial(trimmed[last]) : nonWhitespaceCount(trimmed[second]) >= minimumLength
         if significant {
           return RepeatedLine(
             start: lines[second.lowerBound].start, lineIndex: second.lowerBound,
@@ -105,6 +88,58 @@ public struct RepeatedLineDetector: Sendable, Equatable {
       }
       return nil
     }
+  }
+
+  /// The first place where the text loops (the `consecutive` rule over the whole text): the earliest start of a
+  /// second copy of a non-trivial line repeated right after itself, or of a block of lines repeated right after
+  /// itself. Lines that recur with other code between them are legitimate and stay.
+  public func firstRepetition(in text: String) -> RepeatedLine? {
+    let lines = Self.lines(text)
+    let trimmed = lines.map { trimTrailing($0.text) }
+    var best: (second: Int, first: Int)?
+    let n = lines.count
+    guard n >= 2 else { return nil }
+    outer: for k in 1...(n / 2) {
+      for i in 0...(n - 2 * k) where best == nil || i + k < best!.second {
+        let a = trimmed[i..<(i + k)]
+        guard a.elementsEqual(trimmed[(i + k)..<(i + 2 * k)]) else { continue }
+        if k == 1 ? isNonTrivial(a.first!) : nonWhitespaceCount(a) >= minimumLength {
+          best = (i + k, i)
+          continue outer
+        }
+      }
+    }
+    guard let best else { return nil }
+    return RepeatedLine(
+      start: lines[best.second].start, lineIndex: best.second, earlierLineIndex: best.first,
+      text: String(trimmed[best.second]))
+  }
+
+  /// The lines of `text` with their UTF-8 start offsets, line breaks (LF, CRLF, CR) excluded; the last entry is
+  /// the text after the last break (empty when the text ends with one).
+  public static func lines(_ text: String) -> [(start: Int, text: Substring)] {
+    var result: [(Int, Substring)] = []
+    var lineStart = text.startIndex
+    var offset = 0
+    var startOffset = 0
+    var index = text.startIndex
+    while index < text.endIndex {
+      let c = text[index]
+      let next = text.index(after: index)
+      offset += c.utf8.count
+      if c == "\n" || c == "\r\n" || c == "\r" {
+        result.append((startOffset, text[lineStart..<index]))
+        lineStart = next
+        startOffset = offset
+      }
+      index = next
+    }
+    result.append((startOffset, text[lineStart...]))
+    return result
+  }
+
+  private func nonWhitespaceCount(_ lines: ArraySlice<Substring>) -> Int {
+    lines.reduce(0) { $0 + $1.unicodeScalars.filter { !$0.properties.isWhitespace }.count }
   }
 
   private func trimTrailing(_ s: Substring) -> Substring {
