@@ -52,7 +52,7 @@ let package = Package(
     .testTarget(name: "JSONTests", dependencies: ["JSON"]),
 
     // MARK: LSP wire
-    .target(name: "LSPTypes", dependencies: ["JSON"]),
+    .target(name: "LSPTypes", dependencies: ["JSON", "LSPTransport"]),
     .target(name: "LSPTransport", dependencies: ["JSON"]),
     .testTarget(name: "LSPTransportTests", dependencies: ["LSPTransport", "JSON"]),
 

@@ -1,4 +1,5 @@
 import JSON
+import LSPTransport
 
 /// A position in a text document: a zero-based line and a zero-based character offset in the negotiated
 /// position encoding (UTF-16 code units unless the client negotiated UTF-8 or UTF-32).
@@ -280,23 +281,12 @@ public enum ProgressToken: JSONConvertible, Hashable, Sendable, CustomStringConv
   }
 }
 
-/// A JSON-RPC request id as carried in `$/cancelRequest` params: an integer or a string.
-public enum RequestIDValue: JSONConvertible, Hashable, Sendable {
-  case int(Int64)
-  case string(String)
-
+/// A JSON-RPC request id (LSPTransport's `RequestID`) as carried in message params (`$/cancelRequest`).
+extension RequestID: JSONConvertible {
   public init(json: JSONValue, path: String) throws {
-    switch json {
-    case .int(let value): self = .int(value)
-    case .double(let value) where value.rounded() == value && abs(value) < 9.0e15: self = .int(Int64(value))
-    case .string(let value): self = .string(value)
-    default: throw LSPTypesError.wrongType(path: path, expected: "an integer or a string", found: json.typeName)
+    guard let id = RequestID(json: json) else {
+      throw LSPTypesError.wrongType(path: path, expected: "an integer or a string", found: json.typeName)
     }
-  }
-  public var json: JSONValue {
-    switch self {
-    case .int(let value): return .int(value)
-    case .string(let value): return .string(value)
-    }
+    self = id
   }
 }

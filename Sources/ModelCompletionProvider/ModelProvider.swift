@@ -411,7 +411,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   }
 
   /// The sampler settings of one candidate.
-  func samplerSettings(_ settings: CompletionSettings, mode: CompletionExtent) -> SamplerSettings {
+  func samplerSettings(_ settings: CompletionSettings, mode: CompletionMode) -> SamplerSettings {
     var s = SamplerSettings()
     s.temperature = settings.temperature
     s.topK = settings.topK
@@ -455,7 +455,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   /// - Parameter onText: receives the whole text so far after every token that added to it.
   func runCandidate(
     session: InferenceSession? = nil, promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
-    middleware: SyntaxMiddleware, mode: CompletionExtent, stopTokens: Set<Int32>, stopStrings: [String],
+    middleware: SyntaxMiddleware, mode: CompletionMode, stopTokens: Set<Int32>, stopStrings: [String],
     healing: [UInt8] = [], bannedFirstTokens: Set<Int32> = [], cancellation: CancellationToken,
     deadline: UInt64? = nil, onText: ((String) -> Void)?
   ) throws -> CandidateOutcome {

@@ -1,14 +1,6 @@
 import Foundation
 import SyntaxCheck
 
-/// Whether a completion is one line or a block.
-public enum CompletionExtent: String, Sendable, Equatable, CustomStringConvertible {
-  case line
-  case block
-
-  public var description: String { rawValue == "line" ? "single line" : "block" }
-}
-
 /// The pipeline's view of the syntax-check middleware (module SyntaxCheck): the completion mode from the
 /// cursor's context, a streaming stopper fed with every piece of generated text, and the final check and
 /// post-filters. With `enabled` false (measurement only) it keeps just what every completion tool does: stop a
@@ -35,32 +27,27 @@ struct SyntaxMiddleware {
     SyntaxMiddleware(language: language, prefix: "", suffix: "", enabled: false)
   }
 
-  /// The completion extent: forced by configuration (`line`, `block`) or decided from the cursor's context.
-  mutating func mode(forced: String) -> CompletionExtent {
-    switch forced {
-    case "line":
+  /// The completion mode: forced by configuration (`CompletionSettings.multiline` `line` or `block`) or decided
+  /// from the cursor's context.
+  mutating func mode(forced: String) -> CompletionMode {
+    if let mode = CompletionMode(setting: forced) {
       modeReason = "forced by configuration"
-      return .line
-    case "block":
-      modeReason = "forced by configuration"
-      return .block
-    default:
-      break
+      return mode
     }
     let context = self.context ?? CursorContext(prefix: prefix, suffix: suffix, language: Languages.lookup(languageId: language))
     let decision = decideCompletionMode(context: context)
     modeReason = decision.reason
-    return decision.mode == .block ? .block : .line
+    return decision.mode
   }
 
   /// A stopper for one candidate's streaming text.
-  func makeStopper(mode: CompletionExtent) -> Stopper {
-    Stopper(mode: mode, stopper: context.map { StreamingStopper(context: $0, mode: mode == .block ? .block : .singleLine) })
+  func makeStopper(mode: CompletionMode) -> Stopper {
+    Stopper(mode: mode, stopper: context.map { StreamingStopper(context: $0, mode: mode) })
   }
 
   /// Decides, while tokens stream, where a completion ends.
   struct Stopper {
-    let mode: CompletionExtent
+    let mode: CompletionMode
     let stopper: StreamingStopper?
 
     /// - Returns: the UTF-8 length to keep and the reason, when generation should stop now.
@@ -70,7 +57,7 @@ struct SyntaxMiddleware {
         return nil
       }
       // Disabled middleware: only the end of the line in single-line mode.
-      guard mode == .line else { return nil }
+      guard mode == .singleLine else { return nil }
       let bytes = Array(accumulated.utf8)
       if let newline = bytes.firstIndex(of: 10), bytes[..<newline].contains(where: { $0 > 32 }) {
         return (newline, "end of line")
@@ -81,9 +68,9 @@ struct SyntaxMiddleware {
 
   /// The final check and post-filters.
   /// - Returns: the text to show, or nil to drop the candidate, with one trace line per decision.
-  func finalize(_ text: String, mode: CompletionExtent, stoppedEarly: Bool) -> (text: String?, trace: [String]) {
+  func finalize(_ text: String, mode: CompletionMode, stoppedEarly: Bool) -> (text: String?, trace: [String]) {
     if let context {
-      let stopper = StreamingStopper(context: context, mode: mode == .block ? .block : .singleLine)
+      let stopper = StreamingStopper(context: context, mode: mode)
       let result = stopper.finalize(text, truncated: stoppedEarly)
       return (result.text, result.trace)
     }

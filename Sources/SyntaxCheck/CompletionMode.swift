@@ -1,9 +1,11 @@
 /// Whether a completion is one line or a block of lines.
-public enum CompletionMode: String, Sendable, Equatable {
+public enum CompletionMode: String, Sendable, Equatable, CustomStringConvertible {
   /// Complete the current line: generation stops at the end of the line.
   case singleLine
   /// Complete a block: generation stops where the block ends.
   case block
+
+  public var description: String { self == .singleLine ? "single line" : "block" }
 }
 
 extension CompletionMode {

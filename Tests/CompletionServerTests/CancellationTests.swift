@@ -33,7 +33,7 @@ final class CancellationTests: XCTestCase {
   }
 
   func cancel(_ reply: PendingReply) {
-    let id: RequestIDValue
+    let id: RequestID
     switch reply.id {
     case .int(let value): id = .int(value)
     case .string(let value): id = .string(value)
