@@ -79,17 +79,21 @@ let package = Package(
     .testTarget(name: "SyntaxCheckTests", dependencies: ["SyntaxCheck"]),
 
     // MARK: Engine
-    .target(name: "GGUF", swiftSettings: numericSettings),
-    .testTarget(name: "GGUFTests", dependencies: ["GGUF"], resources: [.copy("Fixtures")]),
+    // The tensor element types and their reference dequantisers: numeric code, compiled for speed.
+    .target(name: "Quantization", swiftSettings: numericSettings),
+    // The file reader parses untrusted input: compiled with every check on (no -Ounchecked).
+    .target(name: "GGUF", dependencies: ["Quantization"]),
+    .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization"], resources: [.copy("Fixtures")]),
     .target(name: "CPrefetch"),
-    .target(name: "Kernels", dependencies: ["GGUF", "COpenBLAS", "CPrefetch"], swiftSettings: numericSettings),
-    .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"], swiftSettings: numericSettings),
+    .target(name: "Kernels", dependencies: ["Quantization", "COpenBLAS", "CPrefetch"], swiftSettings: numericSettings),
+    .testTarget(
+      name: "KernelsTests", dependencies: ["Kernels", "Quantization", "GGUF"], swiftSettings: numericSettings),
     .target(name: "Tokenization", dependencies: ["GGUF"]),
     .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"], resources: [.copy("Fixtures")]),
     .target(name: "Sampling", swiftSettings: numericSettings),
     .testTarget(name: "SamplingTests", dependencies: ["Sampling"]),
     .target(
-      name: "Inference", dependencies: ["GGUF", "Kernels", "Tokenization", "Sampling"],
+      name: "Inference", dependencies: ["GGUF", "Quantization", "Kernels", "Tokenization", "Sampling"],
       swiftSettings: numericSettings),
     .target(name: "InferenceTestSupport", dependencies: ["Inference", "GGUF"]),
     .testTarget(
@@ -109,7 +113,8 @@ let package = Package(
     .executableTarget(
       name: "codegen-lsp",
       dependencies: [
-        "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Tokenization", "Kernels",
+        "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Quantization", "Tokenization",
+        "Kernels",
         "Sampling", "SyntaxCheck", "JSON", "LSPTransport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

@@ -47,6 +47,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import Quantization
 
 /// Where a tensor lives in a GGUF file and how it is laid out.
 public struct GGUFTensorInfo: Sendable, Equatable {

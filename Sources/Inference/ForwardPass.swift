@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Quantization
 import Kernels
 
 /// The transformer forward pass of the llama family over a chunk of tokens, writing keys and values into the KV
@@ -320,8 +321,8 @@ final class ForwardPass {
           values = UnsafePointer(self.cache.values! + off)
         case .f16:
           if converted != g {
-            halfToFloat(self.cache.keys16! + off, kb!, total * hd)
-            halfToFloat(self.cache.values16! + off, vb!, total * hd)
+            halfToFloat(self.cache.keys16! + off, kb!, count: total * hd)
+            halfToFloat(self.cache.values16! + off, vb!, count: total * hd)
             converted = g
           }
           keys = UnsafePointer(kb!)
@@ -630,23 +631,6 @@ extension ForwardPass {
 }
 
 // MARK: - Element-wise helpers
-
-/// Converts `n` IEEE half-precision values to Float, 8 at a time (F16C `vcvtph2ps` where available).
-@inline(__always)
-func halfToFloat(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-  var i = 0
-  let rs = UnsafeRawPointer(src)
-  let rd = UnsafeMutableRawPointer(dst)
-  while i + 8 <= n {
-    let h = rs.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)
-    rd.storeBytes(of: SIMD8<Float>(h), toByteOffset: 4 * i, as: SIMD8<Float>.self)
-    i += 8
-  }
-  while i < n {
-    dst[i] = Float(Float16(bitPattern: src[i]))
-    i += 1
-  }
-}
 
 /// Converts `n` Floats to IEEE half precision (round to nearest even).
 @inline(__always)

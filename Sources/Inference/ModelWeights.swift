@@ -121,14 +121,8 @@ public final class ModelWeights: @unchecked Sendable {
         }
         let copy = (0..<count).map { data.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
         return WeightVector(name: name, count: count, storage: copy)
-      case .f16:
-        let copy = (0..<count).map { Float(halfBits: data.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) }
-        return WeightVector(name: name, count: count, storage: copy)
-      case .bf16:
-        let copy = (0..<count).map {
-          Float(bitPattern: UInt32(data.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)) << 16)
-        }
-        return WeightVector(name: name, count: count, storage: copy)
+      case .f16, .bf16:
+        return WeightVector(name: name, count: count, storage: info.type.dequantize(data.baseAddress!, count: count))
       default:
         throw .unsupportedTensorType(path: path, name: name, type: info.type.name)
       }
@@ -216,24 +210,3 @@ extension WeightVector {
   }
 }
 
-extension Float {
-  /// Converts IEEE 754 half-precision bits.
-  init(halfBits h: UInt16) {
-    #if arch(arm64)
-      self = Float(Float16(bitPattern: h))
-    #else
-      let sign = UInt32(h & 0x8000) << 16
-      let exp = Int((h >> 10) & 0x1F)
-      let mant = UInt32(h & 0x3FF)
-      if exp == 0 {
-        // Zero or subnormal: value = mant * 2^-24.
-        let v = Float(mant) * Float(sign: .plus, exponent: -24, significand: 1)
-        self = sign != 0 ? -v : v
-      } else if exp == 31 {
-        self = Float(bitPattern: sign | 0x7F80_0000 | (mant << 13))
-      } else {
-        self = Float(bitPattern: sign | UInt32(exp - 15 + 127) << 23 | (mant << 13))
-      }
-    #endif
-  }
-}

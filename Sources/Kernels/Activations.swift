@@ -1,4 +1,4 @@
-import GGUF
+import Quantization
 
 #if arch(x86_64)
   import _Builtin_intrinsics.intel

@@ -36,7 +36,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import GGUF
+import Quantization
 
 /// How the bytes of a `WeightMatrix` are arranged.
 public enum WeightPacking: Sendable, Equatable {

@@ -6,14 +6,10 @@
 // and scaled in float with FMA. Each returns Σ_c w[c] x[c] for one row of `blocks` blocks.
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
-  import GGUF
+  import Quantization
 
   @inline(__always) func load256(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
   @inline(__always) func load128(_ p: UnsafeRawPointer) -> __m128i { p.loadUnaligned(as: __m128i.self) }
-
-  @inline(__always) func halfAt(_ p: UnsafeRawPointer, _ offset: Int = 0) -> Float {
-    Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-  }
 
   /// The 128 six-bit values (0…63) of half `h` of a Q6_K block at `blk`, as four vectors of 32 bytes:
   /// low 4 bits from `ql`, high 2 bits from `qh` (ggml's `block_q6_K` layout). Shared by the dot kernel and the

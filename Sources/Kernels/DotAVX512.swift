@@ -15,6 +15,7 @@
 // in the order of the float additions.
 #if arch(x86_64) && CODEGEN_LSP_AVX512VNNI
   import _Builtin_intrinsics.intel
+  import Quantization
 
   enum AVX512Groups {
     struct Constants {

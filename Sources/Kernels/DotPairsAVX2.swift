@@ -11,7 +11,7 @@
 // CPU time, real layer shapes in cache): Q4_1 1.65-1.97x, Q5_0 1.08-1.17x the one-block kernels.
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
-  import GGUF
+  import Quantization
 
   /// Kernels that decode two consecutive 32-value blocks per step ("pairs"), laid out as one 256-bit vector of
   /// low nibbles [block b values 0..<16 | block b+1 values 0..<16] and one of high nibbles (values 16..<32).

@@ -1,6 +1,6 @@
 // SIMD dequantisation for prefill tiles: the same values as `GGMLType.dequantize` (bit for bit: the same float
 // operations, multiply then add, never fused), unpacking blocks with the AVX2 code of the dot kernels.
-import GGUF
+import Quantization
 
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
@@ -96,15 +96,7 @@ extension QuantTraits {
           }
         }
       case .f16:
-        var i = 0
-        while i + 8 <= count {
-          UnsafeMutableRawPointer(dst + i).storeBytes(of: _mm256_cvtph_ps(load128(src + 2 * i)), as: __m256.self)
-          i += 8
-        }
-        while i < count {
-          dst[i] = halfAt(src, 2 * i)
-          i += 1
-        }
+        halfToFloat(src, dst, count: count)
       default:
         return nil
       }

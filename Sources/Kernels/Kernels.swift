@@ -8,8 +8,7 @@
 /// pool.run { thread, threadCount in ... }                          // one call per thread
 /// pool.runDynamic(chunks: k) { chunk, thread in ... }              // chunks handed out by an atomic counter
 ///
-/// let w = try WeightMatrix(info, in: file)       // view of a 2-D tensor: rows = ne1 (out features), cols = ne0
-/// let w = WeightMatrix(rows:, cols:, type:, data:)                 // or from any packed buffer
+/// let w = WeightMatrix(rows:, cols:, type:, data:)   // view of packed rows: a 2-D GGUF tensor has rows = ne1, cols = ne0
 /// let ws = KernelWorkspace()                                       // reusable scratch; one per generator/thread of use
 ///
 /// matvec(w, x, y, pool: pool, workspace: ws)                 // y[r] = Σ_c w[r,c] x[c];  x (cols), y (rows)
@@ -52,8 +51,8 @@
 /// for the last position only during prefill: it is a third of the weights.
 ///
 /// - Important: a `ThreadPool` runs one job at a time; call it from one thread at a time (the generator's). A
-///   `KernelWorkspace` must not be shared by concurrent calls. Weight views must not outlive their `GGUFFile`.
-import GGUF
+///   `KernelWorkspace` must not be shared by concurrent calls. Weight views must not outlive the memory they view (the mapped model file).
+import Quantization
 
 /// Errors of the Kernels module (bad input that reaches the kernels, such as an unsupported weight type).
 public enum KernelError: Error, Equatable, CustomStringConvertible {
@@ -102,13 +101,6 @@ public struct WeightMatrix: @unchecked Sendable {
     self.type = type
     self.data = data
     self.rowBytes = cols / type.blockSize * type.bytesPerBlock
-  }
-
-  /// A view of a 1-D or 2-D tensor of `file` (a 1-D tensor is one row); higher dimensions are flattened into rows.
-  /// - Throws: `KernelError.unsupportedType` when no kernel handles the tensor's type.
-  public init(_ info: GGUFTensorInfo, in file: GGUFFile) throws(KernelError) {
-    guard QuantTraits.isSupported(info.type) else { throw .unsupportedType(tensor: info.name, type: info.type) }
-    self.init(rows: info.rows, cols: info.cols, type: info.type, data: file.data(for: info).baseAddress!)
   }
 
   /// The packed bytes of row `r`.

@@ -1,6 +1,6 @@
 import COpenBLAS
 import CPrefetch
-import GGUF
+import Quantization
 
 /// Matrix-vector product for decode: `y[r] = Σ_c w[r, c] · x[c]`, rows split over the pool's threads.
 ///

@@ -8,7 +8,7 @@ enum AVX2MultiTokenGroup {
 
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
-  import GGUF
+  import Quantization
 
   enum AVX2MultiToken {
     /// The most tokens one pass keeps accumulators for; larger batches are processed in groups.

@@ -3,7 +3,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import GGUF
+import Quantization
 
 /// What the kernels know about each weight type, described once per type (after llama.cpp's `ggml_type_traits`):
 /// block size and bytes (from `GGMLType`), the dequantiser (`GGMLType.dequantize`, the exact reference), the

@@ -3,7 +3,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import GGUF
+import Quantization
 
 /// Naive reference versions of the kernels: straight loops in Double where it matters, no SIMD, no threads.
 /// The tests compare the fast kernels against these (llm.c `check_tensor` style tolerance).

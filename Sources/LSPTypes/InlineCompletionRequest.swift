@@ -105,14 +105,12 @@ public struct InlineCompletionRequest: LSPRequest, Hashable, Sendable {
   public var context: InlineCompletionContext
 
   public init(textDocument: TextDocumentIdentifier, position: Position, context: InlineCompletionContext) {
-    self.textDocument = textDocument
-    self.position = position
-    self.context = context
+    (self.textDocument, self.position, self.context) = (textDocument, position, context)
   }
   public init(json: JSONValue, path: String) throws {
+    let base = try TextDocumentPositionParams(json: json, path: path)
+    (textDocument, position) = (base.textDocument, base.position)
     let reader = try JSONObjectReader(json, path: path)
-    textDocument = try reader.decode("textDocument")
-    position = try reader.decode("position")
     context = try reader.decodeIfPresent("context") ?? InlineCompletionContext(triggerKind: .automatic)
   }
   public var json: JSONValue {

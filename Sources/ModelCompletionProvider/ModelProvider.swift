@@ -4,6 +4,7 @@ import GGUF
 import Inference
 import Logging
 import Sampling
+import Synchronization
 import SyntaxCheck
 import Tokenization
 
@@ -47,8 +48,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   }
   /// The machine was found too slow for the latency target once (said once per provider).
   private var toldTooSlow = false
-  private let lock = NSLock()
-  private var settingsStorage: CompletionSettings
+  /// The settings in force; read by the worker, replaced by configuration changes from the server's thread.
+  private let settingsStorage: Mutex<CompletionSettings>
   private let statusValue: ProviderStatus
 
   /// Loads the model a specification names and builds a provider for it; never throws: a missing or broken model
@@ -94,7 +95,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     promptBuilder = PromptBuilder(
       tokenizer: adapter, template: template, bos: tokenizer.addBOSByDefault ? tokenizer.bosID : nil)
     tokenClasses = TokenClasses(tokenizer: tokenizer, exemptCharacters: settings.penaltyExemptCharacters)
-    settingsStorage = settings
+    settingsStorage = Mutex(settings)
     // Touch every weight once (page faults of the mapping, caches) so the first completion is not the slow one.
     if let warmToken = tokenizer.encode("\n").first {
       _ = try? session.evaluate([warmToken])
@@ -152,15 +153,11 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   }
 
   public var settings: CompletionSettings {
-    lock.lock()
-    defer { lock.unlock() }
-    return settingsStorage
+    settingsStorage.withLock { $0 }
   }
 
   public func updateSettings(_ settings: CompletionSettings) {
-    lock.lock()
-    settingsStorage = settings
-    lock.unlock()
+    settingsStorage.withLock { $0 = settings }
   }
 
   // MARK: Completion

@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     discussion: """
       Prefill evaluates --prompt-tokens tokens of real code (this binary's own source is not needed: the text \
       comes from --text-file, else a built-in Python snippet repeated) in one batched call; decode then appends \
-      --decode-tokens tokens one at a time, choosing the argmax each time (no sampling work). Each phase runs \
+      --decode-tokens tokens one at a time, greedily, through the same token loop as completions (Generator, penalties off). Each phase runs \
       --repeat times and the best run is reported. Bandwidth is measured by summing a 1 GiB buffer with every \
       thread; the bound is bandwidth divided by the bytes of weights one decode step reads.
       """)

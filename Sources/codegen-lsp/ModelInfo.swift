@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Quantization
 
 /// Renders `codegen-lsp model info`: what a GGUF file holds, read from its header only.
 enum ModelInfo {

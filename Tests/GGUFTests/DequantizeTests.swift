@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import GGUF
+@testable import Quantization
 
 /// Dequantisation checked against the `gguf` Python package on real tensors (fixture made by
 /// Scripts/make_gguf_fixtures.py).

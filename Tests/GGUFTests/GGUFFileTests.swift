@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import GGUF
+@testable import Quantization
 
 final class GGUFFileTests: XCTestCase {
   var temp: TempFiles!

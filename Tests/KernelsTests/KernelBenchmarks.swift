@@ -1,5 +1,6 @@
 import Foundation
 import GGUF
+import Quantization
 import XCTest
 
 @testable import Kernels

@@ -1,4 +1,5 @@
 import GGUF
+import Quantization
 import XCTest
 
 @testable import Kernels
@@ -116,6 +117,14 @@ func assertClose(
 /// Every weight matrix one decode step reads, once each: each layer's 2-D tensors and the output head (the token
 /// embedding when the file ties the two). The embedding itself is left out when separate: decode only looks up
 /// one of its rows.
+extension WeightMatrix {
+  /// A view of a 2-D tensor of a model file (the engine builds its views in Inference's ModelWeights).
+  init(_ info: GGUFTensorInfo, in file: GGUFFile) throws {
+    guard QuantTraits.isSupported(info.type) else { throw KernelError.unsupportedType(tensor: info.name, type: info.type) }
+    self.init(rows: info.rows, cols: info.cols, type: info.type, data: file.data(for: info).baseAddress!)
+  }
+}
+
 func decodeStepMatrices(_ gguf: GGUFFile) throws -> [WeightMatrix] {
   var mats = [WeightMatrix]()
   for info in gguf.tensors where info.dimensions.count == 2 && info.name != "token_embd.weight" {

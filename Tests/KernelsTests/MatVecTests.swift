@@ -1,4 +1,5 @@
 import GGUF
+import Quantization
 import XCTest
 
 @testable import Kernels

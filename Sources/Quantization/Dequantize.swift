@@ -44,7 +44,7 @@ extension GGMLType {
     case .f32:
       UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: count * 4)
     case .f16:
-      for i in 0..<count { dst[i] = halfToFloat(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+      halfToFloat(src, dst, count: count)
     case .bf16:
       for i in 0..<count {
         dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
@@ -83,13 +83,8 @@ extension GGMLType {
   }
 
   @inline(__always)
-  static func f16(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-    halfToFloat(p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-  }
-
-  @inline(__always)
   static func dequantizeQ4_0(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = f16(b, 0)
+    let d = halfAt(b, 0)
     let qs = b + 2
     for j in 0..<16 {
       let q = qs.load(fromByteOffset: j, as: UInt8.self)
@@ -100,8 +95,8 @@ extension GGMLType {
 
   @inline(__always)
   static func dequantizeQ4_1(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = f16(b, 0)
-    let m = f16(b, 2)
+    let d = halfAt(b, 0)
+    let m = halfAt(b, 2)
     let qs = b + 4
     for j in 0..<16 {
       let q = qs.load(fromByteOffset: j, as: UInt8.self)
@@ -112,7 +107,7 @@ extension GGMLType {
 
   @inline(__always)
   static func dequantizeQ5_0(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = f16(b, 0)
+    let d = halfAt(b, 0)
     let qh = b.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
     let qs = b + 6
     for j in 0..<16 {
@@ -126,8 +121,8 @@ extension GGMLType {
 
   @inline(__always)
   static func dequantizeQ5_1(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = f16(b, 0)
-    let m = f16(b, 2)
+    let d = halfAt(b, 0)
+    let m = halfAt(b, 2)
     let qh = b.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
     let qs = b + 8
     for j in 0..<16 {
@@ -141,7 +136,7 @@ extension GGMLType {
 
   @inline(__always)
   static func dequantizeQ8_0(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = f16(b, 0)
+    let d = halfAt(b, 0)
     for j in 0..<32 { y[j] = Float(b.load(fromByteOffset: 2 + j, as: Int8.self)) * d }
   }
 
@@ -159,8 +154,8 @@ extension GGMLType {
 
   @inline(__always)
   static func dequantizeQ4_K(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = f16(b, 0)
-    let dmin = f16(b, 2)
+    let d = halfAt(b, 0)
+    let dmin = halfAt(b, 2)
     let scales = b + 4
     let qs = b + 16
     for i in 0..<4 {
@@ -178,8 +173,8 @@ extension GGMLType {
 
   @inline(__always)
   static func dequantizeQ5_K(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = f16(b, 0)
-    let dmin = f16(b, 2)
+    let d = halfAt(b, 0)
+    let dmin = halfAt(b, 2)
     let scales = b + 4
     let qh = b + 16
     let qs = b + 48
@@ -204,7 +199,7 @@ extension GGMLType {
     let ql = b
     let qh = b + 128
     let scales = b + 192
-    let d = f16(b, 208)
+    let d = halfAt(b, 208)
     for h in 0..<2 {
       for i in 0..<128 {
         let lowByte = ql.load(fromByteOffset: 64 * h + (i & 63), as: UInt8.self)
@@ -222,8 +217,8 @@ extension GGMLType {
   static func dequantizeQ2_K(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
     let scales = b
     let qs = b + 16
-    let d = f16(b, 80)
-    let dmin = f16(b, 82)
+    let d = halfAt(b, 80)
+    let dmin = halfAt(b, 82)
     // Element e = 128*h + 32*s + l (h: half, s: shift 0..<4, l: 0..<32) takes bits 2s of qs[32h + l];
     // its scale byte is scales[e / 16].
     for h in 0..<2 {
@@ -245,7 +240,7 @@ extension GGMLType {
     let hmask = b
     let qs = b + 32
     let sc = b + 96
-    let d = f16(b, 108)
+    let d = halfAt(b, 108)
     var scales = [Int8](repeating: 0, count: 16)
     for i in 0..<16 {
       let low = (sc.load(fromByteOffset: i & 7, as: UInt8.self) >> UInt8(4 * (i >> 3))) & 0x0F
@@ -268,8 +263,9 @@ extension GGMLType {
   }
 }
 
-/// IEEE half (binary16) bits to Float; exact for every value, NaN payloads kept.
-@inline(__always)
+/// IEEE half (binary16) bits to Float; exact for every value, NaN payloads kept. The one half-precision
+/// conversion of the engine: the reference dequantisers, the kernels and the KV cache use it.
+@inlinable @inline(__always)
 public func halfToFloat(_ bits: UInt16) -> Float {
   #if arch(x86_64) || arch(arm64)
     return Float(Float16(bitPattern: bits))
@@ -283,4 +279,28 @@ public func halfToFloat(_ bits: UInt16) -> Float {
     if exp == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mant << 13)) }
     return Float(bitPattern: sign | ((exp + 112) << 23) | (mant << 13))
   #endif
+}
+
+/// The half-precision value at byte `offset` of `p` (any alignment), as Float.
+@inlinable @inline(__always)
+public func halfAt(_ p: UnsafeRawPointer, _ offset: Int = 0) -> Float {
+  halfToFloat(p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+}
+
+/// Converts `count` half-precision values at `src` (any alignment) to Float, 8 at a time where the CPU converts
+/// vectors (F16C `vcvtph2ps` on x86-64).
+public func halfToFloat(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+  var i = 0
+  #if arch(x86_64) || arch(arm64)
+    let rd = UnsafeMutableRawPointer(dst)
+    while i + 8 <= count {
+      let h = src.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self)
+      rd.storeBytes(of: SIMD8<Float>(h), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+      i += 8
+    }
+  #endif
+  while i < count {
+    dst[i] = halfAt(src, 2 * i)
+    i += 1
+  }
 }
