@@ -75,7 +75,7 @@ final class ForwardPass {
   init(
     config: ModelConfig, weights: ModelWeights, cache: KVCache, chunk: Int, threads: Int, precision: MatVecPrecision,
     matVecOptions: MatVecOptions = MatVecOptions(), fusedDecode: Bool = true,
-    decodeSchedule: RowSchedule = .stealing
+    decodeSchedule: RowSchedule = .stealing, spinPause: Bool = true
   ) {
     self.decodeSchedule = decodeSchedule
     self.matVecOptions = matVecOptions
@@ -86,7 +86,7 @@ final class ForwardPass {
     self.pool = ThreadPool(threads: threads > 0 ? threads : ThreadPool.defaultThreadCount)
     self.workers = pool.threadCount
     self.fusedDecode = fusedDecode && config.headDimension % 8 == 0
-    barrier = SpinBarrier(parties: pool.threadCount)
+    barrier = SpinBarrier(parties: pool.threadCount, pauses: spinPause)
     rowState = PhaseRowState(threads: pool.threadCount)
     threadInput = (0..<pool.threadCount).map { _ in
       .allocate(capacity: config.embeddingLength)

@@ -51,7 +51,7 @@ public final class InferenceSession {
       config: c, weights: model.weights, cache: cache, chunk: max(1, model.options.prefillChunk),
       threads: model.options.threads, precision: model.options.exactProducts ? .exact : .fast,
       matVecOptions: model.options.matVecOptions, fusedDecode: model.options.fusedDecode,
-      decodeSchedule: model.options.decodeSchedule)
+      decodeSchedule: model.options.decodeSchedule, spinPause: model.options.spinPause)
   }
 
   /// Capacity of the context window in tokens.

@@ -56,6 +56,8 @@ public struct ModelOptions: Sendable, Equatable {
   /// Regroup Q5_0, Q4_1 and Q8_0 matrices at load into the layout of the faster decode kernels (same size;
   /// Kernels' BlockGroups.swift). False keeps every weight a view into the mapping (benchmarks compare the two).
   public var repackWeights: Bool = true
+  /// With `repackWeights`, regroup Q8_0 matrices too (false keeps them in the file layout; benchmarks compare).
+  public var repackQ8_0: Bool = true
   /// Where the weight matrices live. By default the matrices regrouped at load (copies in any case) go into memory
   /// in 2 MiB transparent huge pages (Kernels' WeightArena.swift) and every other matrix stays a view into the file
   /// mapping, as the GGUF reader gives it. `.hugePagesAll` copies every matrix there too (the file's pages are
@@ -70,6 +72,8 @@ public struct ModelOptions: Sendable, Equatable {
   public var fusedDecode: Bool = true
   /// How the fused decode step hands out the rows of each product to the threads.
   public var decodeSchedule: RowSchedule = .stealing
+  /// Whether the decode step's spin barriers run `pause` between polls (benchmarks compare the two).
+  public var spinPause: Bool = true
 
   public init(
     contextLimit: Int? = 4096, threads: Int = 0, kvCacheType: KVCacheType = .f16, prefillChunk: Int = 256,
@@ -120,7 +124,9 @@ public final class LanguageModel: @unchecked Sendable {
     path = file.path
     self.options = options
     config = try ModelConfig(file: file, contextLimit: options.contextLimit)
-    weights = try ModelWeights(file: file, config: config, repack: options.repackWeights, memory: options.weightMemory)
+    weights = try ModelWeights(
+      file: file, config: config, repack: options.repackWeights, repackQ8_0: options.repackQ8_0,
+      memory: options.weightMemory)
     if options.loadTokenizer {
       do {
         tokenizer = try Tokenizer(gguf: file)

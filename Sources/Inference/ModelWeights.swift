@@ -67,8 +67,11 @@ public final class ModelWeights: @unchecked Sendable {
   /// - Parameter memory: where the copies go (`WeightMemory`): with `.hugePagesAll` every matrix but an untied
   ///   embedding table is copied (the file's pages released) into a huge-page arena, with `.hugePages` the
   ///   regrouped ones only.
-  public init(file: GGUFFile, config: ModelConfig, repack: Bool = true, memory: WeightMemory = .hugePages)
-    throws(InferenceError)
+  /// - Parameter repackQ8_0: with `repack`, regroup Q8_0 matrices too (benchmarks compare the two layouts).
+  public init(
+    file: GGUFFile, config: ModelConfig, repack: Bool = true, repackQ8_0: Bool = true,
+    memory: WeightMemory = .hugePages
+  ) throws(InferenceError)
   {
     self.file = file
     var storage: [PackedWeightStorage] = []
@@ -88,7 +91,7 @@ public final class ModelWeights: @unchecked Sendable {
         throw .unsupportedTensorType(path: path, name: name, type: info.type.name)
       }
       let view = WeightMatrix(rows: rows, cols: cols, type: info.type, data: file.data(for: info).baseAddress!)
-      let regroups = regroup && repackable && BlockGroups.regroups(view)
+      let regroups = regroup && repackable && BlockGroups.regroups(view, q8_0: repackQ8_0)
       if regroups || (copiesAll && repackable), let arena, let dst = arena.allocate(view.byteCount) {
         let copy: WeightMatrix
         if regroups {
@@ -100,7 +103,7 @@ public final class ModelWeights: @unchecked Sendable {
         releasePages(view.data, byteCount: view.byteCount)
         return copy
       }
-      guard regroups, let (packed, owner) = BlockGroups.repack(view) else { return view }
+      guard regroups, let (packed, owner) = BlockGroups.repack(view, q8_0: repackQ8_0) else { return view }
       storage.append(owner)
       releasePages(view.data, byteCount: view.byteCount)
       return packed

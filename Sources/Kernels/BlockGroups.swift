@@ -71,22 +71,19 @@ public enum BlockGroups {
   /// of the file layout is as fast there (measured in cache, 1 thread: Q5_0 896 columns 1.43x the pair kernel; Q4_1
   /// 1536 columns 1.08x, 576 columns 0.96x, KernelBenchmarks.testPairKernelsAgainstOneBlockKernels). The AVX-512
   /// kernels (DotAVX512.swift) are faster on every regrouped row.
-  public static func repack(_ w: WeightMatrix) -> (WeightMatrix, PackedWeightStorage)? {
-    guard regroups(w) else { return nil }
+  public static func repack(_ w: WeightMatrix, q8_0: Bool = true) -> (WeightMatrix, PackedWeightStorage)? {
+    guard regroups(w, q8_0: q8_0) else { return nil }
     return regrouped(w)
   }
 
-  /// Whether `repack` regroups `w`.
-  public static func regroups(_ w: WeightMatrix) -> Bool {
+  /// Whether `repack` regroups `w`; with `q8_0` false, Q8_0 rows stay in the file layout (benchmarks compare the
+  /// two).
+  public static func regroups(_ w: WeightMatrix, q8_0: Bool = true) -> Bool {
     guard types.contains(w.type), w.packing == .ggml else { return false }
-    if w.type == .q8_0 && !regroupsQ8_0 { return false }
+    if w.type == .q8_0 && !q8_0 { return false }
     if w.type == .q4_1 && (w.cols / 32) % 4 != 0 && !regroupsPartialQ4_1 { return false }
     return true
   }
-
-  /// Whether `repack` regroups Q8_0 (where `types` has it). Benchmarks turn it off before loading a model to
-  /// compare the two layouts in one process; not for concurrent use.
-  nonisolated(unsafe) static var regroupsQ8_0 = true
 
   /// Whether `repack` regroups Q4_1 rows that end in a partial group (with the AVX-512 kernels).
   #if CODEGEN_LSP_AVX512VNNI

@@ -20,11 +20,12 @@ public struct QuantTraits: Sendable {
   /// Whether a SIMD kernel exists for this type on this machine (otherwise rows go through dequantisation).
   public let hasFastKernel: Bool
 
-  /// The traits of every type the kernels support.
+  /// The traits of every type the kernels support: every type with a reference dequantiser
+  /// (`GGMLType.canDequantize`), which is the fallback of any type without a SIMD kernel.
   public static let table: [GGMLType: QuantTraits] = {
     var t = [GGMLType: QuantTraits]()
     let fast = cpuHasAVX2FMA
-    for type in [GGMLType.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K] {
+    for type in GGMLType.allCases where type.canDequantize {
       let layout = QuantizedActivations.Layout(for: type)
       let kernel = type == .f32 || (fast && (layout != nil || type == .f16 || type == .bf16))
       t[type] = QuantTraits(type: type, activationLayout: fast ? layout : nil, hasFastKernel: kernel)

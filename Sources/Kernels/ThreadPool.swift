@@ -208,14 +208,13 @@ public final class SpinBarrier: @unchecked Sendable {
   private let arrived = Atomic<Int>(0)
   private let phase = Atomic<Int>(0)
 
-  /// Whether the spin loop runs `pause` between polls (default; benchmarks compare, not for concurrent change).
-  /// Decode A/B in one process on AMD EPYC Milan, with against without: x1.041 and x1.023 on SmolLM2, x1.095 and
-  /// x1.014 on Qwen2.5-Coder-0.5B (`testDecodeABBarrierPause`).
-  nonisolated(unsafe) public static var pauses = true
+  /// Whether the spin loop runs `pause` between polls (the default; benchmarks compare the two).
+  public let pauses: Bool
 
-  public init(parties: Int) {
+  public init(parties: Int, pauses: Bool = true) {
     precondition(parties >= 1, "SpinBarrier: at least one party")
     self.parties = parties
+    self.pauses = pauses
   }
 
   /// Blocks until every party has arrived at this barrier (the barrier then resets for the next use).
@@ -231,7 +230,7 @@ public final class SpinBarrier: @unchecked Sendable {
       return
     }
     var polls = 0
-    let pause = Self.pauses
+    let pause = pauses
     while phase.load(ordering: .acquiring) == current {
       polls += 1
       if pause { cg_pause() }

@@ -147,17 +147,12 @@ final class EngineBenchmarkTests: XCTestCase {
   /// Decode of 64 tokens (after one prompt token) with two engine variants of the same model, alternated `rounds`
   /// times in one process so that both see the same machine load; prints the median and best of each and the
   /// median of the per-round ratios B/A.
-  /// - Parameter beforeLoading: called with 0 and 1 before variant A's and B's model loads.
-  func decodeAB(
-    _ preset: String, _ a: (String, ModelOptions), _ b: (String, ModelOptions), rounds: Int = 12,
-    beforeLoading: (Int) -> Void = { _ in }, beforeRun: (Int) -> Void = { _ in }
-  ) throws {
+  func decodeAB(_ preset: String, _ a: (String, ModelOptions), _ b: (String, ModelOptions), rounds: Int = 12) throws {
     guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
     let path = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
     guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not found") }
     let prompt = try promptTokens(preset.hasSuffix("-q8_0") ? String(preset.dropLast(5)) : preset, count: 16)
-    let sessions = try [a.1, b.1].enumerated().map { (variant, options) -> InferenceSession in
-      beforeLoading(variant)
+    let sessions = try [a.1, b.1].map { options -> InferenceSession in
       var o = options
       o.contextLimit = 1024
       o.threads = Self.threads
@@ -172,10 +167,7 @@ final class EngineBenchmarkTests: XCTestCase {
     for round in 0..<rounds {
       // Alternate which variant goes first.
       var x = 0.0, y = 0.0
-      func run(_ v: Int) throws -> Double {
-        beforeRun(v)
-        return try decode64(sessions[v], after: prompt[0])
-      }
+      func run(_ v: Int) throws -> Double { try decode64(sessions[v], after: prompt[0]) }
       if round % 2 == 0 {
         x = try run(0)
         y = try run(1)
@@ -230,13 +222,12 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
-  /// The A/B of the regrouped Q8_0 layout (BlockGroups.regroupsQ8_0 off while variant A loads).
+  /// The A/B of the regrouped Q8_0 layout (ModelOptions.repackQ8_0).
   func testDecodeABQ8_0Groups() throws {
+    var fileLayout = ModelOptions()
+    fileLayout.repackQ8_0 = false
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
-      try decodeAB(preset, ("Q8_0 file layout", ModelOptions()), ("Q8_0 regrouped", ModelOptions())) { variant in
-        BlockGroups.regroupsQ8_0 = variant == 1
-      }
-      BlockGroups.regroupsQ8_0 = true
+      try decodeAB(preset, ("Q8_0 file layout", fileLayout), ("Q8_0 regrouped", ModelOptions()))
     }
   }
 
@@ -281,11 +272,12 @@ final class EngineBenchmarkTests: XCTestCase {
     try decodeABOnBenchmarkModels(("burst per row pair", a), ("spread over the kernel", b))
   }
 
-  /// The A/B of `pause` in the spin loop of the decode step's barriers (SpinBarrier.pauses, toggled before each run).
+  /// The A/B of `pause` in the spin loop of the decode step's barriers (ModelOptions.spinPause).
   func testDecodeABBarrierPause() throws {
-    defer { SpinBarrier.pauses = true }
+    var plain = ModelOptions()
+    plain.spinPause = false
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
-      try decodeAB(preset, ("plain spin", ModelOptions()), ("spin with pause", ModelOptions()), beforeRun: { SpinBarrier.pauses = $0 == 1 })
+      try decodeAB(preset, ("plain spin", plain), ("spin with pause", ModelOptions()))
     }
   }
 
