@@ -14,6 +14,7 @@ struct CodegenLSP: ParsableCommand {
       """,
     subcommands: [
       LSPCommand.self, CompleteCommand.self, GenerateCodeCommand.self, GenerateCommand.self, ModelCommand.self,
+      SettingsCommand.self,
     ]
   )
 }

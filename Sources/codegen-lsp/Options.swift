@@ -50,62 +50,76 @@ struct ModelOptions: ParsableArguments {
   }
 }
 
-/// The completion pipeline's knobs on the command line; each maps to the configuration key of the same name.
+/// The completion pipeline's knobs on the command line: any configuration key as `--set KEY=VALUE`, and flags for
+/// the common ones, each the configuration key of the same name (help from `Configuration.settingKeys`).
 struct PipelineOptions: ParsableArguments {
-  @Option(name: .long, help: "Temperature of the first candidate; 0 is greedy. (temperature)")
+  @Option(
+    name: .customLong("set"),
+    help: ArgumentHelp(
+      "Any configuration key (Protocol/settings.md), as KEY=VALUE; VALUE is JSON or plain text. Repeatable.",
+      valueName: "key=value"))
+  var assignments: [String] = []
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "temperature") + " (temperature)"))
   var temperature: Double?
-  @Option(name: .long, help: "Top-k filter, 0 disables. (topK)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "topK") + " (topK)"))
   var topK: Int?
-  @Option(name: .long, help: "Top-p (nucleus) filter, 1 disables. (topP)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "topP") + " (topP)"))
   var topP: Double?
-  @Option(name: .long, help: "Min-p filter relative to the most likely token, 0 disables. (minP)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "minP") + " (minP)"))
   var minP: Double?
-  @Option(name: .long, help: "Seed of every random choice. (seed)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "seed") + " (seed)"))
   var seed: UInt64?
-  @Option(name: .long, help: "Repetition penalty over recent tokens, 1 disables. (repetitionPenalty)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "repetitionPenalty") + " (repetitionPenalty)"))
   var repetitionPenalty: Double?
-  @Option(name: .long, help: "Frequency penalty. (frequencyPenalty)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "frequencyPenalty") + " (frequencyPenalty)"))
   var frequencyPenalty: Double?
-  @Option(name: .long, help: "Presence penalty. (presencePenalty)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "presencePenalty") + " (presencePenalty)"))
   var presencePenalty: Double?
-  @Option(name: .long, help: "Forbid repeating an n-gram of this many tokens, 0 disables. (noRepeatNgramSize)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "noRepeatNgramSize") + " (noRepeatNgramSize)"))
   var noRepeatNgramSize: Int?
-  @Option(name: .long, help: "Soft token budget of a single-line completion before the length penalty. (lengthPenaltyStartLine)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "lengthPenaltyStartLine") + " (lengthPenaltyStartLine)"))
   var lengthPenaltyStartLine: Int?
-  @Option(name: .long, help: "Soft token budget of a block completion before the length penalty. (lengthPenaltyStartBlock)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "lengthPenaltyStartBlock") + " (lengthPenaltyStartBlock)"))
   var lengthPenaltyStartBlock: Int?
-  @Option(name: .long, help: "Growth factor per token past the soft budget. (lengthPenaltyDecay)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "lengthPenaltyDecay") + " (lengthPenaltyDecay)"))
   var lengthPenaltyDecay: Double?
-  @Option(name: .long, help: "Deadline per completion in milliseconds; complete and generate-code have none unless this is given. (deadlineMilliseconds)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "deadlineMilliseconds") + " (deadlineMilliseconds)"))
   var deadlineMs: Int?
-  @Option(name: .long, help: "Latency target in milliseconds under a deadline: a cold request whose full context this machine cannot prefill in time uses a shorter window. (latencyTargetMilliseconds)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "latencyTargetMilliseconds") + " (latencyTargetMilliseconds)"))
   var latencyTargetMs: Int?
-  @Option(name: .long, help: "Token budget of the text before the cursor. (prefixTokens)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "prefixTokens") + " (prefixTokens)"))
   var prefixTokens: Int?
-  @Option(name: .long, help: "Token budget of the text after the cursor. (suffixTokens)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "suffixTokens") + " (suffixTokens)"))
   var suffixTokens: Int?
-  @Option(name: .long, help: "PSM only: tokens typed since the anchor that go after the middle token, 0 disables. (middleTokens)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "middleTokens") + " (middleTokens)"))
   var middleTokens: Int?
-  @Option(name: .long, help: "Fill-in-the-middle order: auto, psm, spm. (fimOrder)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "fimOrder") + " (fimOrder)"))
   var fimOrder: String?
-  @Option(name: .long, help: "Completion extent: auto, line, block. (multiline)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "multiline") + " (multiline)"))
   var multiline: String?
-  @Option(name: .long, help: "generate-code's prompt without an instruction: auto, fillInTheMiddle, continuation. (generateCodePrompt)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "generateCodePrompt") + " (generateCodePrompt)"))
   var generateCodePrompt: String?
-  @Option(name: .long, help: "Maximum tokens of a single-line completion. (maxTokensLine)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "maxTokensLine") + " (maxTokensLine)"))
   var maxTokensLine: Int?
-  @Option(name: .long, help: "Maximum tokens of a block completion. (maxTokensBlock)")
+  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "maxTokensBlock") + " (maxTokensBlock)"))
   var maxTokensBlock: Int?
-  @Flag(name: .long, help: "Turn token healing off (for measurement). (tokenHealing=false)")
+  @Flag(name: .long, help: "Turn tokenHealing off (for measurement): tokenHealing=false.")
   var noTokenHealing = false
-  @Flag(name: .long, help: "Turn the syntax middleware off (for measurement). (syntaxCheck=false)")
+  @Flag(name: .long, help: "Turn syntaxCheck off (for measurement): syntaxCheck=false.")
   var noSyntaxCheck = false
-  @Flag(name: .long, help: "Turn every penalty and blocker off (for measurement). (penalties=false)")
+  @Flag(name: .long, help: "Turn penalties off (for measurement): penalties=false.")
   var noPenalties = false
 
   /// The flags given, as the configuration object the editor would send (keys of `Configuration.settingKeys`).
-  func configurationObject(threads: Int) -> [String: JSONValue] {
+  func configurationObject(threads: Int) throws -> [String: JSONValue] {
     var object: [String: JSONValue] = [:]
+    for assignment in assignments {
+      guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+        throw ValidationError("--set takes KEY=VALUE, not '\(assignment)'")
+      }
+      let text = String(assignment[assignment.index(after: equals)...])
+      object[String(assignment[..<equals])] = (try? JSONValue.parse(text)) ?? .string(text)
+    }
     func put(_ key: String, _ value: Double?) { if let value { object[key] = .double(value) } }
     func put(_ key: String, _ value: Int?) { if let value { object[key] = .int(Int64(value)) } }
     func put(_ key: String, _ value: String?) { if let value { object[key] = .string(value) } }
@@ -142,7 +156,7 @@ struct PipelineOptions: ParsableArguments {
   /// - Throws: `ValidationError` naming every flag whose value is out of range.
   func settings(threads: Int) throws -> CompletionSettings {
     let defaults = CompletionSettings()
-    let update = Configuration.apply(.object(configurationObject(threads: threads)), to: defaults, base: defaults)
+    let update = Configuration.apply(.object(try configurationObject(threads: threads)), to: defaults, base: defaults)
     if !update.warnings.isEmpty {
       let messages = update.warnings.map {
         $0.replacingOccurrences(of: "configuration key", with: "the setting")

@@ -259,6 +259,44 @@ final class BinarySessionTests: XCTestCase {
     XCTAssertTrue(output.contains("--weights must be regrouped, all or heap, not bogus"), output)
   }
 
+  /// Every configuration key is reachable from the command line as `--set KEY=VALUE`, checked like the editor's
+  /// configuration; the flags' help and `codegen-lsp settings` come from the same table.
+  func testSettingsTableOnTheCommandLine() throws {
+    let binary = try requireBinary()
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: binary)
+      process.arguments = arguments
+      let out = Pipe(), err = Pipe()
+      process.standardOutput = out
+      process.standardError = err
+      process.standardInput = FileHandle.nullDevice
+      try process.run()
+      let data = out.fileHandleForReading.readDataToEndOfFile() + err.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+    let help = try run(["complete", "--help"])
+    XCTAssertEqual(help.status, 0, help.output)
+    XCTAssertTrue(help.output.contains("--set <key=value>"), help.output)
+    XCTAssertTrue(help.output.contains("Keep the k most likely tokens"), help.output)
+    let reference = try run(["settings"])
+    XCTAssertEqual(reference.status, 0)
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Protocol/settings.md")
+    XCTAssertEqual(reference.output, try String(contentsOf: file, encoding: .utf8))
+    for (assignment, message) in [
+      ("bogus=1", "unknown"), ("maxTokensLine=0", "at least 1"), ("multiline=sideways", "must be one of"),
+      ("topK", "KEY=VALUE"),
+    ] {
+      let (status, output) = try run([
+        "complete", "--model", "/nonexistent.gguf", "--language", "python", "--set", assignment,
+      ])
+      XCTAssertEqual(status, 64, "\(assignment): \(output)")
+      XCTAssertTrue(output.contains(message), "\(assignment): \(output)")
+    }
+  }
+
   func testExitWithoutShutdownAndEOFGiveExitCodeOne() throws {
     let binary = try requireBinary()
     let session = try Session(binary: binary, arguments: ["lsp", "--model", "/nonexistent/model.gguf"])

@@ -211,11 +211,28 @@ final class ConfigurationTests: XCTestCase {
 
   // MARK: Schema
 
+  func protocolFile(_ name: String) throws -> String {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Protocol/" + name)
+    return try String(contentsOf: url, encoding: .utf8)
+  }
+
+  /// The schema and the settings reference in `Protocol/` are the settings table's output, byte for byte
+  /// (regenerate with `codegen-lsp settings --schema > Protocol/configuration.schema.json` and
+  /// `codegen-lsp settings > Protocol/settings.md`).
+  func testProtocolDocumentsAreGeneratedFromTheSettingsTable() throws {
+    XCTAssertEqual(try protocolFile("configuration.schema.json"), Configuration.schemaText())
+    XCTAssertEqual(try protocolFile("settings.md"), Configuration.markdownReference())
+    for key in Configuration.settingKeys {
+      XCTAssertFalse(key.help.isEmpty, key.name)
+      XCTAssertEqual(Configuration.help(for: key.name), key.help)
+      XCTAssertTrue(Configuration.markdownReference().contains("| `\(key.name)` |"), key.name)
+    }
+  }
+
   /// `Protocol/configuration.schema.json` documents exactly the keys the server accepts, with the Swift defaults.
   func testSchemaMatchesTheSwiftDefaults() throws {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Protocol/configuration.schema.json")
-    let schema = try JSONValue.parse(String(contentsOf: url, encoding: .utf8))
+    let schema = try JSONValue.parse(try protocolFile("configuration.schema.json"))
     let properties = try XCTUnwrap(schema["properties"]?.objectValue)
     let defaults = try XCTUnwrap(Configuration.json(of: CompletionSettings()).objectValue)
     let serverKeys = Configuration.serverKeys.map(\.name)
