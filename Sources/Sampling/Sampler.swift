@@ -1,52 +1,48 @@
 import Foundation
 
-/// Every sampling knob in one place, with the defaults the product ships; `Sampler(settings:)` builds the chain.
+/// Every sampling knob of one chain; `Sampler(settings:)` builds it.
 ///
-/// Names mirror `CodeCompletion.CompletionSettings`; the pipeline maps those onto this struct and adds what only
-/// it knows (token sets, the soft budget of the completion kind).
+/// The defaults are the plain chain: greedy, no truncation, no penalties. The product's choices are
+/// `CodeCompletion.CompletionSettings`' defaults (the one place each is declared, with its reason); the pipeline
+/// maps those onto this struct and adds what only it knows (token sets, the soft budget of the completion kind).
 public struct SamplerSettings: Sendable, Equatable {
   // MARK: Distribution
-  /// 0: greedy (argmax), the default. Completions must be reproducible and the argmax is the best single guess
-  /// for code; a positive temperature is for the extra candidates of an invoked completion (0.7 there).
+  /// 0: greedy (argmax). A positive temperature draws from the softmax of logits / temperature.
   public var temperature: Double = 0
-  /// Keep the 40 most likely tokens (llama.cpp's default); bounds every later step to 40 entries. 0 disables.
-  public var topK: Int = 40
-  /// Nucleus mass 0.95 (llama.cpp's default): cuts the long tail of unlikely tokens. 1 disables.
-  public var topP: Double = 0.95
-  /// Drop tokens below 5% of the best one's probability (llama.cpp's default): scale-aware tail cut. 0 disables.
-  public var minP: Double = 0.05
+  /// Keep the k most likely tokens; bounds every later step to k entries. 0 disables.
+  public var topK: Int = 0
+  /// Keep the smallest set of tokens whose probability mass reaches p (nucleus). 1 disables.
+  public var topP: Double = 1
+  /// Drop tokens below minP times the best one's probability (scale-aware tail cut). 0 disables.
+  public var minP: Double = 0
   /// Seed of the generator; `reset()` restarts from it, so equal inputs give equal outputs.
-  public var seed: UInt64 = 42
+  public var seed: UInt64 = 0
 
   // MARK: Penalties
   /// Master switch for the penalties, the n-gram blocker and the length penalty.
-  public var penalties: Bool = true
-  /// 1.1: mild. Enough to break a token loop, low enough not to push the model off identifiers that code must
-  /// repeat (punctuation and whitespace are exempt anyway). 1 disables.
-  public var repetitionPenalty: Double = 1.1
-  /// 64 recent generated tokens (llama.cpp's `penalty_last_n`): about the last three lines of code.
+  public var penalties: Bool = false
+  /// Divides positive and multiplies negative logits of tokens in the window. 1 disables.
+  public var repetitionPenalty: Double = 1
+  /// Recent generated tokens the repetition, frequency and presence penalties count (llama.cpp's `penalty_last_n`).
   public var repetitionWindow: Int = 64
-  /// Off (0): a variable used three times is normal code. Subtracted per occurrence.
+  /// Subtracted per occurrence in the window. 0 disables.
   public var frequencyPenalty: Double = 0
-  /// Off (0), for the same reason. Subtracted once per present token.
+  /// Subtracted once per token present in the window. 0 disables.
   public var presencePenalty: Double = 0
-  /// Token ids never penalised (build with `TokenSets.exemptTokens`); empty by default (no vocabulary known).
+  /// Token ids never penalised (build with `TokenSets.exemptTokens`).
   public var exemptTokens: Set<Int32> = []
-  /// Off (0): code repeats n-grams legitimately (`self.a = a` lines); the repeated-line detector guards
-  /// against loops instead. When set, an n-gram of this many tokens cannot be generated twice.
+  /// An n-gram of this many tokens cannot be generated twice. 0 disables.
   public var noRepeatNgramSize: Int = 0
-  /// Soft budget in generated tokens (the pipeline sets 48 for a line, 160 for a block).
-  public var lengthPenaltyStart: Int = 48
-  /// 1.06 per token past the budget: the end logits' magnitude is added once after 12 tokens (1.06^12 ≈ 2)
-  /// and three times after 24, so an over-long completion ends within a line or two. 1 disables.
-  public var lengthPenaltyDecay: Double = 1.06
+  /// Soft budget in generated tokens, past which the length penalty raises the end tokens.
+  public var lengthPenaltyStart: Int = 0
+  /// Factor per token past the budget by which the end logits' magnitude is added. 1 disables.
+  public var lengthPenaltyDecay: Double = 1
   /// End-of-line token ids raised by the length penalty (build with `TokenSets.endOfLineTokens`).
   public var endOfLineTokens: Set<Int32> = []
   /// End-of-sequence token ids raised by the length penalty (EOS, EOT, FIM end…).
   public var endOfSequenceTokens: Set<Int32> = []
-  /// Candidates are ranked by sum(log p) / length^1: the mean log-probability, so neither short nor long
-  /// candidates win by length alone.
-  public var lengthNormalizationAlpha: Double = 1.0
+  /// Candidates are ranked by sum(log p) / length^alpha (`SamplingMath.lengthNormalizedScore`).
+  public var lengthNormalizationAlpha: Double = 1
 
   // MARK: Output
   /// Compute the chosen token's log-probability under the model's distribution (one vectorised pass).

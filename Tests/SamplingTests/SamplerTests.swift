@@ -16,6 +16,7 @@ final class SamplerTests: XCTestCase {
 
   func testGreedyIsArgmaxAndPenaltyChangesTheChoice() throws {
     var settings = SamplerSettings()
+    settings.penalties = true
     settings.repetitionPenalty = 2
     let sampler = try Sampler(settings: settings)
     let logits: [Float] = [1, 3, 2.5, -1]
@@ -28,6 +29,7 @@ final class SamplerTests: XCTestCase {
 
   func testExemptTokensKeepWinning() throws {
     var settings = SamplerSettings()
+    settings.penalties = true
     settings.repetitionPenalty = 2
     settings.exemptTokens = [1]
     let sampler = try Sampler(settings: settings)
@@ -99,9 +101,16 @@ final class SamplerTests: XCTestCase {
     XCTAssertEqual(sampler.lastCandidates.ids, [1])
   }
 
-  func testDefaultChainOrder() throws {
+  func testDefaultChainIsPlainAndFullChainOrder() throws {
+    XCTAssertEqual(try Sampler(settings: SamplerSettings()).processors.count, 0, "the default is plain greedy")
     var settings = SamplerSettings()
     settings.temperature = 0.7
+    settings.topK = 40
+    settings.topP = 0.95
+    settings.minP = 0.05
+    settings.penalties = true
+    settings.repetitionPenalty = 1.1
+    settings.lengthPenaltyDecay = 1.06
     settings.noRepeatNgramSize = 3
     settings.endOfSequenceTokens = [0]
     let names = try Sampler(settings: settings).processors.map(\.name)
@@ -116,7 +125,7 @@ final class SamplerTests: XCTestCase {
 
   func testLengthPenaltyEndsALongCompletion() throws {
     var settings = SamplerSettings()
-    settings.repetitionPenalty = 1
+    settings.penalties = true
     settings.lengthPenaltyStart = 2
     settings.lengthPenaltyDecay = 2
     settings.endOfLineTokens = [1]
@@ -129,6 +138,7 @@ final class SamplerTests: XCTestCase {
 
   func testNoViableTokenAndEmptyLogitsThrow() throws {
     var settings = SamplerSettings()
+    settings.penalties = true
     settings.noRepeatNgramSize = 1
     let sampler = try Sampler(settings: settings)
     sampler.accept(0)
