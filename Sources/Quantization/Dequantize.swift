@@ -49,28 +49,22 @@ extension GGMLType {
       for i in 0..<count {
         dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
       }
-    case .q4_0:
-      for b in 0..<blocks { Self.dequantizeQ4_0(src + b * 18, dst + b * 32) }
-    case .q4_1:
-      for b in 0..<blocks { Self.dequantizeQ4_1(src + b * 20, dst + b * 32) }
-    case .q5_0:
-      for b in 0..<blocks { Self.dequantizeQ5_0(src + b * 22, dst + b * 32) }
-    case .q5_1:
-      for b in 0..<blocks { Self.dequantizeQ5_1(src + b * 24, dst + b * 32) }
-    case .q8_0:
-      for b in 0..<blocks { Self.dequantizeQ8_0(src + b * 34, dst + b * 32) }
-    case .q2_K:
-      for b in 0..<blocks { Self.dequantizeQ2_K(src + b * 84, dst + b * 256) }
-    case .q3_K:
-      for b in 0..<blocks { Self.dequantizeQ3_K(src + b * 110, dst + b * 256) }
-    case .q4_K:
-      for b in 0..<blocks { Self.dequantizeQ4_K(src + b * 144, dst + b * 256) }
-    case .q5_K:
-      for b in 0..<blocks { Self.dequantizeQ5_K(src + b * 176, dst + b * 256) }
-    case .q6_K:
-      for b in 0..<blocks { Self.dequantizeQ6_K(src + b * 210, dst + b * 256) }
     default:
-      preconditionFailure("unreachable: canDequantize checked")
+      let block: (UnsafeRawPointer, UnsafeMutablePointer<Float>) -> Void
+      switch self {
+      case .q4_0: block = Self.dequantizeQ4_0
+      case .q4_1: block = Self.dequantizeQ4_1
+      case .q5_0: block = Self.dequantizeQ5_0
+      case .q5_1: block = Self.dequantizeQ5_1
+      case .q8_0: block = Self.dequantizeQ8_0
+      case .q2_K: block = Self.dequantizeQ2_K
+      case .q3_K: block = Self.dequantizeQ3_K
+      case .q4_K: block = { Self.dequantizeQ4_KOrQ5_K($0, $1, fifthBits: false) }
+      case .q5_K: block = { Self.dequantizeQ4_KOrQ5_K($0, $1, fifthBits: true) }
+      case .q6_K: block = Self.dequantizeQ6_K
+      default: preconditionFailure("unreachable: canDequantize checked")
+      }
+      for b in 0..<blocks { block(src + b * bytesPerBlock, dst + b * blockSize) }
     }
   }
 
@@ -82,56 +76,36 @@ extension GGMLType {
     }
   }
 
+  /// Quant `j` (0..<32) of a Q4/Q5 block: element j < 16 is the low nibble of `qs[j]`, element j >= 16 the high
+  /// nibble of `qs[j - 16]`; bit j of `qh` (Q5) is its fifth bit.
   @inline(__always)
-  static func dequantizeQ4_0(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = halfAt(b, 0)
-    let qs = b + 2
-    for j in 0..<16 {
-      let q = qs.load(fromByteOffset: j, as: UInt8.self)
-      y[j] = d * Float(Int8(q & 0x0F) - 8)
-      y[j + 16] = d * Float(Int8(q >> 4) - 8)
-    }
+  static func quant(_ qs: UnsafeRawPointer, _ qh: UInt32, _ j: Int) -> UInt8 {
+    let byte = qs.load(fromByteOffset: j & 15, as: UInt8.self)
+    return (j < 16 ? byte & 0x0F : byte >> 4) | UInt8(truncatingIfNeeded: (qh >> UInt32(j)) & 1) << 4
   }
 
-  @inline(__always)
+  static func dequantizeQ4_0(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+    let d = halfAt(b, 0)
+    for j in 0..<32 { y[j] = d * Float(Int8(quant(b + 2, 0, j)) - 8) }
+  }
+
   static func dequantizeQ4_1(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
     let d = halfAt(b, 0)
     let m = halfAt(b, 2)
-    let qs = b + 4
-    for j in 0..<16 {
-      let q = qs.load(fromByteOffset: j, as: UInt8.self)
-      y[j] = d * Float(q & 0x0F) + m
-      y[j + 16] = d * Float(q >> 4) + m
-    }
+    for j in 0..<32 { y[j] = d * Float(quant(b + 4, 0, j)) + m }
   }
 
-  @inline(__always)
   static func dequantizeQ5_0(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
     let d = halfAt(b, 0)
     let qh = b.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
-    let qs = b + 6
-    for j in 0..<16 {
-      let q = qs.load(fromByteOffset: j, as: UInt8.self)
-      let h0 = UInt8(truncatingIfNeeded: (qh >> UInt32(j)) & 1) << 4
-      let h1 = UInt8(truncatingIfNeeded: (qh >> UInt32(j + 16)) & 1) << 4
-      y[j] = d * Float(Int8((q & 0x0F) | h0) - 16)
-      y[j + 16] = d * Float(Int8((q >> 4) | h1) - 16)
-    }
+    for j in 0..<32 { y[j] = d * Float(Int8(quant(b + 6, qh, j)) - 16) }
   }
 
-  @inline(__always)
   static func dequantizeQ5_1(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
     let d = halfAt(b, 0)
     let m = halfAt(b, 2)
     let qh = b.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
-    let qs = b + 8
-    for j in 0..<16 {
-      let q = qs.load(fromByteOffset: j, as: UInt8.self)
-      let h0 = UInt8(truncatingIfNeeded: (qh >> UInt32(j)) & 1) << 4
-      let h1 = UInt8(truncatingIfNeeded: (qh >> UInt32(j + 16)) & 1) << 4
-      y[j] = d * Float((q & 0x0F) | h0) + m
-      y[j + 16] = d * Float((q >> 4) | h1) + m
-    }
+    for j in 0..<32 { y[j] = d * Float(quant(b + 8, qh, j)) + m }
   }
 
   @inline(__always)
@@ -152,32 +126,13 @@ extension GGMLType {
     return ((a & 0x0F) | ((lo >> 6) << 4), (a >> 4) | ((mi >> 6) << 4))
   }
 
-  @inline(__always)
-  static func dequantizeQ4_K(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
-    let d = halfAt(b, 0)
-    let dmin = halfAt(b, 2)
-    let scales = b + 4
-    let qs = b + 16
-    for i in 0..<4 {
-      let (sc0, m0) = scaleMinK4(2 * i, scales)
-      let (sc1, m1) = scaleMinK4(2 * i + 1, scales)
-      let d0 = d * Float(sc0), dm0 = dmin * Float(m0)
-      let d1 = d * Float(sc1), dm1 = dmin * Float(m1)
-      for l in 0..<32 {
-        let q = qs.load(fromByteOffset: 32 * i + l, as: UInt8.self)
-        y[64 * i + l] = d0 * Float(q & 0x0F) - dm0
-        y[64 * i + 32 + l] = d1 * Float(q >> 4) - dm1
-      }
-    }
-  }
-
-  @inline(__always)
-  static func dequantizeQ5_K(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+  /// Q4_K, or with `fifthBits` Q5_K: bit i of `qh[l]` is the fifth bit of element l of sub-block i.
+  static func dequantizeQ4_KOrQ5_K(_ b: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, fifthBits: Bool) {
     let d = halfAt(b, 0)
     let dmin = halfAt(b, 2)
     let scales = b + 4
     let qh = b + 16
-    let qs = b + 48
+    let qs = fifthBits ? b + 48 : b + 16
     for i in 0..<4 {
       let (sc0, m0) = scaleMinK4(2 * i, scales)
       let (sc1, m1) = scaleMinK4(2 * i + 1, scales)
@@ -185,7 +140,7 @@ extension GGMLType {
       let d1 = d * Float(sc1), dm1 = dmin * Float(m1)
       for l in 0..<32 {
         let q = qs.load(fromByteOffset: 32 * i + l, as: UInt8.self)
-        let h = qh.load(fromByteOffset: l, as: UInt8.self)
+        let h = fifthBits ? qh.load(fromByteOffset: l, as: UInt8.self) : 0
         let q0 = (q & 0x0F) | (((h >> UInt8(2 * i)) & 1) << 4)
         let q1 = (q >> 4) | (((h >> UInt8(2 * i + 1)) & 1) << 4)
         y[64 * i + l] = d0 * Float(q0) - dm0
@@ -221,17 +176,12 @@ extension GGMLType {
     let dmin = halfAt(b, 82)
     // Element e = 128*h + 32*s + l (h: half, s: shift 0..<4, l: 0..<32) takes bits 2s of qs[32h + l];
     // its scale byte is scales[e / 16].
-    for h in 0..<2 {
-      for s in 0..<4 {
-        for l in 0..<32 {
-          let e = 128 * h + 32 * s + l
-          let sc = scales.load(fromByteOffset: e >> 4, as: UInt8.self)
-          let dl = d * Float(sc & 0x0F)
-          let ml = dmin * Float(sc >> 4)
-          let q = (qs.load(fromByteOffset: 32 * h + l, as: UInt8.self) >> UInt8(2 * s)) & 3
-          y[e] = dl * Float(q) - ml
-        }
-      }
+    forEachElementOf2BitBlock { h, s, l, e in
+      let sc = scales.load(fromByteOffset: e >> 4, as: UInt8.self)
+      let dl = d * Float(sc & 0x0F)
+      let ml = dmin * Float(sc >> 4)
+      let q = (qs.load(fromByteOffset: 32 * h + l, as: UInt8.self) >> UInt8(2 * s)) & 3
+      y[e] = dl * Float(q) - ml
     }
   }
 
@@ -249,15 +199,21 @@ extension GGMLType {
     }
     // Element e = 128*h + 32*s + l: two bits from qs[32h + l] at shift 2s, the high bit from hmask[l] bit 4h + s
     // (set means no offset, clear means -4).
+    forEachElementOf2BitBlock { h, s, l, e in
+      let dl = d * Float(scales[e >> 4])
+      let low = Int8((qs.load(fromByteOffset: 32 * h + l, as: UInt8.self) >> UInt8(2 * s)) & 3)
+      let hbit = (hmask.load(fromByteOffset: l, as: UInt8.self) >> UInt8(4 * h + s)) & 1
+      y[e] = dl * Float(low - (hbit == 0 ? 4 : 0))
+    }
+  }
+
+  /// Visits the 256 elements of a Q2_K/Q3_K block as e = 128*h + 32*s + l (h: half, s: 2-bit shift 0..<4, l: 0..<32):
+  /// element e takes bits 2s of `qs[32h + l]`.
+  @inline(__always)
+  static func forEachElementOf2BitBlock(_ body: (_ h: Int, _ s: Int, _ l: Int, _ e: Int) -> Void) {
     for h in 0..<2 {
       for s in 0..<4 {
-        for l in 0..<32 {
-          let e = 128 * h + 32 * s + l
-          let dl = d * Float(scales[e >> 4])
-          let low = Int8((qs.load(fromByteOffset: 32 * h + l, as: UInt8.self) >> UInt8(2 * s)) & 3)
-          let hbit = (hmask.load(fromByteOffset: l, as: UInt8.self) >> UInt8(4 * h + s)) & 1
-          y[e] = dl * Float(low - (hbit == 0 ? 4 : 0))
-        }
+        for l in 0..<32 { body(h, s, l, 128 * h + 32 * s + l) }
       }
     }
   }
