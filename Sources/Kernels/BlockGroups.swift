@@ -423,11 +423,7 @@ extension WeightMatrix {
       let size = q5 ? 88 : 80
       let blocks = w.cols / 32
       let groups = blocks / 4
-      var ahead = LookAhead(w, MatVecOptions().lookAhead)
-      defer { ahead.finish(y) }
-      for r in rows {
-        ahead.touch(rows: r..<(r + 1))
-        let row = w.row(r)
+      LookAhead.forEachRow(of: w, rows, finishing: y) { r, row in
         var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
         var acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps()
         var k0 = _mm_setzero_ps(), k1 = _mm_setzero_ps(), k2 = _mm_setzero_ps(), k3 = _mm_setzero_ps()

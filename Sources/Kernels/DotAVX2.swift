@@ -316,70 +316,56 @@
     static func q4_K(
       _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>? = nil
     ) -> Float {
-      var acc = _mm256_setzero_ps()
-      var accMins = _mm256_setzero_ps()
-      let mask = _mm256_set1_epi8(0x0F)
-      for b in 0..<blocks {
-        let blk = w + 144 * b
-        let dx = a.d[b]
-        let d = halfAt(blk) * dx
-        let dmin = halfAt(blk, 2) * dx
-        let (scales, mins) = unpackScalesMins(blk + 4)
-        accMins = _mm256_fmadd_ps(
-          _mm256_set1_ps(-dmin), _mm256_cvtepi32_ps(minsTimesPairSums(mins, a.bsums + 16 * b)), accMins)
-        let qs = blk + 16
-        let qx = UnsafeRawPointer(a.qs + 256 * b)
-        var sumi = _mm256_setzero_si256()
-        for j in 0..<4 {
-          let sc0 = Int16(truncatingIfNeeded: (scales >> UInt64(16 * j)) & 0xFF)
-          let sc1 = Int16(truncatingIfNeeded: (scales >> UInt64(16 * j + 8)) & 0xFF)
-          let q4 = load256(qs + 32 * j)
-          let lo = _mm256_and_si256(q4, mask)
-          let hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), mask)
-          let plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(qx + 64 * j)), _mm256_set1_epi16(sc0))
-          let phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(qx + 64 * j + 32)), _mm256_set1_epi16(sc1))
-          sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(plo, phi))
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc)
-        spread?.pointee.advance(144 * (b + 1))
-      }
-      return hsum(_mm256_add_ps(acc, accMins))
+      q4_KOrQ5_K(w, a, blocks: blocks, spread: spread, q5: false)
     }
 
     @inline(__always)
     static func q5_K(
       _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>? = nil
     ) -> Float {
+      q4_KOrQ5_K(w, a, blocks: blocks, spread: spread, q5: true)
+    }
+
+    /// Q4_K, or with `q5` Q5_K (a literal at each call, so the fifth-bit steps fold away for Q4_K): per block the
+    /// super-scale and 6-bit sub-block scales and mins; the mins' term goes through the activations' pair sums.
+    @inline(__always)
+    static func q4_KOrQ5_K(
+      _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>?, q5: Bool
+    ) -> Float {
       var acc = _mm256_setzero_ps()
       var accMins = _mm256_setzero_ps()
       let mask = _mm256_set1_epi8(0x0F)
       let one = _mm256_set1_epi8(1)
+      let size = q5 ? 176 : 144
       for b in 0..<blocks {
-        let blk = w + 176 * b
+        let blk = w + size * b
         let dx = a.d[b]
         let d = halfAt(blk) * dx
         let dmin = halfAt(blk, 2) * dx
         let (scales, mins) = unpackScalesMins(blk + 4)
         accMins = _mm256_fmadd_ps(
           _mm256_set1_ps(-dmin), _mm256_cvtepi32_ps(minsTimesPairSums(mins, a.bsums + 16 * b)), accMins)
-        let hbits = load256(blk + 16)
-        let qs = blk + 48
+        let hbits = q5 ? load256(blk + 16) : _mm256_setzero_si256()
+        let qs = blk + (q5 ? 48 : 16)
         let qx = UnsafeRawPointer(a.qs + 256 * b)
         var sumi = _mm256_setzero_si256()
         for j in 0..<4 {
           let sc0 = Int16(truncatingIfNeeded: (scales >> UInt64(16 * j)) & 0xFF)
           let sc1 = Int16(truncatingIfNeeded: (scales >> UInt64(16 * j + 8)) & 0xFF)
           let q4 = load256(qs + 32 * j)
-          let h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j)), one), 4)
-          let h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j + 1)), one), 4)
-          let lo = _mm256_or_si256(_mm256_and_si256(q4, mask), h0)
-          let hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4, 4), mask), h1)
+          var lo = _mm256_and_si256(q4, mask)
+          var hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), mask)
+          if q5 {
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j)), one), 4))
+            hi = _mm256_or_si256(
+              hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j + 1)), one), 4))
+          }
           let plo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(qx + 64 * j)), _mm256_set1_epi16(sc0))
           let phi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(qx + 64 * j + 32)), _mm256_set1_epi16(sc1))
           sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(plo, phi))
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc)
-        spread?.pointee.advance(176 * (b + 1))
+        spread?.pointee.advance(size * (b + 1))
       }
       return hsum(_mm256_add_ps(acc, accMins))
     }

@@ -465,6 +465,21 @@ struct LookAhead {
     }
   }
 
+  /// Visits `rows` of `w` in order, the default look-ahead running ahead of them; `y` is the output the
+  /// look-ahead's last reads are finished against (the multi-token kernels' row loop).
+  @inline(__always)
+  static func forEachRow(
+    of w: WeightMatrix, _ rows: Range<Int>, finishing y: UnsafeMutablePointer<Float>,
+    _ body: (_ r: Int, _ row: UnsafeRawPointer) -> Void
+  ) {
+    var ahead = LookAhead(w, MatVecOptions().lookAhead)
+    defer { ahead.finish(y) }
+    for r in rows {
+      ahead.touch(rows: r..<(r + 1))
+      body(r, w.row(r))
+    }
+  }
+
   /// Starts the reads of the lines `distance` bytes after the bytes of `rows`.
   @inline(__always)
   mutating func touch(rows: Range<Int>) {

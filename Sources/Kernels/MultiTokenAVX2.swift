@@ -66,38 +66,32 @@ enum AVX2MultiTokenGroup {
       _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
       _ y: UnsafeMutablePointer<Float>, _ yStride: Int, q5: Bool
     ) {
+      inGroupsOf4(t0, n) { AVX2Groups.multiToken(w, a, $0, $1, rows, y, yStride, q5: q5) }
+    }
+
+    /// Calls `body(t, m)` for tokens t0..<t0+n in groups of m <= 4 (the multi-token kernels' accumulators stay in
+    /// registers), m a literal at each call so that the inlined kernel's branches on it fold.
+    @inline(__always)
+    static func inGroupsOf4(_ t0: Int, _ n: Int, _ body: (_ t: Int, _ m: Int) -> Void) {
       var g = 0
       while g < n {
         let m = min(4, n - g)
         switch m {
-        case 4: AVX2Groups.multiToken(w, a, t0 + g, 4, rows, y, yStride, q5: q5)
-        case 3: AVX2Groups.multiToken(w, a, t0 + g, 3, rows, y, yStride, q5: q5)
-        case 2: AVX2Groups.multiToken(w, a, t0 + g, 2, rows, y, yStride, q5: q5)
-        default: AVX2Groups.multiToken(w, a, t0 + g, 1, rows, y, yStride, q5: q5)
+        case 4: body(t0 + g, 4)
+        case 3: body(t0 + g, 3)
+        case 2: body(t0 + g, 2)
+        default: body(t0 + g, 1)
         }
         g += m
       }
     }
-
-    /// Tokens per pass of the legacy-type kernel: accumulators stay in registers.
-    static let legacyGroup = 4
 
     @inline(__always)
     static func legacy(
       _ w: WeightMatrix, _ a: QuantizedActivations, _ t0: Int, _ n: Int, _ rows: Range<Int>,
       _ y: UnsafeMutablePointer<Float>, _ yStride: Int, kind: Legacy
     ) {
-      var g = 0
-      while g < n {
-        let m = min(legacyGroup, n - g)
-        switch m {
-        case 4: legacyGroupOf4(w, a, t0 + g, 4, rows, y, yStride, kind: kind)
-        case 3: legacyGroupOf4(w, a, t0 + g, 3, rows, y, yStride, kind: kind)
-        case 2: legacyGroupOf4(w, a, t0 + g, 2, rows, y, yStride, kind: kind)
-        default: legacyGroupOf4(w, a, t0 + g, 1, rows, y, yStride, kind: kind)
-        }
-        g += m
-      }
+      inGroupsOf4(t0, n) { legacyGroupOf4(w, a, $0, $1, rows, y, yStride, kind: kind) }
     }
 
     /// Up to 4 tokens (`n`, constant per call site so the branches fold) with register accumulators.
@@ -109,11 +103,7 @@ enum AVX2MultiTokenGroup {
       let blocks = w.cols / 32
       let size = w.type.bytesPerBlock
       let base = t0 * blocks
-      var ahead = LookAhead(w, MatVecOptions().lookAhead)
-      defer { ahead.finish(y) }
-      for r in rows {
-        ahead.touch(rows: r..<(r + 1))
-        let row = w.row(r)
+      LookAhead.forEachRow(of: w, rows, finishing: y) { r, row in
         var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps()
         var acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps()
         var e0: Float = 0, e1: Float = 0, e2: Float = 0, e3: Float = 0
@@ -170,11 +160,7 @@ enum AVX2MultiTokenGroup {
       let one = _mm256_set1_epi8(1)
       withUnsafeTemporaryAllocation(of: __m256.self, capacity: 2 * maxGroup) { acc in
         withUnsafeTemporaryAllocation(of: __m256i.self, capacity: 16) { q in
-          var ahead = LookAhead(w, MatVecOptions().lookAhead)
-          defer { ahead.finish(y) }
-          for r in rows {
-            ahead.touch(rows: r..<(r + 1))
-            let row = w.row(r)
+          LookAhead.forEachRow(of: w, rows, finishing: y) { r, row in
             for t in 0..<(2 * n) { acc[t] = _mm256_setzero_ps() }
             for b in 0..<blocks {
               let blk = row + size * b
@@ -229,11 +215,7 @@ enum AVX2MultiTokenGroup {
       let mask2 = _mm256_set1_epi8(0x03)
       withUnsafeTemporaryAllocation(of: __m256.self, capacity: maxGroup) { acc in
         withUnsafeTemporaryAllocation(of: __m256i.self, capacity: 16) { q in
-          var ahead = LookAhead(w, MatVecOptions().lookAhead)
-          defer { ahead.finish(y) }
-          for r in rows {
-            ahead.touch(rows: r..<(r + 1))
-            let row = w.row(r)
+          LookAhead.forEachRow(of: w, rows, finishing: y) { r, row in
             for t in 0..<n { acc[t] = _mm256_setzero_ps() }
             for b in 0..<blocks {
               let blk = row + 210 * b

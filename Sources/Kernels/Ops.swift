@@ -210,21 +210,21 @@ public func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
   var i = 0
   #if arch(x86_64)
     if QuantTraits.cpuHasAVX2FMA {
-      let one = _mm256_set1_ps(1)
-      let zero = _mm256_setzero_ps()
       while i + 8 <= count {
-        let v = AVX2Math.load(x, i)
-        let e = AVX2Math.exp(_mm256_sub_ps(zero, v))
-        AVX2Math.store(_mm256_div_ps(v, _mm256_add_ps(one, e)), x, i)
+        AVX2Math.store(AVX2Math.silu(AVX2Math.load(x, i)), x, i)
         i += 8
       }
     }
   #endif
   while i < count {
-    x[i] = x[i] / (1 + expf(-x[i]))
+    x[i] = siluScalar(x[i])
     i += 1
   }
 }
+
+/// x / (1 + e^-x).
+@inline(__always)
+func siluScalar(_ x: Float) -> Float { x / (1 + expf(-x)) }
 
 /// SwiGLU (Shazeer 2020): `out = silu(gate) * up`; `out` may be `gate` or `up`.
 public func swiglu(
@@ -233,20 +233,14 @@ public func swiglu(
   var i = 0
   #if arch(x86_64)
     if QuantTraits.cpuHasAVX2FMA {
-      let one = _mm256_set1_ps(1)
-      let zero = _mm256_setzero_ps()
       while i + 8 <= count {
-        let g = AVX2Math.load(gate, i)
-        let e = AVX2Math.exp(_mm256_sub_ps(zero, g))
-        let s = _mm256_div_ps(g, _mm256_add_ps(one, e))
-        AVX2Math.store(_mm256_mul_ps(s, AVX2Math.load(up, i)), out, i)
+        AVX2Math.store(_mm256_mul_ps(AVX2Math.silu(AVX2Math.load(gate, i)), AVX2Math.load(up, i)), out, i)
         i += 8
       }
     }
   #endif
   while i < count {
-    let g = gate[i]
-    out[i] = g / (1 + expf(-g)) * up[i]
+    out[i] = siluScalar(gate[i]) * up[i]
     i += 1
   }
 }

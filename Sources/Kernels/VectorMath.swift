@@ -11,6 +11,12 @@
   import _Builtin_intrinsics.intel
 
   enum AVX2Math {
+    /// SiLU of 8 floats: x / (1 + e^-x).
+    @inline(__always)
+    static func silu(_ x: __m256) -> __m256 {
+      _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1), exp(_mm256_sub_ps(_mm256_setzero_ps(), x))))
+    }
+
     /// e^x for 8 floats.
     @inline(__always)
     static func exp(_ xIn: __m256) -> __m256 {
