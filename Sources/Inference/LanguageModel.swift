@@ -39,8 +39,7 @@ public struct ModelOptions: Sendable, Equatable {
   /// Worker threads of the engine (0: one per core).
   public var threads: Int = 0
   /// Element type of the key/value cache. F16 (as llama.cpp's default): half the memory and faster decode at long
-  /// context (SmolLM2-135M at 1,024 tokens: x1.12-1.17), with top-1 agreement against transformers of 99.9-100%
-  /// (Benchmarks/RESULTS.md). F32 is exact.
+  /// context, with top-1 agreement against transformers as with F32 (Benchmarks/RESULTS.md). F32 is exact.
   public var kvCacheType: KVCacheType = .f16
   /// For measuring a slower machine on this one (benchmarks only): after each prefill chunk and decode step the
   /// session waits so that it takes this many times as long (1: full speed). Not a configuration key.
@@ -61,9 +60,8 @@ public struct ModelOptions: Sendable, Equatable {
   /// Where the weight matrices live. By default the matrices regrouped at load (copies in any case) go into memory
   /// in 2 MiB transparent huge pages (Kernels' WeightArena.swift) and every other matrix stays a view into the file
   /// mapping, as the GGUF reader gives it. `.hugePagesAll` copies every matrix there too (the file's pages are
-  /// released, so the resident size stays that of the file): decode A/B in one process on AMD EPYC Milan against the
-  /// default gave x1.032 (SmolLM2), x1.028 (Qwen2.5-Coder-0.5B Q4_K_M) and x1.018 (its Q8_0), within the host's
-  /// noise, so the default keeps the views (Benchmarks/RESULTS.md).
+  /// released, so the resident size stays that of the file); it measured within the noise of the default
+  /// (Benchmarks/RESULTS.md), so the default keeps the views.
   public var weightMemory: WeightMemory = .hugePages
   /// Kernel choices of the decode products (the defaults are the measured best; benchmarks compare others).
   public var matVecOptions = MatVecOptions()

@@ -102,8 +102,7 @@ func quantizeActivationsScalar(
           let v = raw.loadUnaligned(fromByteOffset: 4 * (base + k), as: __m256.self)
           amax = _mm256_max_ps(amax, _mm256_andnot_ps(signBit, v))
         }
-        // Horizontal max in registers (the generic `pointwiseMax` of SIMD4 was an out-of-line call, 0.8% of a
-        // SmolLM2 decode token).
+        // Horizontal max in registers (the generic `pointwiseMax` of SIMD4 is an out-of-line call).
         let m: SIMD8<Float> = amax
         let m4 = _mm_max_ps(m.lowHalf, m.highHalf)
         let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4))

@@ -2,9 +2,8 @@
 //
 // In the file, a Q5_0 block is 22 bytes: fp16 d, 32 fifth bits (one u32, bit e for element e), 16 nibble bytes
 // (byte j: element j in the low nibble, element j + 16 in the high one). Decoding the fifth bits costs a broadcast,
-// a shuffle, an and, a compare, an and and an or per 32 values, which made Q5_0 the one compute-bound weight type
-// of Qwen2.5-Coder-0.5B's Q4_K_M file (44% of the bytes read per token at about 10 GB/s per core, while DRAM gives
-// 15). Regrouped, each run of 4 blocks is 88 bytes:
+// a shuffle, an and, a compare, an and and an or per 32 values, which makes Q5_0 compute-bound where the other
+// types are bound by memory. Regrouped, each run of 4 blocks is 88 bytes:
 //
 //   [0, 8)    the 4 fp16 scales d0 d1 d2 d3 (one `vcvtph2ps`)
 //   [8, 24)   the 128 fifth bits as a bit plane (below)
@@ -67,10 +66,9 @@ public enum BlockGroups {
   static func groupBytes(_ type: GGMLType) -> Int { type == .q5_0 ? 88 : type == .q8_0 ? 136 : 80 }
 
   /// A regrouped copy of a Q5_0, Q4_1 or Q8_0 matrix in the file layout, and the storage that owns it. Returns nil for
-  /// other types or packings, and, with the AVX2 kernels, for Q4_1 rows that are not whole groups: the pair kernel
-  /// of the file layout is as fast there (measured in cache, 1 thread: Q5_0 896 columns 1.43x the pair kernel; Q4_1
-  /// 1536 columns 1.08x, 576 columns 0.96x, KernelBenchmarks.testPairKernelsAgainstOneBlockKernels). The AVX-512
-  /// kernels (DotAVX512.swift) are faster on every regrouped row.
+  /// other types or packings, and, with the AVX2 kernels, for Q4_1 rows that are not whole groups, where the pair
+  /// kernel of the file layout is as fast (Benchmarks/kernels/RESULTS.md). The AVX-512 kernels (DotAVX512.swift)
+  /// are faster on every regrouped row.
   public static func repack(_ w: WeightMatrix, q8_0: Bool = true) -> (WeightMatrix, PackedWeightStorage)? {
     guard regroups(w, q8_0: q8_0) else { return nil }
     return regrouped(w)

@@ -7,8 +7,8 @@
 // products are added in int16 before a single `vpmaddwd` (no overflow: at most 2·2·31·127 + 2·2·16·127 < 32767
 // in magnitude, Q5_0's offset included); and the fp16 scales of both blocks are converted together,
 // multiplied by the activation scales in one `vmulps` and spread to the two 128-bit lanes with one `vpermps`. The
-// activation vectors are regrouped to match once per block pair and shared by the two rows. Measured (one thread,
-// CPU time, real layer shapes in cache): Q4_1 1.65-1.97x, Q5_0 1.08-1.17x the one-block kernels.
+// activation vectors are regrouped to match once per block pair and shared by the two rows (against the one-block
+// kernels: Benchmarks/kernels/RESULTS.md).
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
   import Quantization

@@ -366,24 +366,16 @@ public struct MatVecOptions: Sendable, Equatable {
     case prefetch(bytes: Int)
   }
 
-  /// Weights come from a file mapping in 4 KiB pages, and the hardware prefetchers stop at page boundaries: with
-  /// the dot kernels' work between loads, a plain sweep reached only 2.4-3.8 GB/s per core from DRAM against
-  /// 14 GB/s for a read-only sum. Starting the misses of the lines a few KiB ahead hides that latency.
+  /// Weights come from a file mapping in 4 KiB pages, and the hardware prefetchers stop at page boundaries:
+  /// starting the misses of the lines a few KiB ahead of the kernels hides the memory latency.
   public var lookAhead: LookAheadMode
   /// The default distance of the look-ahead: enough bytes to cover the memory latency at the rate one core reads,
-  /// so more on the machines whose cores read faster. Measured by decode A/B in one process
-  /// (`testDecodeABLookAhead`, `testDecodeABPrefetchHint`, Benchmarks/RESULTS.md): on AMD EPYC Milan under KVM
-  /// (Zen 3, about 9 GB/s per core, AVX2), 4 KiB against 2 KiB gave x0.973-0.990; on AMD EPYC Zen 5 under KVM
-  /// (about 39 GB/s per core), 8 KiB against 2 KiB gave x1.128 (SmolLM2), x1.083 (Qwen Q4_K_M) and x1.038 (its
-  /// Q8_0), better than 4 and 16 KiB; on AMD EPYC Genoa (Zen 4), with `prefetcht1`, 8 KiB against 2 KiB gave
-  /// x1.324, x1.292 and x1.200, and 16 KiB against 8 KiB x0.983, x0.966, x0.973. A CPU's per-core bandwidth is
-  /// not known without measuring it (and a measurement at start-up drifts with the host's load), so AVX-512 stands
-  /// in for it (`fastCores`, true on both AVX-512 CPUs measured): 8 KiB there, 2 KiB elsewhere.
+  /// so more on the machines whose cores read faster. A core's bandwidth is not known without measuring it (and a
+  /// measurement at start-up drifts with the host's load), so AVX-512 stands in for it (`fastCores`): 8 KiB there,
+  /// 2 KiB elsewhere. Chosen by decode A/B (Benchmarks/RESULTS.md, "Defaults chosen by A/B").
   public static let defaultLookAheadBytes: Int = fastCores ? 8192 : 2048
-  /// The default prefetch instruction of the look-ahead: `prefetcht0` on Zen 5 (decode A/B against `prefetcht1`
-  /// at 8 KiB: x1.059 and x1.078 on SmolLM2, x1.049 and x1.036 on Qwen2.5-Coder-0.5B), `prefetcht1` elsewhere:
-  /// on Zen 4 `prefetcht0` at 8 KiB gave x0.877, x0.820 and x0.857 against `prefetcht1` (SmolLM2, Qwen Q4_K_M,
-  /// Q8_0), and on Milan see `prefetchHint`.
+  /// The default prefetch instruction of the look-ahead: `prefetcht0` on AMD Zen 5 and later (`l1PrefetchPays`),
+  /// `prefetcht1` elsewhere (decode A/B, Benchmarks/RESULTS.md).
   public static let defaultPrefetchHint: PrefetchHint = l1PrefetchPays ? .t0 : .t1
   /// Whether the CPU has AVX-512F, taken as the sign of cores that read memory fast enough for the longer
   /// look-ahead.
@@ -402,10 +394,7 @@ public struct MatVecOptions: Sendable, Equatable {
   /// bytes after the rows being computed, so without this the head of every chunk is read on demand, one miss
   /// after the other. (Rows are handed out in chunks, so a matrix has about 8 heads per thread.)
   public var prefetchChunkHead: Bool
-  /// The prefetch instruction of `.prefetch` look-ahead (default `defaultPrefetchHint`). With the 2 KiB look-ahead
-  /// on AMD EPYC Milan, `prefetcht1` against `prefetcht0` gave x1.005, x0.985, x1.092 on SmolLM2 and x1.129,
-  /// x1.074, x0.996 on Qwen2.5-Coder-0.5B (decode A/B in one process, Benchmarks/RESULTS.md); `prefetcht2` and
-  /// `prefetchnta` were no better than `prefetcht0`.
+  /// The prefetch instruction of `.prefetch` look-ahead (default `defaultPrefetchHint`).
   public var prefetchHint: PrefetchHint = MatVecOptions.defaultPrefetchHint
   /// About how many chunks of rows each thread gets (fewer: fewer chunk heads; more: a shorter wait for the last
   /// chunk at the end of each product).
@@ -416,10 +405,7 @@ public struct MatVecOptions: Sendable, Equatable {
   public var spreadPrefetch: Bool = MatVecOptions.defaultSpreadPrefetch
   public static let defaultSpreadPrefetch = !fastCores
   /// A second, short look-ahead into L1 (`prefetcht0`, this many bytes ahead) beside the main one into L2; 0 for
-  /// none. Decode A/B in one process on AMD EPYC Milan (Zen 3, AVX2), 512 B against none: x1.019 and x0.979 on
-  /// SmolLM2, x1.094 and x1.009 on Qwen2.5-Coder-0.5B Q4_K_M, x1.058 and x1.098 on its Q8_0 (256 and 1024 B: x0.99
-  /// to x1.09), so on by default there. Not measured on the AVX-512 CPUs, where `prefetcht0` for the main
-  /// look-ahead was slower on Zen 4: off there.
+  /// none. On by default (512 B) on CPUs without AVX-512, off on the others (decode A/B, Benchmarks/RESULTS.md).
   public var nearPrefetchBytes: Int = MatVecOptions.defaultNearPrefetchBytes
   public static let defaultNearPrefetchBytes: Int = fastCores ? 0 : 512
 

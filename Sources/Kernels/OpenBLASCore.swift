@@ -2,9 +2,8 @@
 //
 // A DYNAMIC_ARCH build of OpenBLAS (Debian's libopenblas0) picks its kernels by CPU model when the library loads.
 // Builds older than the CPU do not know it and fall back: Debian bookworm's 0.3.21 runs AMD Zen 5 (family 0x1A)
-// with its Haswell (AVX2) kernels although the CPU has AVX-512 (its SkylakeX kernels make the prefill of
-// Qwen2.5-Coder-0.5B about 1.65x faster there), and Intel Xeon Emerald Rapids (family 6 model 0xCF) with its
-// Prescott (SSE3) kernels, 3-4x slower than the SkylakeX ones (Benchmarks/RESULTS.md, sixth and ninth sessions).
+// with its Haswell (AVX2) kernels although the CPU has AVX-512, and Intel Xeon Emerald Rapids (family 6 model 0xCF)
+// with its Prescott (SSE3) kernels, several times slower than the SkylakeX ones (Benchmarks/RESULTS.md, "Prefill").
 // `OPENBLAS_CORETYPE` chooses the table, but it is read when the library loads, before our code runs; so the
 // loaded library is told again through its exported `gotoblas_dynamic_quit` and `gotoblas_dynamic_init`, which
 // read the variable as at load. Only a fallback below what the CPU runs is changed (an AVX2 table on an AVX-512
