@@ -113,7 +113,8 @@ let package = Package(
     .executableTarget(
       name: "codegen-lsp",
       dependencies: [
-        "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Quantization", "Tokenization",
+        "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Quantization",
+        "Tokenization",
         "Kernels",
         "Sampling", "SyntaxCheck", "JSON", "LSPTransport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

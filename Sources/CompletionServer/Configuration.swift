@@ -112,15 +112,20 @@ public enum Configuration {
   /// Every `CompletionSettings` property, in declaration order. Every number has a range: a value outside it is
   /// refused with a warning like a wrong type, so no setting can overflow the arithmetic or allocations it feeds.
   public static let settingKeys: [SettingKey] = [
-    double("temperature", \.temperature, min: 0, max: 100,
+    double(
+      "temperature", \.temperature, min: 0, max: 100,
       help: "Softmax temperature of the first candidate; 0 means greedy (argmax)."),
-    double("candidateTemperature", \.candidateTemperature, min: 0, max: 100,
+    double(
+      "candidateTemperature", \.candidateTemperature, min: 0, max: 100,
       help: "Temperature of the extra candidates of an invoked completion (they must differ from the first)."),
-    int("topK", \.topK, min: 0, max: maximumTokens,
+    int(
+      "topK", \.topK, min: 0, max: maximumTokens,
       help: "Keep the k most likely tokens (0 disables)."),
-    double("topP", \.topP, min: 0, max: 1,
+    double(
+      "topP", \.topP, min: 0, max: 1,
       help: "Keep the smallest set of tokens whose probability reaches p (1 disables)."),
-    double("minP", \.minP, min: 0, max: 1,
+    double(
+      "minP", \.minP, min: 0, max: 1,
       help: "Drop tokens less likely than minP times the most likely one (0 disables)."),
     SettingKey(
       name: "seed", type: .integer, allowed: nil, minimum: 0, maximum: nil,
@@ -131,69 +136,112 @@ public enum Configuration {
         settings.seed = UInt64(integer)
         return true
       }),
-    bool("penalties", \.penalties,
+    bool(
+      "penalties", \.penalties,
       help: "Master switch for all penalties and blockers below (the quality benchmark turns it off to compare)."),
-    double("repetitionPenalty", \.repetitionPenalty, min: 0.01, max: 100,
+    double(
+      "repetitionPenalty", \.repetitionPenalty, min: 0.01, max: 100,
       help: "Divides positive logits and multiplies negative ones of recently generated tokens (1 disables)."),
-    int("repetitionWindow", \.repetitionWindow, min: 1, max: maximumTokens,
+    int(
+      "repetitionWindow", \.repetitionWindow, min: 1, max: maximumTokens,
       help: "How many recent tokens the repetition, frequency and presence penalties look at."),
-    double("frequencyPenalty", \.frequencyPenalty, min: -100, max: 100,
+    double(
+      "frequencyPenalty", \.frequencyPenalty, min: -100, max: 100,
       help: "Subtracted once per earlier occurrence of a token in the window."),
-    double("presencePenalty", \.presencePenalty, min: -100, max: 100,
+    double(
+      "presencePenalty", \.presencePenalty, min: -100, max: 100,
       help: "Subtracted once if the token occurred in the window."),
-    string("penaltyExemptCharacters", \.penaltyExemptCharacters,
-      help: "Tokens made only of these characters (and whitespace) are never penalised: code repeats them legitimately."),
-    int("noRepeatNgramSize", \.noRepeatNgramSize, min: 0, max: 1024,
+    string(
+      "penaltyExemptCharacters", \.penaltyExemptCharacters,
+      help: "Tokens made only of these characters (and whitespace) are never penalised: code repeats them legitimately."
+    ),
+    int(
+      "noRepeatNgramSize", \.noRepeatNgramSize, min: 0, max: 1024,
       help: "Forbid generating an n-gram of this many tokens a second time (0 disables)."),
-    bool("blockRepeatedLines", \.blockRepeatedLines,
+    bool(
+      "blockRepeatedLines", \.blockRepeatedLines,
       help: "Stop a completion that starts a non-trivial line it already produced."),
-    int("lengthPenaltyStartLine", \.lengthPenaltyStartLine, min: 0, max: maximumTokens,
+    int(
+      "lengthPenaltyStartLine", \.lengthPenaltyStartLine, min: 0, max: maximumTokens,
       help: "Soft budget in tokens for a single-line completion; past it newline and end-of-sequence are favoured."),
-    int("lengthPenaltyStartBlock", \.lengthPenaltyStartBlock, min: 0, max: maximumTokens,
+    int(
+      "lengthPenaltyStartBlock", \.lengthPenaltyStartBlock, min: 0, max: maximumTokens,
       help: "Soft budget in tokens for a block completion."),
-    double("lengthPenaltyDecay", \.lengthPenaltyDecay, min: 1, max: 10,
+    double(
+      "lengthPenaltyDecay", \.lengthPenaltyDecay, min: 1, max: 10,
       help: "Growth factor per token past the soft budget (transformers' exponential_decay_length_penalty)."),
-    double("lengthNormalizationAlpha", \.lengthNormalizationAlpha, min: 0, max: 10,
+    double(
+      "lengthNormalizationAlpha", \.lengthNormalizationAlpha, min: 0, max: 10,
       help: "Candidates are ranked by sum(log p) / length^alpha."),
-    int("maxTokensLine", \.maxTokensLine, min: 1, max: maximumTokens,
+    int(
+      "maxTokensLine", \.maxTokensLine, min: 1, max: maximumTokens,
       help: "Hard limit of generated tokens in single-line mode."),
-    int("maxTokensBlock", \.maxTokensBlock, min: 1, max: maximumTokens,
+    int(
+      "maxTokensBlock", \.maxTokensBlock, min: 1, max: maximumTokens,
       help: "Hard limit of generated tokens in block mode."),
-    int("maxTokensGenerate", \.maxTokensGenerate, min: 1, max: maximumTokens,
+    int(
+      "maxTokensGenerate", \.maxTokensGenerate, min: 1, max: maximumTokens,
       help: "Hard limit of generated tokens for generate-code."),
-    int("deadlineMilliseconds", \.deadlineMilliseconds, min: 1, max: maximumMilliseconds,
+    int(
+      "deadlineMilliseconds", \.deadlineMilliseconds, min: 1, max: maximumMilliseconds,
       help: "Per-request deadline in milliseconds; the best partial completion is returned when it passes."),
-    int("latencyTargetMilliseconds", \.latencyTargetMilliseconds, min: 1, max: maximumMilliseconds,
-      help: "The time a suggestion should take, in milliseconds: a request whose full context the measured speed of this machine cannot prefill in time is answered from a shorter window around the cursor, while the full context is prefilled in the background. Applies under a deadline (the editor's), not offline."),
-    int("prefillDeadlineMilliseconds", \.prefillDeadlineMilliseconds, min: 1, max: maximumMilliseconds,
-      help: "A cold prompt (nothing of it in the KV cache) may be prefilled for this long from the request's start even past deadlineMilliseconds: stopping it would return nothing, and the work is kept for the next request."),
-    int("minimumGenerationMilliseconds", \.minimumGenerationMilliseconds, min: 0, max: maximumMilliseconds,
+    int(
+      "latencyTargetMilliseconds", \.latencyTargetMilliseconds, min: 1, max: maximumMilliseconds,
+      help:
+        "The time a suggestion should take, in milliseconds: a request whose full context the measured speed of this machine cannot prefill in time is answered from a shorter window around the cursor, while the full context is prefilled in the background. Applies under a deadline (the editor's), not offline."
+    ),
+    int(
+      "prefillDeadlineMilliseconds", \.prefillDeadlineMilliseconds, min: 1, max: maximumMilliseconds,
+      help:
+        "A cold prompt (nothing of it in the KV cache) may be prefilled for this long from the request's start even past deadlineMilliseconds: stopping it would return nothing, and the work is kept for the next request."
+    ),
+    int(
+      "minimumGenerationMilliseconds", \.minimumGenerationMilliseconds, min: 0, max: maximumMilliseconds,
       help: "After a prefill that ran past deadlineMilliseconds, generation still gets this long."),
-    int("generateDeadlineMilliseconds", \.generateDeadlineMilliseconds, min: 1, max: maximumMilliseconds,
+    int(
+      "generateDeadlineMilliseconds", \.generateDeadlineMilliseconds, min: 1, max: maximumMilliseconds,
       help: "Deadline for generate-code, in milliseconds."),
-    int("prefixTokens", \.prefixTokens, min: 0, max: maximumTokens,
+    int(
+      "prefixTokens", \.prefixTokens, min: 0, max: maximumTokens,
       help: "Token budget for text before the cursor."),
-    int("suffixTokens", \.suffixTokens, min: 0, max: maximumTokens,
+    int(
+      "suffixTokens", \.suffixTokens, min: 0, max: maximumTokens,
       help: "Token budget for text after the cursor."),
-    int("contextDocumentTokens", \.contextDocumentTokens, min: 0, max: maximumTokens,
+    int(
+      "contextDocumentTokens", \.contextDocumentTokens, min: 0, max: maximumTokens,
       help: "Token budget for other open documents of the same language (0 disables)."),
-    int("contextLength", \.contextLength, min: 16, max: maximumTokens,
+    int(
+      "contextLength", \.contextLength, min: 16, max: maximumTokens,
       help: "Upper bound on the model's context window in tokens (the model's own limit applies when lower)."),
-    int("middleTokens", \.middleTokens, min: 0, max: maximumTokens,
-      help: "In PSM prompts, up to this many tokens typed since the last anchor (the start of the line where typing began) are placed after the middle token, so typing only appends to the prompt and reuses the KV cache (0: never)."),
-    bool("tokenHealing", \.tokenHealing,
-      help: "Token healing: the last token of the text before the cursor is regenerated, constrained to spell it again, so completions of a partial word start at a natural token boundary."),
-    string("fimOrder", \.fimOrder, allowed: ["auto", "psm", "spm"],
+    int(
+      "middleTokens", \.middleTokens, min: 0, max: maximumTokens,
+      help:
+        "In PSM prompts, up to this many tokens typed since the last anchor (the start of the line where typing began) are placed after the middle token, so typing only appends to the prompt and reuses the KV cache (0: never)."
+    ),
+    bool(
+      "tokenHealing", \.tokenHealing,
+      help:
+        "Token healing: the last token of the text before the cursor is regenerated, constrained to spell it again, so completions of a partial word start at a natural token boundary."
+    ),
+    string(
+      "fimOrder", \.fimOrder, allowed: ["auto", "psm", "spm"],
       help: "Fill-in-the-middle order: auto, psm (prefix-suffix-middle) or spm (suffix-prefix-middle)."),
-    bool("syntaxCheck", \.syntaxCheck,
+    bool(
+      "syntaxCheck", \.syntaxCheck,
       help: "Syntax middleware on or off (off only for measurement)."),
-    string("multiline", \.multiline, allowed: ["auto", "line", "block"],
+    string(
+      "multiline", \.multiline, allowed: ["auto", "line", "block"],
       help: "auto decides single-line or block from the cursor's context; line and block force it."),
-    int("invokedCandidates", \.invokedCandidates, min: 1, max: 10,
+    int(
+      "invokedCandidates", \.invokedCandidates, min: 1, max: 10,
       help: "Candidates returned for an invoked completion."),
-    string("generateCodePrompt", \.generateCodePrompt, allowed: ["auto", "fillInTheMiddle", "continuation"],
-      help: "The prompt of generate-code without an instruction: fillInTheMiddle (the text before and after the cursor with the model's FIM tokens), continuation (the text before the cursor as plain text), or auto (continuation when nothing but whitespace follows the cursor, else fill-in-the-middle)."),
-    int("threads", \.threads, min: 0, max: 1024,
+    string(
+      "generateCodePrompt", \.generateCodePrompt, allowed: ["auto", "fillInTheMiddle", "continuation"],
+      help:
+        "The prompt of generate-code without an instruction: fillInTheMiddle (the text before and after the cursor with the model's FIM tokens), continuation (the text before the cursor as plain text), or auto (continuation when nothing but whitespace follows the cursor, else fill-in-the-middle)."
+    ),
+    int(
+      "threads", \.threads, min: 0, max: 1024,
       help: "Worker threads for the engine (0: one per core)."),
   ]
 
@@ -212,13 +260,18 @@ public enum Configuration {
   public static let serverKeys: [ServerKey] = [
     ServerKey(
       name: "model", type: .string, nullable: true, allowed: nil, defaultValue: .null,
-      help: "The model: a path to a GGUF file or a preset name. Overrides --model and CODEGEN_LSP_MODEL; a change re-creates the provider on the worker queue (between requests). null or \"\" goes back to the command line's model or the default preset."),
+      help:
+        "The model: a path to a GGUF file or a preset name. Overrides --model and CODEGEN_LSP_MODEL; a change re-creates the provider on the worker queue (between requests). null or \"\" goes back to the command line's model or the default preset."
+    ),
     ServerKey(
       name: "logLevel", type: .string, nullable: false, allowed: logLevelNames, defaultValue: .string("info"),
-      help: "Lowest level of the logs sent to the editor with window/logMessage (and to stderr). Overrides --log-level."),
+      help: "Lowest level of the logs sent to the editor with window/logMessage (and to stderr). Overrides --log-level."
+    ),
     ServerKey(
       name: "prefetch", type: .boolean, nullable: false, allowed: nil, defaultValue: .bool(ServerOptions().prefetch),
-      help: "Background prefill of the prompt (provider.prepare) when a document is opened and after a pause in typing, so the next completion starts from a warm cache. Cancelled as soon as a request arrives."),
+      help:
+        "Background prefill of the prompt (provider.prepare) when a document is opened and after a pause in typing, so the next completion starts from a warm cache. Cancelled as soon as a request arrives."
+    ),
   ]
 
   // MARK: Documents derived from the table
@@ -231,7 +284,9 @@ public enum Configuration {
       _ name: String, type: String, defaultValue: JSONValue, help: String, allowed: [String]?, minimum: Double?,
       maximum: Double?
     ) -> String {
-      var fields = ["\"type\": \(type)", "\"default\": \(defaultValue.serialized())", "\"description\": \(quoted(help))"]
+      var fields = [
+        "\"type\": \(type)", "\"default\": \(defaultValue.serialized())", "\"description\": \(quoted(help))",
+      ]
       if let allowed { fields.append("\"enum\": [\(allowed.map(quoted).joined(separator: ", "))]") }
       if let minimum { fields.append("\"minimum\": \(format(minimum))") }
       if let maximum { fields.append("\"maximum\": \(format(maximum))") }
@@ -260,7 +315,8 @@ public enum Configuration {
       + properties.joined(separator: ",\n") + "\n  }\n}\n"
   }
 
-  static let schemaDescription = "Settings accepted in initializationOptions and workspace/didChangeConfiguration, flat or wrapped as {\"codegen-lsp\": {...}}. Absent keys keep their value; null resets a key to the value the server started with (command line over defaults). An unknown key, a wrong type or a value out of range is reported with window/showMessage (Warning) and ignored; the other keys still apply. Every key except model, logLevel and prefetch is the CompletionSettings property of the same name, with the same default."
+  static let schemaDescription =
+    "Settings accepted in initializationOptions and workspace/didChangeConfiguration, flat or wrapped as {\"codegen-lsp\": {...}}. Absent keys keep their value; null resets a key to the value the server started with (command line over defaults). An unknown key, a wrong type or a value out of range is reported with window/showMessage (Warning) and ignored; the other keys still apply. Every key except model, logLevel and prefetch is the CompletionSettings property of the same name, with the same default."
 
   /// The settings reference in Markdown (`Protocol/settings.md`, which a test keeps equal to it): one row per key
   /// with its type, default, range and help; `codegen-lsp settings` prints it.

@@ -357,7 +357,9 @@ public struct TextDocument: Sendable, Equatable {
     }
     let line = lineAt(max(0, position.line))
     // An ASCII line (as many scalars as bytes) counts the same in every encoding.
-    if line.scalars == line.bytes.count { return (max(0, position.line), min(max(0, position.character), line.bytes.count)) }
+    if line.scalars == line.bytes.count {
+      return (max(0, position.line), min(max(0, position.character), line.bytes.count))
+    }
     return (max(0, position.line), TextDocument.byteIndex(line.bytes, character: max(0, position.character), encoding))
   }
 

@@ -1,3 +1,5 @@
+import Quantization
+
 /// GGUF: a read-only reader of GGUF v2/v3 model files over a private memory mapping.
 ///
 /// ## API summary
@@ -47,7 +49,6 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Quantization
 
 /// Where a tensor lives in a GGUF file and how it is laid out.
 public struct GGUFTensorInfo: Sendable, Equatable {
@@ -344,7 +345,8 @@ struct GGUFParser {
       let offset = try p.read(UInt64.self, "the data offset of tensor '\(name)'")
       guard dims[0] % type.blockSize == 0 else {
         throw .invalidTensorShape(
-          path: path, name: name, reason: "row length \(dims[0]) is not a multiple of \(type)'s block of \(type.blockSize)")
+          path: path, name: name,
+          reason: "row length \(dims[0]) is not a multiple of \(type)'s block of \(type.blockSize)")
       }
       let (bytes, overflow) = (elements / type.blockSize).multipliedReportingOverflow(by: type.bytesPerBlock)
       guard !overflow else { throw .sizeOverflow(path: path, what: "byte size of tensor '\(name)'") }

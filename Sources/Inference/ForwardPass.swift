@@ -1,7 +1,7 @@
 import Foundation
 import GGUF
-import Quantization
 import Kernels
+import Quantization
 
 /// The transformer forward pass of the llama family over a chunk of tokens, writing keys and values into the KV
 /// cache (after llama2.c `forward()` and llama.cpp `llm_build_llama` / `llm_build_qwen2`).
@@ -528,7 +528,9 @@ struct DecodeProducts {
   let qkvMatrices: [WeightMatrix]
   let qkvRows: Int
 
-  init(qkv: [(WeightMatrix, UnsafeMutablePointer<Float>)], wo: [WeightMatrix], gateUp: [WeightMatrix], down: [WeightMatrix]) {
+  init(
+    qkv: [(WeightMatrix, UnsafeMutablePointer<Float>)], wo: [WeightMatrix], gateUp: [WeightMatrix], down: [WeightMatrix]
+  ) {
     self.qkv = qkv
     self.wo = wo
     self.gateUp = gateUp

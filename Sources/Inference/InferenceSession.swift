@@ -122,7 +122,8 @@ public final class InferenceSession {
             tokens: chunk, start: position, logitsOut: buf.baseAddress!, allRows: false, shouldStop: shouldStop)
         }
       } else {
-        finished = engine.forward(tokens: chunk, start: position, logitsOut: nil, allRows: false, shouldStop: shouldStop)
+        finished = engine.forward(
+          tokens: chunk, start: position, logitsOut: nil, allRows: false, shouldStop: shouldStop)
       }
       guard finished else {
         return Evaluation(

@@ -134,7 +134,8 @@ public struct ModelConfig: Sendable, Equatable {
     guard trainedContextLength >= Self.minimumContextLength else {
       throw .invalidMetadata(
         path: path, key: "\(archName).context_length",
-        reason: "\(trainedContextLength) tokens is too short to complete anything (at least \(Self.minimumContextLength))")
+        reason:
+          "\(trainedContextLength) tokens is too short to complete anything (at least \(Self.minimumContextLength))")
     }
     if let contextLimit {
       guard contextLimit > 0 else { throw .invalidArgument("context limit must be positive, is \(contextLimit)") }

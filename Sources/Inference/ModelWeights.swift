@@ -1,10 +1,11 @@
+import GGUF
+import Kernels
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import GGUF
-import Kernels
 
 /// A vector of F32 parameters (norm weights, biases): a view into the mapping when stored as F32, else a converted
 /// copy (a few KB at most).
@@ -71,8 +72,7 @@ public final class ModelWeights: @unchecked Sendable {
   public init(
     file: GGUFFile, config: ModelConfig, repack: Bool = true, repackQ8_0: Bool = true,
     memory: WeightMemory = .hugePages
-  ) throws(InferenceError)
-  {
+  ) throws(InferenceError) {
     self.file = file
     var storage: [PackedWeightStorage] = []
     let regroup = repack && QuantTraits.cpuHasAVX2FMA
@@ -212,4 +212,3 @@ extension WeightVector {
     self.init(name: name, count: count, pointer: UnsafePointer(storage.pointer), storage: storage)
   }
 }
-

@@ -116,9 +116,12 @@ func quantizeActivationsScalar(
           let p = base + k
           // cvtps rounds to nearest even (the default MXCSR mode).
           let i0 = _mm256_cvtps_epi32(_mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p, as: __m256.self), vid))
-          let i1 = _mm256_cvtps_epi32(_mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 32, as: __m256.self), vid))
-          let i2 = _mm256_cvtps_epi32(_mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 64, as: __m256.self), vid))
-          let i3 = _mm256_cvtps_epi32(_mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 96, as: __m256.self), vid))
+          let i1 = _mm256_cvtps_epi32(
+            _mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 32, as: __m256.self), vid))
+          let i2 = _mm256_cvtps_epi32(
+            _mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 64, as: __m256.self), vid))
+          let i3 = _mm256_cvtps_epi32(
+            _mm256_mul_ps(raw.loadUnaligned(fromByteOffset: 4 * p + 96, as: __m256.self), vid))
           if layout == .q8K {
             // Group sums of 16: (i0 + i1) and (i2 + i3).
             let g0: SIMD8<Int32> = unsafeBitCast(_mm256_add_epi32(i0, i1), to: SIMD8<Int32>.self)

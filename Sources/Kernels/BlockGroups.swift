@@ -1,3 +1,5 @@
+import Quantization
+
 // Q5_0, Q4_1 and Q8_0 rows regrouped at load time for the decode kernels ("block groups"), same bytes per row.
 //
 // In the file, a Q5_0 block is 22 bytes: fp16 d, 32 fifth bits (one u32, bit e for element e), 16 nibble bytes
@@ -35,7 +37,6 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Quantization
 
 /// How the bytes of a `WeightMatrix` are arranged.
 public enum WeightPacking: Sendable, Equatable {
@@ -106,7 +107,8 @@ public enum BlockGroups {
   }
 
   /// Regroups one row of `blocks` blocks from `src` (file layout) into `dst`.
-  public static func repackRow(_ src: UnsafeRawPointer, type: GGMLType, blocks: Int, into dst: UnsafeMutableRawPointer) {
+  public static func repackRow(_ src: UnsafeRawPointer, type: GGMLType, blocks: Int, into dst: UnsafeMutableRawPointer)
+  {
     let size = type.bytesPerBlock, groupSize = groupBytes(type)
     let groups = blocks / 4
     for g in 0..<groups {
@@ -124,7 +126,8 @@ public enum BlockGroups {
         for k in 0..<4 {
           let blk = s + size * k
           d.storeBytes(of: blk.loadUnaligned(as: UInt16.self), toByteOffset: 2 * k, as: UInt16.self)
-          d.storeBytes(of: blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self), toByteOffset: 8 + 2 * k, as: UInt16.self)
+          d.storeBytes(
+            of: blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self), toByteOffset: 8 + 2 * k, as: UInt16.self)
           (d + 16 + 16 * k).copyMemory(from: blk + 4, byteCount: 16)
         }
         continue
@@ -139,7 +142,8 @@ public enum BlockGroups {
       var lo: UInt64 = 0, hi: UInt64 = 0
       for j in 0..<8 {
         let (block, element) = planeSource(byte: 0, bit: j)
-        let chunk = Int((s.loadUnaligned(fromByteOffset: size * block + 2, as: UInt32.self) >> UInt32(element)) & 0xFFFF)
+        let chunk = Int(
+          (s.loadUnaligned(fromByteOffset: size * block + 2, as: UInt32.self) >> UInt32(element)) & 0xFFFF)
         lo |= spread[chunk & 0xFF] << UInt64(j)
         hi |= spread[chunk >> 8] << UInt64(j)
       }
@@ -158,7 +162,8 @@ public enum BlockGroups {
   }
 
   /// Restores the file layout of one regrouped row (the inverse of `repackRow`).
-  public static func unpackRow(_ src: UnsafeRawPointer, type: GGMLType, blocks: Int, into dst: UnsafeMutableRawPointer) {
+  public static func unpackRow(_ src: UnsafeRawPointer, type: GGMLType, blocks: Int, into dst: UnsafeMutableRawPointer)
+  {
     let size = type.bytesPerBlock, groupSize = groupBytes(type)
     let groups = blocks / 4
     for g in 0..<groups {
@@ -176,7 +181,8 @@ public enum BlockGroups {
         for k in 0..<4 {
           let blk = d + size * k
           blk.storeBytes(of: s.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self), as: UInt16.self)
-          blk.storeBytes(of: s.loadUnaligned(fromByteOffset: 8 + 2 * k, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
+          blk.storeBytes(
+            of: s.loadUnaligned(fromByteOffset: 8 + 2 * k, as: UInt16.self), toByteOffset: 2, as: UInt16.self)
           (blk + 4).copyMemory(from: s + 16 + 16 * k, byteCount: 16)
         }
         continue
@@ -340,7 +346,8 @@ extension WeightMatrix {
       let size = q5 ? 88 : 80
       @inline(__always) func block(_ lo: __m256i, _ hi: __m256i, second: Bool) -> __m256i {
         let l = unsafeBitCast(lo, to: SIMD32<Int8>.self), h = unsafeBitCast(hi, to: SIMD32<Int8>.self)
-        let v = second ? SIMD32(lowHalf: l.highHalf, highHalf: h.highHalf) : SIMD32(lowHalf: l.lowHalf, highHalf: h.lowHalf)
+        let v =
+          second ? SIMD32(lowHalf: l.highHalf, highHalf: h.highHalf) : SIMD32(lowHalf: l.lowHalf, highHalf: h.lowHalf)
         let bytes = unsafeBitCast(v, to: __m256i.self)
         return q5 ? _mm256_sub_epi8(bytes, sixteen) : bytes
       }
@@ -407,7 +414,8 @@ extension WeightMatrix {
       guard 4 * groups < blocks else { return (0, 0) }
       let off = (q5 ? 88 : 80) * groups, rest = a.advanced(blocks: 4 * groups), n = blocks - 4 * groups
       return q5
-        ? AVX2PairDot.q5_0x2(w0 + off, w1 + off, rest, blocks: n) : AVX2PairDot.q4_1x2(w0 + off, w1 + off, rest, blocks: n)
+        ? AVX2PairDot.q5_0x2(w0 + off, w1 + off, rest, blocks: n)
+        : AVX2PairDot.q4_1x2(w0 + off, w1 + off, rest, blocks: n)
     }
 
     /// Rows `rows` for `n` (1...4) tokens from token `t0` of the activations `a` (quantised one token after the
@@ -463,8 +471,10 @@ extension WeightMatrix {
       for g in 0..<groups {
         let dx = _mm_loadu_ps(a.d + 4 * g)
         let p0 = w0 + 136 * g, p1 = w1 + 136 * g
-        let d0 = _mm256_castps128_ps256(_mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(p0.assumingMemoryBound(to: __m128i.self))), dx))
-        let d1 = _mm256_castps128_ps256(_mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(p1.assumingMemoryBound(to: __m128i.self))), dx))
+        let d0 = _mm256_castps128_ps256(
+          _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(p0.assumingMemoryBound(to: __m128i.self))), dx))
+        let d1 = _mm256_castps128_ps256(
+          _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64(p1.assumingMemoryBound(to: __m128i.self))), dx))
         @inline(__always) func block(_ k: Int, _ lane: __m256i) {
           let qx = load256(a.qs + 32 * (4 * g + k))
           acc0 = _mm256_fmadd_ps(

@@ -258,8 +258,10 @@
         let dx = a.d[b], sx = a.s[b]
         min0 += halfAt(b0, 2) * sx
         min1 += halfAt(b1, 2) * sx
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(b0) * dx), mulSumUS8PairsFloat(bytesFromNibbles32(b0 + 4), qx), acc0)
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(halfAt(b1) * dx), mulSumUS8PairsFloat(bytesFromNibbles32(b1 + 4), qx), acc1)
+        acc0 = _mm256_fmadd_ps(
+          _mm256_set1_ps(halfAt(b0) * dx), mulSumUS8PairsFloat(bytesFromNibbles32(b0 + 4), qx), acc0)
+        acc1 = _mm256_fmadd_ps(
+          _mm256_set1_ps(halfAt(b1) * dx), mulSumUS8PairsFloat(bytesFromNibbles32(b1 + 4), qx), acc1)
       }
       return (hsum(acc0) + min0, hsum(acc1) + min1)
     }
@@ -330,7 +332,8 @@
     /// super-scale and 6-bit sub-block scales and mins; the mins' term goes through the activations' pair sums.
     @inline(__always)
     static func q4_KOrQ5_K(
-      _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>?, q5: Bool
+      _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>?,
+      q5: Bool
     ) -> Float {
       var acc = _mm256_setzero_ps()
       var accMins = _mm256_setzero_ps()
@@ -356,7 +359,8 @@
           var lo = _mm256_and_si256(q4, mask)
           var hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), mask)
           if q5 {
-            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j)), one), 4))
+            lo = _mm256_or_si256(
+              lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j)), one), 4))
             hi = _mm256_or_si256(
               hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j + 1)), one), 4))
           }
@@ -375,10 +379,14 @@
       _ w: UnsafeRawPointer, _ a: QuantizedActivations, blocks: Int, spread: UnsafeMutablePointer<SpreadAhead>? = nil
     ) -> Float {
       var acc = _mm256_setzero_ps()
-      let pick0 = _mm256_set_epi64x(0x0302_0302_0302_0302, 0x0302_0302_0302_0302, 0x0100_0100_0100_0100, 0x0100_0100_0100_0100)
-      let pick1 = _mm256_set_epi64x(0x0706_0706_0706_0706, 0x0706_0706_0706_0706, 0x0504_0504_0504_0504, 0x0504_0504_0504_0504)
-      let pick2 = _mm256_set_epi64x(0x0B0A_0B0A_0B0A_0B0A, 0x0B0A_0B0A_0B0A_0B0A, 0x0908_0908_0908_0908, 0x0908_0908_0908_0908)
-      let pick3 = _mm256_set_epi64x(0x0F0E_0F0E_0F0E_0F0E, 0x0F0E_0F0E_0F0E_0F0E, 0x0D0C_0D0C_0D0C_0D0C, 0x0D0C_0D0C_0D0C_0D0C)
+      let pick0 = _mm256_set_epi64x(
+        0x0302_0302_0302_0302, 0x0302_0302_0302_0302, 0x0100_0100_0100_0100, 0x0100_0100_0100_0100)
+      let pick1 = _mm256_set_epi64x(
+        0x0706_0706_0706_0706, 0x0706_0706_0706_0706, 0x0504_0504_0504_0504, 0x0504_0504_0504_0504)
+      let pick2 = _mm256_set_epi64x(
+        0x0B0A_0B0A_0B0A_0B0A, 0x0B0A_0B0A_0B0A_0B0A, 0x0908_0908_0908_0908, 0x0908_0908_0908_0908)
+      let pick3 = _mm256_set_epi64x(
+        0x0F0E_0F0E_0F0E_0F0E, 0x0F0E_0F0E_0F0E_0F0E, 0x0D0C_0D0C_0D0C_0D0C, 0x0D0C_0D0C_0D0C_0D0C)
       for b in 0..<blocks {
         let blk = w + 210 * b
         let d = halfAt(blk, 208) * a.d[b]
@@ -394,9 +402,12 @@
           let sc = _mm256_broadcastsi128_si256(
             _mm_cvtepi8_epi16(_mm_loadl_epi64(UnsafeRawPointer(scales + 8 * h).assumingMemoryBound(to: __m128i.self))))
           let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(q0, load256(qx + 128 * h)), _mm256_shuffle_epi8(sc, pick0))
-          let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(q1, load256(qx + 128 * h + 32)), _mm256_shuffle_epi8(sc, pick1))
-          let p2 = _mm256_madd_epi16(_mm256_maddubs_epi16(q2, load256(qx + 128 * h + 64)), _mm256_shuffle_epi8(sc, pick2))
-          let p3 = _mm256_madd_epi16(_mm256_maddubs_epi16(q3, load256(qx + 128 * h + 96)), _mm256_shuffle_epi8(sc, pick3))
+          let p1 = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(q1, load256(qx + 128 * h + 32)), _mm256_shuffle_epi8(sc, pick1))
+          let p2 = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(q2, load256(qx + 128 * h + 64)), _mm256_shuffle_epi8(sc, pick2))
+          let p3 = _mm256_madd_epi16(
+            _mm256_maddubs_epi16(q3, load256(qx + 128 * h + 96)), _mm256_shuffle_epi8(sc, pick3))
           sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)))
         }
         let total = _mm256_sub_epi32(sumi, _mm256_slli_epi32(offset, 5))

@@ -96,7 +96,8 @@
       let spread = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2)
       // Byte i of each 128-bit lane takes qh byte i/8 (low vector) or 2 + i/8 (high vector) ...
       let shufLo = _mm256_set_epi64x(0x0101_0101_0101_0101, 0, 0x0101_0101_0101_0101, 0)
-      let shufHi = _mm256_set_epi64x(0x0303_0303_0303_0303, 0x0202_0202_0202_0202, 0x0303_0303_0303_0303,
+      let shufHi = _mm256_set_epi64x(
+        0x0303_0303_0303_0303, 0x0202_0202_0202_0202, 0x0303_0303_0303_0303,
         0x0202_0202_0202_0202)
       // ... and tests bit i % 8 of it.
       let bitSel = _mm256_set1_epi64x(Int64(bitPattern: 0x8040_2010_0804_0201))

@@ -13,7 +13,7 @@ extension QuantTraits {
     _ type: GGMLType, _ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>
   ) {
     #if arch(x86_64)
-      if cpuHasAVX2FMA, let done = AVX2Dequantize.run(type, src, count: count, dst) , done { return }
+      if cpuHasAVX2FMA, let done = AVX2Dequantize.run(type, src, count: count, dst), done { return }
     #endif
     type.dequantize(src, count: count, into: dst)
   }
@@ -23,7 +23,8 @@ extension QuantTraits {
   enum AVX2Dequantize {
     /// Dequantises when the type has a SIMD path; returns nil otherwise.
     @inline(__always)
-    static func run(_ type: GGMLType, _ src: UnsafeRawPointer, count: Int, _ dst: UnsafeMutablePointer<Float>) -> Bool? {
+    static func run(_ type: GGMLType, _ src: UnsafeRawPointer, count: Int, _ dst: UnsafeMutablePointer<Float>) -> Bool?
+    {
       let blocks = count / type.blockSize
       switch type {
       case .q8_0:
@@ -68,7 +69,8 @@ extension QuantTraits {
             var lo = _mm256_and_si256(q4, mask)
             var hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), mask)
             if type == .q5_K {
-              lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j)), one), 4))
+              lo = _mm256_or_si256(
+                lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j)), one), 4))
               hi = _mm256_or_si256(
                 hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, Int32(2 * j + 1)), one), 4))
             }
@@ -90,9 +92,12 @@ extension QuantTraits {
             let s = 8 * h
             let yh = y + 128 * h
             store32(_mm256_sub_epi8(q0, m32), scale: d * Float(scales[s]), scaleHigh: d * Float(scales[s + 1]), yh)
-            store32(_mm256_sub_epi8(q1, m32), scale: d * Float(scales[s + 2]), scaleHigh: d * Float(scales[s + 3]), yh + 32)
-            store32(_mm256_sub_epi8(q2, m32), scale: d * Float(scales[s + 4]), scaleHigh: d * Float(scales[s + 5]), yh + 64)
-            store32(_mm256_sub_epi8(q3, m32), scale: d * Float(scales[s + 6]), scaleHigh: d * Float(scales[s + 7]), yh + 96)
+            store32(
+              _mm256_sub_epi8(q1, m32), scale: d * Float(scales[s + 2]), scaleHigh: d * Float(scales[s + 3]), yh + 32)
+            store32(
+              _mm256_sub_epi8(q2, m32), scale: d * Float(scales[s + 4]), scaleHigh: d * Float(scales[s + 5]), yh + 64)
+            store32(
+              _mm256_sub_epi8(q3, m32), scale: d * Float(scales[s + 6]), scaleHigh: d * Float(scales[s + 7]), yh + 96)
           }
         }
       case .f16:

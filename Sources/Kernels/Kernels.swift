@@ -94,7 +94,8 @@ public struct WeightMatrix: @unchecked Sendable {
   public init(rows: Int, cols: Int, type: GGMLType, data: UnsafeRawPointer, packing: WeightPacking = .ggml) {
     precondition(QuantTraits.isSupported(type), "WeightMatrix: unsupported type \(type)")
     precondition(cols % type.blockSize == 0, "WeightMatrix: \(cols) columns is not a whole number of \(type) blocks")
-    precondition(packing == .ggml || BlockGroups.types.contains(type), "WeightMatrix: \(packing) needs Q5_0, Q4_1 or Q8_0 rows")
+    precondition(
+      packing == .ggml || BlockGroups.types.contains(type), "WeightMatrix: \(packing) needs Q5_0, Q4_1 or Q8_0 rows")
     self.packing = packing
     self.rows = rows
     self.cols = cols

@@ -116,52 +116,66 @@ func matvecRows(
     if options.prefetchChunkHead { ahead.touchHead(row: rows.lowerBound) }
     switch w.type {
     #if !CODEGEN_LSP_AVX512VNNI
-    case .q5_0 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch,
-      .q4_1 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch:
-      var spread = SpreadAhead(w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes, hint: options.prefetchHint)
-      let q5 = w.type == .q5_0
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        spread.rows = w.row(r)
-        (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) { AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: q5, spread: $0) }
-        spread.advance(2 * w.rowBytes)
-        r += 2
-      }
-      if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: q5) }
-    case .q4_K where options.spreadPrefetch && ahead.prefetch, .q5_K where options.spreadPrefetch && ahead.prefetch,
-      .q6_K where options.spreadPrefetch && ahead.prefetch:
-      var spread = SpreadAhead(w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes, hint: options.prefetchHint)
-      for r in rows {
-        spread.rows = w.row(r)
-        y[r] = withUnsafeMutablePointer(to: &spread) { s in
-          switch w.type {
-          case .q4_K: AVX2Dot.q4_K(w.row(r), q8K!, blocks: blocks, spread: s)
-          case .q5_K: AVX2Dot.q5_K(w.row(r), q8K!, blocks: blocks, spread: s)
-          default: AVX2Dot.q6_K(w.row(r), q8K!, blocks: blocks, spread: s)
+      case .q5_0 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch,
+        .q4_1 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch:
+        var spread = SpreadAhead(
+          w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes,
+          hint: options.prefetchHint)
+        let q5 = w.type == .q5_0
+        var r = rows.lowerBound
+        while r + 1 < rows.upperBound {
+          spread.rows = w.row(r)
+          (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) {
+            AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: q5, spread: $0)
           }
+          spread.advance(2 * w.rowBytes)
+          r += 2
         }
-        spread.advance(w.rowBytes)
-      }
-    case .q8_0 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch:
-      var spread = SpreadAhead(w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes, hint: options.prefetchHint)
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        spread.rows = w.row(r)
-        (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) { q8_0Groups2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: $0) }
-        spread.advance(2 * w.rowBytes)
-        r += 2
-      }
-      if r < rows.upperBound { y[r] = q8_0Groups2(w.row(r), w.row(r), q8!, blocks: blocks).0 }
-    case .q4_1 where w.packing == .ggml && options.spreadPrefetch && options.pairKernels && ahead.prefetch:
-      var spread = SpreadAhead(w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes, hint: options.prefetchHint)
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        spread.rows = w.row(r)
-        (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) { AVX2PairDot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: $0) }
-        spread.advance(2 * w.rowBytes)
-        r += 2
-      }
-      if r < rows.upperBound { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
+        if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: q5) }
+      case .q4_K where options.spreadPrefetch && ahead.prefetch, .q5_K where options.spreadPrefetch && ahead.prefetch,
+        .q6_K where options.spreadPrefetch && ahead.prefetch:
+        var spread = SpreadAhead(
+          w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes,
+          hint: options.prefetchHint)
+        for r in rows {
+          spread.rows = w.row(r)
+          y[r] = withUnsafeMutablePointer(to: &spread) { s in
+            switch w.type {
+            case .q4_K: AVX2Dot.q4_K(w.row(r), q8K!, blocks: blocks, spread: s)
+            case .q5_K: AVX2Dot.q5_K(w.row(r), q8K!, blocks: blocks, spread: s)
+            default: AVX2Dot.q6_K(w.row(r), q8K!, blocks: blocks, spread: s)
+            }
+          }
+          spread.advance(w.rowBytes)
+        }
+      case .q8_0 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch:
+        var spread = SpreadAhead(
+          w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes,
+          hint: options.prefetchHint)
+        var r = rows.lowerBound
+        while r + 1 < rows.upperBound {
+          spread.rows = w.row(r)
+          (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) {
+            q8_0Groups2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: $0)
+          }
+          spread.advance(2 * w.rowBytes)
+          r += 2
+        }
+        if r < rows.upperBound { y[r] = q8_0Groups2(w.row(r), w.row(r), q8!, blocks: blocks).0 }
+      case .q4_1 where w.packing == .ggml && options.spreadPrefetch && options.pairKernels && ahead.prefetch:
+        var spread = SpreadAhead(
+          w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes,
+          hint: options.prefetchHint)
+        var r = rows.lowerBound
+        while r + 1 < rows.upperBound {
+          spread.rows = w.row(r)
+          (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) {
+            AVX2PairDot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: $0)
+          }
+          spread.advance(2 * w.rowBytes)
+          r += 2
+        }
+        if r < rows.upperBound { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
     #endif
     case .q8_0 where w.packing == .groupsOf4:
       var r = rows.lowerBound
@@ -272,7 +286,9 @@ public func matmul(
     matmulGEMM(w, x, batch: batch, y, pool: pool, workspace: workspace)
     return
   }
-  if batch < MatmulTuning.minimumBatchForGEMM && matmulMultiToken(w, x, batch: batch, y, pool: pool, workspace: workspace) {
+  if batch < MatmulTuning.minimumBatchForGEMM
+    && matmulMultiToken(w, x, batch: batch, y, pool: pool, workspace: workspace)
+  {
     return
   }
   if batch < MatmulTuning.minimumBatchForGEMM && !(w.type == .f32 || w.type == .f16 || w.type == .bf16) {
@@ -436,7 +452,8 @@ struct LookAhead {
 
   @inline(__always)
   init(
-    _ w: WeightMatrix, _ mode: MatVecOptions.LookAheadMode, hint: MatVecOptions.PrefetchHint = MatVecOptions().prefetchHint,
+    _ w: WeightMatrix, _ mode: MatVecOptions.LookAheadMode,
+    hint: MatVecOptions.PrefetchHint = MatVecOptions().prefetchHint,
     near: Int = 0
   ) {
     self.hint = hint

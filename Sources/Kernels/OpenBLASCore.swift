@@ -1,3 +1,5 @@
+import COpenBLAS
+
 // Which kernel table OpenBLAS uses for the prefill GEMMs.
 //
 // A DYNAMIC_ARCH build of OpenBLAS (Debian's libopenblas0) picks its kernels by CPU model when the library loads.
@@ -14,7 +16,6 @@
 #if canImport(Glibc)
   import Glibc
 #endif
-import COpenBLAS
 
 public enum OpenBLASCore {
   /// The kernel table OpenBLAS uses now ("Haswell", "SkylakeX", ...).
@@ -45,9 +46,12 @@ public enum OpenBLASCore {
     #if canImport(Glibc) && arch(x86_64)
       let from = current
       guard getenv("CODEGEN_LSP_OPENBLAS_KEEP").map({ String(cString: $0) }) != "1",
-        let target = better(than: from, flags: QuantTraits.cpuFlags) else { return }
+        let target = better(than: from, flags: QuantTraits.cpuFlags)
+      else { return }
       // The loaded OpenBLAS itself, by its soname (it may have come with a test bundle, outside the global scope).
-      guard let handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD) ?? dlopen("libopenblas.so", RTLD_NOW | RTLD_NOLOAD)
+      guard
+        let handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD)
+          ?? dlopen("libopenblas.so", RTLD_NOW | RTLD_NOLOAD)
       else { return }
       defer { dlclose(handle) }
       guard let quit = dlsym(handle, "gotoblas_dynamic_quit"), let initialise = dlsym(handle, "gotoblas_dynamic_init")

@@ -1,3 +1,5 @@
+import CPrefetch
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -6,7 +8,6 @@
 #if arch(x86_64)
   import _Builtin_intrinsics.intel
 #endif
-import CPrefetch
 
 // Element-wise and reduction kernels of a llama-family block, SIMD on 8-float vectors (AVX2 with FMA where the
 // target has them). Each has a naive twin in `Reference` that the tests compare against.
@@ -19,19 +20,24 @@ public func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int
   let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
   var i = 0
   while i + 32 <= count {
-    acc0.addProduct(ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
-                    rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
-    acc1.addProduct(ra.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self),
-                    rb.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self))
-    acc2.addProduct(ra.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD8<Float>.self),
-                    rb.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD8<Float>.self))
-    acc3.addProduct(ra.loadUnaligned(fromByteOffset: 4 * i + 96, as: SIMD8<Float>.self),
-                    rb.loadUnaligned(fromByteOffset: 4 * i + 96, as: SIMD8<Float>.self))
+    acc0.addProduct(
+      ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
+      rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
+    acc1.addProduct(
+      ra.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self),
+      rb.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self))
+    acc2.addProduct(
+      ra.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD8<Float>.self),
+      rb.loadUnaligned(fromByteOffset: 4 * i + 64, as: SIMD8<Float>.self))
+    acc3.addProduct(
+      ra.loadUnaligned(fromByteOffset: 4 * i + 96, as: SIMD8<Float>.self),
+      rb.loadUnaligned(fromByteOffset: 4 * i + 96, as: SIMD8<Float>.self))
     i += 32
   }
   while i + 8 <= count {
-    acc0.addProduct(ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
-                    rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
+    acc0.addProduct(
+      ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
+      rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
     i += 8
   }
   var sum = ((acc0 + acc1) + (acc2 + acc3)).sum()

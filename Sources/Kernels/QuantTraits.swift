@@ -1,9 +1,10 @@
+import Quantization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Quantization
 
 /// What the kernels know about each weight type, described once per type (after llama.cpp's `ggml_type_traits`):
 /// block size and bytes (from `GGMLType`), the dequantiser (`GGMLType.dequantize`, the exact reference), the
@@ -38,7 +39,9 @@ public struct QuantTraits: Sendable {
 
   /// Dequantises `count` elements of `type` (the `gguf`-package-exact reference).
   @inline(__always)
-  public static func dequantize(_ type: GGMLType, _ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>) {
+  public static func dequantize(
+    _ type: GGMLType, _ src: UnsafeRawPointer, count: Int, into dst: UnsafeMutablePointer<Float>
+  ) {
     type.dequantize(src, count: count, into: dst)
   }
 

@@ -1,9 +1,10 @@
+import Quantization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Quantization
 
 /// Naive reference versions of the kernels: straight loops in Double where it matters, no SIMD, no threads.
 /// The tests compare the fast kernels against these (llm.c `check_tensor` style tolerance).

@@ -1,10 +1,11 @@
+import CPrefetch
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import CPrefetch
-import Synchronization
 
 /// A persistent pool of worker threads for data-parallel kernels; the calling thread works as thread 0.
 ///

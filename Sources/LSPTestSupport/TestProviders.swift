@@ -241,7 +241,9 @@ public final class UnavailableProvider: CompletionProvider, @unchecked Sendable 
   public let reason: String
   public let log = ProviderLog()
 
-  public init(reason: String = "no model file found at ~/.cache/codegen-lsp/models; run `python3 Scripts/fetch_model.py`") {
+  public init(
+    reason: String = "no model file found at ~/.cache/codegen-lsp/models; run `python3 Scripts/fetch_model.py`"
+  ) {
     self.reason = reason
   }
 

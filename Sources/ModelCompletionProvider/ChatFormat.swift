@@ -90,7 +90,8 @@ func fitAnswerToEmptyBody(_ code: String, prefix: String, bodyIndent: Int) -> St
   // The name of the definition at the cursor: the last `def NAME(` before it.
   let name = prefix.components(separatedBy: "\n").reversed().lazy.compactMap { line -> String? in
     let trimmed = line.drop { $0 == " " || $0 == "\t" }
-    let rest = trimmed.hasPrefix("async def ") ? trimmed.dropFirst(10) : trimmed.hasPrefix("def ") ? trimmed.dropFirst(4) : nil
+    let rest =
+      trimmed.hasPrefix("async def ") ? trimmed.dropFirst(10) : trimmed.hasPrefix("def ") ? trimmed.dropFirst(4) : nil
     return rest.map { String($0.prefix { $0.isLetter || $0.isNumber || $0 == "_" }) }
   }.first
   var body: [Substring] = lines.map { $0 }
@@ -130,7 +131,8 @@ func fitAnswerToEmptyBody(_ code: String, prefix: String, bodyIndent: Int) -> St
   let shift = bodyIndent - written
   let fitted = body.map { line -> String in
     if line.trimmingCharacters(in: .whitespaces).isEmpty { return "" }
-    return shift >= 0 ? String(repeating: " ", count: shift) + line : String(line.dropFirst(min(-shift, indentation(line))))
+    return shift >= 0
+      ? String(repeating: " ", count: shift) + line : String(line.dropFirst(min(-shift, indentation(line))))
   }
   return fitted.joined(separator: "\n")
 }

@@ -38,7 +38,10 @@ public struct FIMTemplate: Sendable, Equatable {
 
   /// The known families, in the order they are tried: (family, prefix, suffix, middle, separator, repo, pad, SPM).
   static let knownFamilies: [(String, String, String, String, String?, String?, String?, Bool)] = [
-    ("qwen", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>", "<|repo_name|>", "<|fim_pad|>", false),
+    (
+      "qwen", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>", "<|repo_name|>", "<|fim_pad|>",
+      false
+    ),
     ("starcoder", "<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>", "<reponame>", "<fim_pad>", true),
     ("deepseek", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", nil, nil, nil, false),
     ("codellama", "▁<PRE>", "▁<SUF>", "▁<MID>", nil, nil, "▁<EOT>", true),

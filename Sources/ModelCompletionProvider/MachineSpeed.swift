@@ -107,7 +107,9 @@ public struct SpeedCalibrationCache {
   public func store(_ speed: MachineSpeed, key: String, now: Date = Date()) {
     var entries = read().filter { now.timeIntervalSince($0.value.measured) < Self.maximumAge }
     if entries.count >= Self.maximumEntries {
-      for stale in entries.sorted(by: { $0.value.measured < $1.value.measured }).prefix(entries.count - Self.maximumEntries + 1) {
+      for stale in entries.sorted(by: { $0.value.measured < $1.value.measured }).prefix(
+        entries.count - Self.maximumEntries + 1)
+      {
         entries[stale.key] = nil
       }
     }

@@ -128,7 +128,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
 
   /// Measures prefill (one chunk of 128 prompt tokens) and decode (8 tokens) on `session`, then empties it.
   static func calibrate(session: InferenceSession, tokenizer: Tokenizer, chunk: Int) -> MachineSpeed? {
-    let sample = "def mean(values):\n    total = 0\n    for value in values:\n        total += value\n"
+    let sample =
+      "def mean(values):\n    total = 0\n    for value in values:\n        total += value\n"
       + "    return total / len(values) if values else 0.0\n\n\nclass Point:\n    def __init__(self, x, y):\n"
     var tokens: [Int32] = []
     let piece = tokenizer.encode(sample)
@@ -232,11 +233,14 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
           after: SaturatingTime.nanoseconds(milliseconds: settings.prefillDeadlineMilliseconds), from: started))
     }
     if !healing.isEmpty {
-      trace.append("token healing: the last prompt token \(String(decoding: healing, as: UTF8.self).debugDescription) is regenerated")
+      trace.append(
+        "token healing: the last prompt token \(String(decoding: healing, as: UTF8.self).debugDescription) is regenerated"
+      )
     }
     let evaluation = try evaluatePrompt(promptTokens, session: session, cancellation: cancellation, until: prefillLimit)
-    trace.append("prefill: \(evaluation.computedTokens) of \(promptTokens.count) prompt tokens computed, "
-      + "\(evaluation.reusedTokens) reused from the KV cache")
+    trace.append(
+      "prefill: \(evaluation.computedTokens) of \(promptTokens.count) prompt tokens computed, "
+        + "\(evaluation.reusedTokens) reused from the KV cache")
     // Generation ends at the request's deadline, or a little after a long cold prefill.
     let generationDeadline = max(
       cancellation.deadlineNanoseconds ?? UInt64.max,
@@ -390,7 +394,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         shouldStop: { cancellation.isCancelled || DispatchTime.now().uptimeNanoseconds >= until })
       if !evaluation.completed && evaluation.computedTokens == 0 && !cancellation.isCancelled {
         prefillChunk = max(Self.minimumPrefillChunk, prefillChunk / 2)
-        logger.notice("prefill ran out of time before its first chunk finished; prefilling in chunks of \(prefillChunk)")
+        logger.notice(
+          "prefill ran out of time before its first chunk finished; prefilling in chunks of \(prefillChunk)")
       } else if evaluation.completed && evaluation.computedTokens > 0 && prefillChunk < model.options.prefillChunk {
         // Tokens this speed computes in the whole prefill budget; twice the chunk should take at most 2/3 of it.
         let elapsed = Double(max(1, DispatchTime.now().uptimeNanoseconds - start))
@@ -451,7 +456,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   ///
   /// - Parameter onText: receives the whole text so far after every token that added to it.
   func runCandidate(
-    session: InferenceSession? = nil, promptLength: Int, initialLogits: [Float], sampler samplerSettings: SamplerSettings, maxTokens: Int,
+    session: InferenceSession? = nil, promptLength: Int, initialLogits: [Float],
+    sampler samplerSettings: SamplerSettings, maxTokens: Int,
     middleware: SyntaxMiddleware, mode: CompletionMode, stopTokens: Set<Int32>, stopStrings: [String],
     healing: [UInt8] = [], bannedFirstTokens: Set<Int32> = [], cancellation: CancellationToken,
     deadline: UInt64? = nil, onText: ((String) -> Void)?
@@ -595,10 +601,13 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     let language = request.languageId
     var user = "File: \(request.fileName ?? request.documentID) (\(language))\n\n"
     user += "Code before the cursor:\n```\(language)\n\(before)\n```\n\n"
-    if !request.selection.isEmpty { user += "Selected code (to be replaced):\n```\(language)\n\(request.selection)\n```\n\n" }
+    if !request.selection.isEmpty {
+      user += "Selected code (to be replaced):\n```\(language)\n\(request.selection)\n```\n\n"
+    }
     user += "Code after the cursor:\n```\(language)\n\(after)\n```\n\n"
     user += "Instruction: \(instruction)\n\n"
-    user += request.selection.isEmpty
+    user +=
+      request.selection.isEmpty
       ? "Write only the code to insert at the cursor, in one ```\(language) block, with no explanation."
       : "Write only the code that replaces the selected code, in one ```\(language) block, with no explanation."
     let system = "You are a precise coding assistant inside an editor. You answer with code only."

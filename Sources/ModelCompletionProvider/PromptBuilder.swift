@@ -132,7 +132,8 @@ public final class PromptBuilder {
     }
     // Anchor after the indentation of the cursor's line: indentation stays in the prefix (where FIM training put
     // it), code typed on the line follows the middle token.
-    var lineStart = prefixBytes.lastIndex(of: 10).map { prefixBytes.distance(from: prefixBytes.startIndex, to: $0) + 1 } ?? 0
+    var lineStart =
+      prefixBytes.lastIndex(of: 10).map { prefixBytes.distance(from: prefixBytes.startIndex, to: $0) + 1 } ?? 0
     var index = prefixBytes.index(prefixBytes.startIndex, offsetBy: lineStart)
     while index != prefixBytes.endIndex, prefixBytes[index] == 32 || prefixBytes[index] == 9 {
       lineStart += 1

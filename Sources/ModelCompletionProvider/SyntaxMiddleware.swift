@@ -19,7 +19,8 @@ struct SyntaxMiddleware {
     self.enabled = enabled
     self.prefix = prefix
     self.suffix = suffix
-    context = enabled ? CursorContext(prefix: prefix, suffix: suffix, language: Languages.lookup(languageId: language)) : nil
+    context =
+      enabled ? CursorContext(prefix: prefix, suffix: suffix, language: Languages.lookup(languageId: language)) : nil
   }
 
   /// A middleware that only trims (generate-code's chat answers are whole code blocks).
@@ -34,7 +35,8 @@ struct SyntaxMiddleware {
       modeReason = "forced by configuration"
       return mode
     }
-    let context = self.context ?? CursorContext(prefix: prefix, suffix: suffix, language: Languages.lookup(languageId: language))
+    let context =
+      self.context ?? CursorContext(prefix: prefix, suffix: suffix, language: Languages.lookup(languageId: language))
     let decision = decideCompletionMode(context: context)
     modeReason = decision.reason
     return decision.mode

@@ -222,7 +222,9 @@ public struct CursorContext: Sendable {
         guard start >= 0, start >= index - 200 else { return nil }
       }
       let opening = linesBefore[start].trimmingWhitespace()
-      guard quotes.contains(where: { opening.drop(while: { "rRbBuUfF".contains($0) }).hasPrefix($0) }) else { return nil }
+      guard quotes.contains(where: { opening.drop(while: { "rRbBuUfF".contains($0) }).hasPrefix($0) }) else {
+        return nil
+      }
       bodyIndent = Indentation.columns(of: Substring(linesBefore[start]))
       index = start - 1
       skipBlankAndComments()

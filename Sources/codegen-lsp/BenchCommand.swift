@@ -38,7 +38,9 @@ struct BenchCommand: ParsableCommand {
   var prefillChunk: Int?
   @Option(
     name: .long,
-    help: "Where the weights live: regrouped (the default: matrices regrouped at load in huge pages, the rest views into the file), all (every matrix copied into huge pages) or heap (regrouped copies in ordinary pages).")
+    help:
+      "Where the weights live: regrouped (the default: matrices regrouped at load in huge pages, the rest views into the file), all (every matrix copied into huge pages) or heap (regrouped copies in ordinary pages)."
+  )
   var weights: String = "regrouped"
   @Flag(name: .long, help: "Print one JSON object instead of text.")
   var json = false
@@ -48,7 +50,9 @@ struct BenchCommand: ParsableCommand {
     var options = Inference.ModelOptions()
     options.threads = threads
     options.contextLimit = max(promptTokens + decodeTokens + 16, 1024)
-    guard let type = KVCacheType(rawValue: kvCache) else { throw ValidationError("--kv-cache must be f16 or f32, not \(kvCache)") }
+    guard let type = KVCacheType(rawValue: kvCache) else {
+      throw ValidationError("--kv-cache must be f16 or f32, not \(kvCache)")
+    }
     options.kvCacheType = type
     let memories: [String: WeightMemory] = ["regrouped": .hugePages, "all": .hugePagesAll, "heap": .heap]
     guard let placement = memories[weights] else {
@@ -102,7 +106,8 @@ struct BenchCommand: ParsableCommand {
     let decodeRate = Double(decodeTokens) / bestDecode
     let bound = bandwidth / Double(weightBytes)
     let result: [(String, String)] = [
-      ("model", path), ("summary", model.summary), ("threads", "\(threads == 0 ? ThreadPool.defaultThreadCount : threads)"),
+      ("model", path), ("summary", model.summary),
+      ("threads", "\(threads == 0 ? ThreadPool.defaultThreadCount : threads)"),
       ("load_seconds", String(format: "%.3f", loadSeconds)),
       ("prefill_tokens", "\(promptTokens)"), ("prefill_tokens_per_second", String(format: "%.1f", prefillRate)),
       ("decode_tokens", "\(decodeTokens)"), ("decode_tokens_per_second", String(format: "%.1f", decodeRate)),
@@ -116,7 +121,9 @@ struct BenchCommand: ParsableCommand {
       ("decoded_text", tokenizer.decode(generated).debugDescription),
     ]
     if json {
-      let body = result.map { "\"\($0.0)\": \(Double($0.1) != nil ? $0.1 : "\"" + $0.1.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"")" }
+      let body = result.map {
+        "\"\($0.0)\": \(Double($0.1) != nil ? $0.1 : "\"" + $0.1.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"")"
+      }
       print("{" + body.joined(separator: ", ") + "}")
     } else {
       for (key, value) in result { print("\(key): \(value)") }

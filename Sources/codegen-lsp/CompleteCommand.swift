@@ -67,7 +67,8 @@ struct CompleteCommand: ParsableCommand {
     let request = try StdinRequest.make(
       text: text, line: document.line, column: document.column, marker: document.cursorMarker,
       language: document.language, fileName: document.fileName, invoked: invoked, explain: explain)
-    let result = try provider.complete(request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs))
+    let result = try provider.complete(
+      request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs))
     if explain {
       for entry in result.trace { FileHandle.standardError.write(Data("explain: \(entry)\n".utf8)) }
     }
@@ -97,12 +98,14 @@ struct CompleteCommand: ParsableCommand {
         language: object["language"]?.stringValue ?? document.language,
         fileName: object["fileName"]?.stringValue ?? document.fileName,
         invoked: object["trigger"]?.stringValue == "invoked" || invoked, explain: explain)
-      let result = try provider.complete(request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs))
+      let result = try provider.complete(
+        request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs))
       let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
       var out: [String: JSONValue] = [
         "text": .string(result.candidates.first?.text ?? ""),
         "ms": .double((ms * 100).rounded() / 100),
-        "candidates": .array(result.candidates.map { .object(["text": .string($0.text), "score": .double($0.score)]) }),
+        "candidates": .array(
+          result.candidates.map { .object(["text": .string($0.text), "score": .double($0.score)]) }),
         "fromCache": .bool(result.fromCache),
         "promptTokens": .int(Int64(result.promptTokens)),
         "computedTokens": .int(Int64(result.promptTokensComputed)),
@@ -140,7 +143,8 @@ enum StdinRequest {
       return Located(prefix: document.prefix(upToOffset: offset), suffix: document.suffix(fromOffset: offset))
     }
     guard !marker.isEmpty, let range = text.range(of: marker) else {
-      throw ValidationError("no cursor: give --line and --column, or put \(marker.isEmpty ? "a marker" : marker) in the text")
+      throw ValidationError(
+        "no cursor: give --line and --column, or put \(marker.isEmpty ? "a marker" : marker) in the text")
     }
     let suffix = String(text[range.upperBound...])
     if suffix.contains(marker) { throw ValidationError("the cursor marker \(marker) occurs more than once") }
@@ -153,7 +157,8 @@ enum StdinRequest {
   ) throws -> CompletionRequest {
     let located = try locate(text: text, line: line, column: column, marker: marker)
     guard let languageId = language ?? fileName.flatMap(LanguageIdentifiers.languageId(forFileName:)) else {
-      throw ValidationError("unknown language: give \"language\" (an LSP language id) or a file name with a known extension")
+      throw ValidationError(
+        "unknown language: give \"language\" (an LSP language id) or a file name with a known extension")
     }
     return CompletionRequest(
       documentID: fileName ?? "stdin", fileName: fileName, languageId: languageId, prefix: located.prefix,

@@ -22,7 +22,9 @@ struct ModelCommand: ParsableCommand {
       print("models directory: \(directory)")
       for preset in ModelPresets.all {
         let path = (directory as NSString).appendingPathComponent(preset.fileName)
-        let present = FileManager.default.fileExists(atPath: path) ? "present" : "missing (python3 Scripts/fetch_model.py \(preset.name))"
+        let present =
+          FileManager.default.fileExists(atPath: path)
+          ? "present" : "missing (python3 Scripts/fetch_model.py \(preset.name))"
         print("\(preset.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(preset.summary) [\(present)]")
       }
     }
@@ -58,14 +60,17 @@ struct ModelCommand: ParsableCommand {
       print(
         "speed:         "
           + (speed.map { "\($0.description), \(threadCount) threads" }
-            ?? "not measured on this machine yet (measured when a completion first loads it; --calibrate measures now)"))
+            ?? "not measured on this machine yet (measured when a completion first loads it; --calibrate measures now)")
+      )
     }
   }
 
   struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Print the token ids of the text on stdin, space-separated on one line.",
-      discussion: "Works on any GGUF with a tokenizer, vocabulary-only files included. Special-token text is not parsed as special tokens unless --special is given.")
+      discussion:
+        "Works on any GGUF with a tokenizer, vocabulary-only files included. Special-token text is not parsed as special tokens unless --special is given."
+    )
 
     @Option(name: .long, help: "A GGUF file or a preset name (default: CODEGEN_LSP_MODEL or the default preset).")
     var model: String?

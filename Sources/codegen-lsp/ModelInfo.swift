@@ -28,9 +28,10 @@ enum ModelInfo {
     lines.append("parameters:    \(parameters) (\(String(format: "%.1f", Double(parameters) / 1e6)) M)")
 
     let tokens = file.stringArray("tokenizer.ggml.tokens") ?? []
-    lines.append("tokenizer:     \(file.string("tokenizer.ggml.model") ?? "(none)"), pre-tokenizer "
-      + "\(file.string("tokenizer.ggml.pre") ?? "default"), \(tokens.count) tokens, "
-      + "\(file.stringArray("tokenizer.ggml.merges")?.count ?? 0) merges")
+    lines.append(
+      "tokenizer:     \(file.string("tokenizer.ggml.model") ?? "(none)"), pre-tokenizer "
+        + "\(file.string("tokenizer.ggml.pre") ?? "default"), \(tokens.count) tokens, "
+        + "\(file.stringArray("tokenizer.ggml.merges")?.count ?? 0) merges")
     func token(_ id: Int?) -> String {
       guard let id else { return "-" }
       let text = id >= 0 && id < tokens.count ? tokens[id] : "?"
@@ -60,7 +61,9 @@ enum ModelInfo {
     }
     lines.append("tensors:       \(file.tensors.count)")
     for (type, count) in counts.sorted(by: { $0.value.bytes > $1.value.bytes }) {
-      lines.append("  \(type.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(count.tensors) tensors, \(count.bytes) bytes")
+      lines.append(
+        "  \(type.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(count.tensors) tensors, \(count.bytes) bytes"
+      )
     }
     return lines.joined(separator: "\n")
   }

@@ -25,10 +25,14 @@ enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
 struct ModelOptions: ParsableArguments {
   @Option(
     name: .long,
-    help: "A model preset (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path. Default: CODEGEN_LSP_MODEL, else qwen2.5-coder-0.5b.")
+    help:
+      "A model preset (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path. Default: CODEGEN_LSP_MODEL, else qwen2.5-coder-0.5b."
+  )
   var model: String?
 
-  @Option(name: .long, help: "Log level on stderr: trace, debug, info, warning, error (default: info for lsp, warning otherwise).")
+  @Option(
+    name: .long,
+    help: "Log level on stderr: trace, debug, info, warning, error (default: info for lsp, warning otherwise).")
   var logLevel: LogLevelOption?
 
   @Option(name: .long, help: "Engine threads (0: one per core).")
@@ -36,7 +40,8 @@ struct ModelOptions: ParsableArguments {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Run the engine this many times slower, to measure a slower machine (benchmarks).", visibility: .hidden))
+    help: ArgumentHelp(
+      "Run the engine this many times slower, to measure a slower machine (benchmarks).", visibility: .hidden))
   var slowdown: Double = 1
 
   /// Sends swift-log output to stderr at the chosen level (stdout is reserved for results and protocol messages).
@@ -77,15 +82,19 @@ struct PipelineOptions: ParsableArguments {
   var presencePenalty: Double?
   @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "noRepeatNgramSize") + " (noRepeatNgramSize)"))
   var noRepeatNgramSize: Int?
-  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "lengthPenaltyStartLine") + " (lengthPenaltyStartLine)"))
+  @Option(
+    name: .long, help: ArgumentHelp(Configuration.help(for: "lengthPenaltyStartLine") + " (lengthPenaltyStartLine)"))
   var lengthPenaltyStartLine: Int?
-  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "lengthPenaltyStartBlock") + " (lengthPenaltyStartBlock)"))
+  @Option(
+    name: .long, help: ArgumentHelp(Configuration.help(for: "lengthPenaltyStartBlock") + " (lengthPenaltyStartBlock)"))
   var lengthPenaltyStartBlock: Int?
   @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "lengthPenaltyDecay") + " (lengthPenaltyDecay)"))
   var lengthPenaltyDecay: Double?
   @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "deadlineMilliseconds") + " (deadlineMilliseconds)"))
   var deadlineMs: Int?
-  @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "latencyTargetMilliseconds") + " (latencyTargetMilliseconds)"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(Configuration.help(for: "latencyTargetMilliseconds") + " (latencyTargetMilliseconds)"))
   var latencyTargetMs: Int?
   @Option(name: .long, help: ArgumentHelp(Configuration.help(for: "prefixTokens") + " (prefixTokens)"))
   var prefixTokens: Int?

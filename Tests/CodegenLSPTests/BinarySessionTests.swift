@@ -76,7 +76,9 @@ final class BinarySessionTests: XCTestCase {
     }
 
     /// Sends a request and waits for its reply (a generous safety timeout only guards against a hang).
-    func request(_ method: String, _ params: JSONValue?, timeout: Double = 120) throws -> Result<JSONValue, ResponseError> {
+    func request(_ method: String, _ params: JSONValue?, timeout: Double = 120) throws -> Result<
+      JSONValue, ResponseError
+    > {
       let done = DispatchSemaphore(value: 0)
       var outcome: Result<JSONValue, ResponseError>?
       connection.sendRequest(method: method, params: params) { reply in
@@ -84,13 +86,16 @@ final class BinarySessionTests: XCTestCase {
         done.signal()
       }
       guard done.wait(timeout: .now() + timeout) == .success, let outcome else {
-        throw NSError(domain: "BinarySessionTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "no reply to \(method)"])
+        throw NSError(
+          domain: "BinarySessionTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "no reply to \(method)"])
       }
       return outcome
     }
 
     /// Sends a request without waiting; the reply lands in the returned box.
-    func requestAsync(_ method: String, _ params: JSONValue?) -> (RequestID, DispatchSemaphore, () -> Result<JSONValue, ResponseError>?) {
+    func requestAsync(_ method: String, _ params: JSONValue?) -> (
+      RequestID, DispatchSemaphore, () -> Result<JSONValue, ResponseError>?
+    ) {
       let done = DispatchSemaphore(value: 0)
       let box = Box()
       let id = connection.sendRequest(method: method, params: params) { reply in
@@ -196,21 +201,27 @@ final class BinarySessionTests: XCTestCase {
     XCTAssertNotNil(capabilities?["inlineCompletionProvider"])
     XCTAssertNotNil(capabilities?["completionProvider"])
     XCTAssertEqual(
-      capabilities?["executeCommandProvider"]?["commands"]?.arrayValue?.compactMap(\.stringValue), ["codegen-lsp.generateCode"])
+      capabilities?["executeCommandProvider"]?["commands"]?.arrayValue?.compactMap(\.stringValue),
+      ["codegen-lsp.generateCode"])
     let uri = "file:///tmp/example.py"
-    session.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "python", "version": 1, "text": .string(source)]])
+    session.notify(
+      "textDocument/didOpen",
+      ["textDocument": ["uri": .string(uri), "languageId": "python", "version": 1, "text": .string(source)]])
     session.notify(
       "textDocument/didChange",
       [
         "textDocument": ["uri": .string(uri), "version": 2],
-        "contentChanges": [["range": ["start": ["line": 5, "character": 4], "end": ["line": 5, "character": 4]], "text": "ret"]],
+        "contentChanges": [
+          ["range": ["start": ["line": 5, "character": 4], "end": ["line": 5, "character": 4]], "text": "ret"]
+        ],
       ])
     let position: JSONValue = ["line": 5, "character": 7]
     let inline = try session.request(
       "textDocument/inlineCompletion",
       ["textDocument": ["uri": .string(uri)], "position": position, "context": ["triggerKind": 2]]
     ).get()
-    XCTAssertEqual(inline["items"]?.arrayValue?.count ?? inline.arrayValue?.count, 0, "no model: no invented completion")
+    XCTAssertEqual(
+      inline["items"]?.arrayValue?.count ?? inline.arrayValue?.count, 0, "no model: no invented completion")
     let completion = try session.request(
       "textDocument/completion", ["textDocument": ["uri": .string(uri)], "position": position]
     ).get()
@@ -329,7 +340,10 @@ final class BinarySessionTests: XCTestCase {
       if !prefetch {
         _ = session.requestAsync(
           "textDocument/inlineCompletion",
-          ["textDocument": ["uri": .string(uri)], "position": ["line": 300, "character": 4], "context": ["triggerKind": 1]])
+          [
+            "textDocument": ["uri": .string(uri)], "position": ["line": 300, "character": 4],
+            "context": ["triggerKind": 1],
+          ])
       }
       // The provider logs the start of every prefill (at debug level): the session ends while it runs.
       XCTAssertTrue(session.waitForStderr(containing: "prefill started"), "round \(round): \(session.stderrText)")
@@ -355,7 +369,9 @@ final class BinarySessionTests: XCTestCase {
     _ = try initialize(session, options: ["model": "smollm2-135m", "deadlineMilliseconds": 20000, "temperature": 0])
     let uri = "file:///tmp/real.py"
     let text = "def add(a, b):\n    return a + b\n\n\ndef square(x):\n    return x * \n"
-    session.notify("textDocument/didOpen", ["textDocument": ["uri": .string(uri), "languageId": "python", "version": 1, "text": .string(text)]])
+    session.notify(
+      "textDocument/didOpen",
+      ["textDocument": ["uri": .string(uri), "languageId": "python", "version": 1, "text": .string(text)]])
     let position: JSONValue = ["line": 5, "character": 15]
     let inline = try session.request(
       "textDocument/inlineCompletion",

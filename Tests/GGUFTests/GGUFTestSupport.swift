@@ -94,7 +94,11 @@ struct GGUFBuilder {
       guard off < 1 << 20 else { continue }  // an offset far past the end: leave the data out
       let at = dataStart + Int(off)
       if w.bytes.count < at { w.bytes += [UInt8](repeating: 0, count: at - w.bytes.count) }
-      if w.bytes.count == at { w.bytes += t.data } else { w.bytes.replaceSubrange(at..<min(at + t.data.count, w.bytes.count), with: t.data) }
+      if w.bytes.count == at {
+        w.bytes += t.data
+      } else {
+        w.bytes.replaceSubrange(at..<min(at + t.data.count, w.bytes.count), with: t.data)
+      }
     }
     return w.bytes
   }
@@ -125,6 +129,7 @@ func assertGGUFError(
     XCTFail("expected an error opening \(path)", file: file, line: line)
   } catch {
     XCTAssertTrue(match(error), "unexpected error: \(error)", file: file, line: line)
-    XCTAssertTrue(error.description.contains(path), "description does not name the file: \(error)", file: file, line: line)
+    XCTAssertTrue(
+      error.description.contains(path), "description does not name the file: \(error)", file: file, line: line)
   }
 }

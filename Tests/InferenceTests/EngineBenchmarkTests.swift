@@ -1,10 +1,10 @@
 import Dispatch
 import Foundation
 import InferenceTestSupport
-@testable import Kernels
 import XCTest
 
 @testable import Inference
+@testable import Kernels
 
 /// Opt-in engine benchmark (CODEGEN_LSP_BENCH=1, release build; models as for CODEGEN_LSP_MODEL_TESTS):
 /// prefill of 512 tokens and decode of 64 tokens with 2 threads for both preset models, resident memory, and
@@ -82,13 +82,17 @@ final class EngineBenchmarkTests: XCTestCase {
   /// - Parameter promptPreset: the preset whose fixture tokens form the prompt (the same tokenizer as `preset`).
   /// - Parameter regroup: `ModelOptions.repackWeights` (false: every matrix in the file layout, for the A/B).
   func bench(
-    _ preset: String, kv: KVCacheType = ModelOptions().kvCacheType, exact: Bool = false, promptPreset: String? = nil, regroup: Bool = true
+    _ preset: String, kv: KVCacheType = ModelOptions().kvCacheType, exact: Bool = false, promptPreset: String? = nil,
+    regroup: Bool = true
   ) throws {
     guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
-    guard let path = ModelFixtures.realModelPath(preset) ?? {
-      let p = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
-      return FileManager.default.fileExists(atPath: p) ? p : nil
-    }() else { throw XCTSkip("\(preset).gguf not found in \(ModelFixtures.modelsDirectory)") }
+    guard
+      let path = ModelFixtures.realModelPath(preset)
+        ?? {
+          let p = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
+          return FileManager.default.fileExists(atPath: p) ? p : nil
+        }()
+    else { throw XCTSkip("\(preset).gguf not found in \(ModelFixtures.modelsDirectory)") }
     let model = try LanguageModel(
       path: path,
       options: ModelOptions(
@@ -182,7 +186,8 @@ final class EngineBenchmarkTests: XCTestCase {
     let median = { (v: [Double]) in v.sorted()[v.count / 2] }
     print(
       String(
-        format: "BENCH decode A/B %@ (%d rounds, tok/s): A %@ median %.1f best %.1f; B %@ median %.1f best %.1f; B/A median %.3f",
+        format:
+          "BENCH decode A/B %@ (%d rounds, tok/s): A %@ median %.1f best %.1f; B %@ median %.1f best %.1f; B/A median %.3f",
         preset, rounds, a.0, median(ra), ra.max()!, b.0, median(rb), rb.max()!, median(ratio)))
   }
 
@@ -192,7 +197,8 @@ final class EngineBenchmarkTests: XCTestCase {
     let schedules = ProcessInfo.processInfo.environment["CODEGEN_LSP_AB_SCHEDULES"] == "1"
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(
-        preset, ("one dispatch per product", ModelOptions(fusedDecode: false)), ("one dispatch per token", ModelOptions()))
+        preset, ("one dispatch per product", ModelOptions(fusedDecode: false)),
+        ("one dispatch per token", ModelOptions()))
       if !schedules { continue }
       for other in [RowSchedule.dynamicChunks, .staticShares] {
         var o = ModelOptions()
@@ -242,7 +248,9 @@ final class EngineBenchmarkTests: XCTestCase {
     }
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(preset, ("heap copies", options(.heap)), ("regrouped copies in huge pages", options(.hugePages)))
-      try decodeAB(preset, ("regrouped copies in huge pages", options(.hugePages)), ("every matrix in huge pages", options(.hugePagesAll)))
+      try decodeAB(
+        preset, ("regrouped copies in huge pages", options(.hugePages)),
+        ("every matrix in huge pages", options(.hugePagesAll)))
     }
   }
 
@@ -308,7 +316,9 @@ final class EngineBenchmarkTests: XCTestCase {
     let env = ProcessInfo.processInfo.environment
     let a = Int(env["CODEGEN_LSP_AB_LOOKAHEAD_A"] ?? "") ?? 2048
     let b = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? 8192
-    func options(_ bytes: Int) -> ModelOptions { ModelOptions(matVecOptions: MatVecOptions(lookAhead: .prefetch(bytes: bytes))) }
+    func options(_ bytes: Int) -> ModelOptions {
+      ModelOptions(matVecOptions: MatVecOptions(lookAhead: .prefetch(bytes: bytes)))
+    }
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(preset, ("prefetch \(a) B ahead", options(a)), ("prefetch \(b) B ahead", options(b)))
     }

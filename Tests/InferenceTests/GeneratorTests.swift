@@ -56,7 +56,8 @@ final class GeneratorTests: XCTestCase {
 
   override func setUpWithError() throws {
     let ref = try TinyReference("llama")
-    model = try LanguageModel(path: ref.modelPath, options: ModelOptions(contextLimit: 128, threads: 2, prefillChunk: 8))
+    model = try LanguageModel(
+      path: ref.modelPath, options: ModelOptions(contextLimit: 128, threads: 2, prefillChunk: 8))
     tokenizer = try XCTUnwrap(model.tokenizer)
     prompt = Array(ref.tokens.prefix(12))
   }
@@ -66,7 +67,8 @@ final class GeneratorTests: XCTestCase {
     settings.temperature = 0
     settings.penalties = false
     return Generator(
-      session: session ?? InferenceSession(model: model), tokenizer: tokenizer, sampler: try Sampler(settings: settings))
+      session: session ?? InferenceSession(model: model), tokenizer: tokenizer, sampler: try Sampler(settings: settings)
+    )
   }
 
   /// Greedy decoding through the session alone, as the independent expectation.
@@ -334,7 +336,8 @@ final class TinyModelSupportTests: XCTestCase {
       XCTAssertNotNil(tokenizer.fimMiddleID)
       XCTAssertEqual(tokenizer.decode(tokenizer.encode("def f():\n    return 1")), "def f():\n    return 1")
       let result = try model.generate(
-        prompt: "<|fim_prefix|>def f():\n<|fim_suffix|>\n<|fim_middle|>", parameters: GenerateParameters(maxTokens: 8, greedy: true)
+        prompt: "<|fim_prefix|>def f():\n<|fim_suffix|>\n<|fim_middle|>",
+        parameters: GenerateParameters(maxTokens: 8, greedy: true)
       ) { _ in }
       XCTAssertEqual(result.promptTokens, tokenizer.encode("def f():\n", parseSpecial: true).count + 4)
       XCTAssertTrue(result.tokens.count == 8 || result.stopReason != .maxTokens)

@@ -57,7 +57,8 @@ final class RealModelLogitTests: XCTestCase {
     }
     let ref = try loadReference(preset)
     let model = try LanguageModel(
-      path: path, options: ModelOptions(
+      path: path,
+      options: ModelOptions(
         contextLimit: 1024, kvCacheType: kvCacheType, exactProducts: exact, loadTokenizer: false))
     XCTAssertEqual(model.config.vocabularySize, ref.vocab)
     let session = InferenceSession(model: model)
@@ -95,9 +96,11 @@ final class RealModelLogitTests: XCTestCase {
     }
     let rate = Double(agree) / Double(positions)
     let line = String(
-      format: "%@ (%@, kv %@, %@ products): top-1 agreement %d/%d = %.2f%%; sampled logits max |diff| %.2e mean %.2e; top-5 max |diff| %.2e",
+      format:
+        "%@ (%@, kv %@, %@ products): top-1 agreement %d/%d = %.2f%%; sampled logits max |diff| %.2e mean %.2e; top-5 max |diff| %.2e",
       preset, decode ? "decode steps" : "batched prefill", kvCacheType.rawValue,
-      exact || !decode ? "F32" : "8-bit activation", agree, positions, rate * 100, maxDiff, sumDiff / Double(diffCount), maxTop5)
+      exact || !decode ? "F32" : "8-bit activation", agree, positions, rate * 100, maxDiff, sumDiff / Double(diffCount),
+      maxTop5)
     print(line)
     XCTAssertGreaterThanOrEqual(positions, 500)
     XCTAssertGreaterThanOrEqual(rate, minimumAgreement, line)
@@ -126,7 +129,9 @@ final class RealModelLogitTests: XCTestCase {
       for t in tokens.dropFirst(8) {
         let logits = try sessions.map { try $0.append(t) }
         for i in 1..<variants.count {
-          XCTAssertEqual(logits[i], logits[0], "\(preset) \(variants[i].schedule) \(variants[i].threads) threads, position \(sessions[0].tokens.count)")
+          XCTAssertEqual(
+            logits[i], logits[0],
+            "\(preset) \(variants[i].schedule) \(variants[i].threads) threads, position \(sessions[0].tokens.count)")
         }
       }
     }

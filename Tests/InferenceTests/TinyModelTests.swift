@@ -15,7 +15,9 @@ struct TinyReference {
   let modelPath: String
 
   init(_ variant: String) throws {
-    guard let json = Bundle.module.url(forResource: "tiny-\(variant).logits", withExtension: "json", subdirectory: "Fixtures"),
+    guard
+      let json = Bundle.module.url(
+        forResource: "tiny-\(variant).logits", withExtension: "json", subdirectory: "Fixtures"),
       let model = Bundle.module.url(forResource: "tiny-\(variant)", withExtension: "gguf", subdirectory: "Fixtures")
     else { throw XCTSkip("fixture tiny-\(variant) missing") }
     let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
@@ -173,7 +175,8 @@ final class TinyModelTests: XCTestCase {
           for i in 5..<ref.tokens.count {
             let expected = try unfused.append(ref.tokens[i])
             for (f, schedule) in zip(fused, schedules) {
-              XCTAssertEqual(try f.append(ref.tokens[i]), expected, "\(variant) kv \(kv) \(threads) threads \(schedule) pos \(i)")
+              XCTAssertEqual(
+                try f.append(ref.tokens[i]), expected, "\(variant) kv \(kv) \(threads) threads \(schedule) pos \(i)")
             }
           }
         }

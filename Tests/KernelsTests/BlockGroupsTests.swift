@@ -19,23 +19,23 @@ final class BlockGroupsTests: XCTestCase {
 
   func testRepackIsLosslessAndKeepsTheRowSize() throws {
     for type in Self.types {
-    for cols in Self.columnCounts {
-      let m = TestMatrix.random(type, rows: 5, cols: cols, seed: UInt64(cols))
-      let (p, owner) = try packed(m)
-      XCTAssertEqual(p.rowBytes, m.matrix.rowBytes)
-      XCTAssertEqual(p.packing, .groupsOf4)
-      let back = UnsafeMutableRawPointer.allocate(byteCount: p.rowBytes, alignment: 64)
-      defer { back.deallocate() }
-      for r in 0..<5 {
-        p.fileLayoutRow(r, into: back)
-        XCTAssertEqual(memcmp(back, m.matrix.row(r), p.rowBytes), 0, "\(type) cols \(cols) row \(r)")
-        if cols >= 128 {
-          // The regrouped bytes differ from the file's (else the test would prove nothing).
-          XCTAssertNotEqual(memcmp(p.row(r), m.matrix.row(r), 88), 0)
+      for cols in Self.columnCounts {
+        let m = TestMatrix.random(type, rows: 5, cols: cols, seed: UInt64(cols))
+        let (p, owner) = try packed(m)
+        XCTAssertEqual(p.rowBytes, m.matrix.rowBytes)
+        XCTAssertEqual(p.packing, .groupsOf4)
+        let back = UnsafeMutableRawPointer.allocate(byteCount: p.rowBytes, alignment: 64)
+        defer { back.deallocate() }
+        for r in 0..<5 {
+          p.fileLayoutRow(r, into: back)
+          XCTAssertEqual(memcmp(back, m.matrix.row(r), p.rowBytes), 0, "\(type) cols \(cols) row \(r)")
+          if cols >= 128 {
+            // The regrouped bytes differ from the file's (else the test would prove nothing).
+            XCTAssertNotEqual(memcmp(p.row(r), m.matrix.row(r), 88), 0)
+          }
         }
+        withExtendedLifetime(owner) {}
       }
-      withExtendedLifetime(owner) {}
-    }
     }
   }
 
@@ -54,7 +54,8 @@ final class BlockGroupsTests: XCTestCase {
         let expectedByte = element % 16, expectedBit = v + 4 * (block % 2)
         for i in 0..<16 {
           let byte = dst.load(fromByteOffset: 8 + i, as: UInt8.self)
-          XCTAssertEqual(byte, i == expectedByte ? UInt8(1) << UInt8(expectedBit) : 0, "block \(block) element \(element)")
+          XCTAssertEqual(
+            byte, i == expectedByte ? UInt8(1) << UInt8(expectedBit) : 0, "block \(block) element \(element)")
         }
       }
     }
@@ -113,15 +114,15 @@ final class BlockGroupsTests: XCTestCase {
 
   func testDequantizeRowEqualsTheFileLayout() throws {
     for type in Self.types {
-    for cols in Self.columnCounts {
-      let m = TestMatrix.random(type, rows: 3, cols: cols, seed: 11 &+ UInt64(cols))
-      let (p, owner) = try packed(m)
-      var a = [Float](repeating: 0, count: 3 * cols), b = a
-      m.matrix.dequantizeRows(0, 3, into: &a)
-      p.dequantizeRows(0, 3, into: &b)
-      XCTAssertEqual(a, b, "\(type) cols \(cols)")
-      withExtendedLifetime(owner) {}
-    }
+      for cols in Self.columnCounts {
+        let m = TestMatrix.random(type, rows: 3, cols: cols, seed: 11 &+ UInt64(cols))
+        let (p, owner) = try packed(m)
+        var a = [Float](repeating: 0, count: 3 * cols), b = a
+        m.matrix.dequantizeRows(0, 3, into: &a)
+        p.dequantizeRows(0, 3, into: &b)
+        XCTAssertEqual(a, b, "\(type) cols \(cols)")
+        withExtendedLifetime(owner) {}
+      }
     }
   }
 
@@ -130,32 +131,33 @@ final class BlockGroupsTests: XCTestCase {
     let pool = ThreadPool(threads: 3)
     let ws = KernelWorkspace()
     for type in Self.types {
-    for cols in Self.columnCounts {
-      let rows = 37
-      let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 5 &+ UInt64(cols))
-      let (p, owner) = try packed(m)
-      let x = randomVector(cols, seed: 17 &+ UInt64(cols))
-      var y = [Float](repeating: .nan, count: rows), yFile = y
-      matvec(p, x, &y, pool: pool, workspace: ws)
-      matvec(m.matrix, x, &yFile, pool: pool, workspace: ws)
-      let other = KernelWorkspace()
-      let xSeen: [Float] = withExtendedLifetime(other) {
-        let a = other.activations(count: cols, layout: .q8)
-        quantizeActivations(x, count: cols, layout: .q8, into: a)
-        return (0..<cols).map { a.d[$0 / 32] * Float(a.qs[$0]) }
+      for cols in Self.columnCounts {
+        let rows = 37
+        let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 5 &+ UInt64(cols))
+        let (p, owner) = try packed(m)
+        let x = randomVector(cols, seed: 17 &+ UInt64(cols))
+        var y = [Float](repeating: .nan, count: rows), yFile = y
+        matvec(p, x, &y, pool: pool, workspace: ws)
+        matvec(m.matrix, x, &yFile, pool: pool, workspace: ws)
+        let other = KernelWorkspace()
+        let xSeen: [Float] = withExtendedLifetime(other) {
+          let a = other.activations(count: cols, layout: .q8)
+          quantizeActivations(x, count: cols, layout: .q8, into: a)
+          return (0..<cols).map { a.d[$0 / 32] * Float(a.qs[$0]) }
+        }
+        var expected = [Float](repeating: 0, count: rows)
+        Reference.matvec(m.matrix, xSeen, &expected)
+        let scales = productScales(m.matrix, xSeen)
+        assertClose(y, expected, scales: scales, atol: 1e-6, rtol: 2e-6, "\(type) regrouped \(cols)")
+        assertClose(y, yFile, scales: scales, atol: 1e-6, rtol: 2e-6, "\(type) regrouped vs file layout \(cols)")
+        // .exact precision reads the regrouped rows through the file layout.
+        var yExact = [Float](repeating: .nan, count: rows), expectedExact = yExact
+        matvec(p, x, &yExact, pool: pool, workspace: ws, precision: .exact)
+        Reference.matvec(m.matrix, x, &expectedExact)
+        assertClose(
+          yExact, expectedExact, scales: productScales(m.matrix, x), rtol: 2e-6, "\(type) regrouped exact \(cols)")
+        withExtendedLifetime(owner) {}
       }
-      var expected = [Float](repeating: 0, count: rows)
-      Reference.matvec(m.matrix, xSeen, &expected)
-      let scales = productScales(m.matrix, xSeen)
-      assertClose(y, expected, scales: scales, atol: 1e-6, rtol: 2e-6, "\(type) regrouped \(cols)")
-      assertClose(y, yFile, scales: scales, atol: 1e-6, rtol: 2e-6, "\(type) regrouped vs file layout \(cols)")
-      // .exact precision reads the regrouped rows through the file layout.
-      var yExact = [Float](repeating: .nan, count: rows), expectedExact = yExact
-      matvec(p, x, &yExact, pool: pool, workspace: ws, precision: .exact)
-      Reference.matvec(m.matrix, x, &expectedExact)
-      assertClose(yExact, expectedExact, scales: productScales(m.matrix, x), rtol: 2e-6, "\(type) regrouped exact \(cols)")
-      withExtendedLifetime(owner) {}
-    }
     }
   }
 
@@ -164,22 +166,22 @@ final class BlockGroupsTests: XCTestCase {
     let pool = ThreadPool(threads: 2)
     let ws = KernelWorkspace()
     for type in Self.types {
-    for cols in [96, 160, 896] {
-      let rows = 21
-      let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 23 &+ UInt64(cols))
-      let (p, owner) = try packed(m)
-      for batch in [2, 3, 5, 7, 40] {
-        let x = randomVector(batch * cols, seed: UInt64(batch))
-        var y = [Float](repeating: .nan, count: batch * rows), yFile = y
-        matmul(p, x, batch: batch, &y, pool: pool, workspace: ws)
-        matmul(m.matrix, x, batch: batch, &yFile, pool: pool, workspace: ws)
-        var scales = [Double]()
-        for b in 0..<batch { scales += productScales(m.matrix, Array(x[(b * cols)..<((b + 1) * cols)])) }
-        assertClose(y, yFile, scales: scales, atol: 1e-6, rtol: 2e-6, "\(type) cols \(cols) batch \(batch)")
-        XCTAssertFalse(y.contains { $0.isNaN }, "cols \(cols) batch \(batch): every output written")
+      for cols in [96, 160, 896] {
+        let rows = 21
+        let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 23 &+ UInt64(cols))
+        let (p, owner) = try packed(m)
+        for batch in [2, 3, 5, 7, 40] {
+          let x = randomVector(batch * cols, seed: UInt64(batch))
+          var y = [Float](repeating: .nan, count: batch * rows), yFile = y
+          matmul(p, x, batch: batch, &y, pool: pool, workspace: ws)
+          matmul(m.matrix, x, batch: batch, &yFile, pool: pool, workspace: ws)
+          var scales = [Double]()
+          for b in 0..<batch { scales += productScales(m.matrix, Array(x[(b * cols)..<((b + 1) * cols)])) }
+          assertClose(y, yFile, scales: scales, atol: 1e-6, rtol: 2e-6, "\(type) cols \(cols) batch \(batch)")
+          XCTAssertFalse(y.contains { $0.isNaN }, "cols \(cols) batch \(batch): every output written")
+        }
+        withExtendedLifetime(owner) {}
       }
-      withExtendedLifetime(owner) {}
-    }
     }
   }
 }

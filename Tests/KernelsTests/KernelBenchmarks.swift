@@ -89,8 +89,10 @@ final class KernelBenchmarks: XCTestCase {
           (b + r.lowerBound).update(from: a + r.lowerBound, count: r.count)
         }
       }
-      report(String(format: "bandwidth threads=%d read-sum %.1f GB/s  memcpy %.1f GB/s (read+write)  [%g]",
-                    threads, Double(bytes) / read / 1e9, 2 * Double(bytes) / copy / 1e9, sink))
+      report(
+        String(
+          format: "bandwidth threads=%d read-sum %.1f GB/s  memcpy %.1f GB/s (read+write)  [%g]",
+          threads, Double(bytes) / read / 1e9, 2 * Double(bytes) / copy / 1e9, sink))
       if threads == 1 {
         let readCPU = cpuTime(iterations: 1, repeats: 5) {
           var acc = SIMD16<Float>()
@@ -226,14 +228,18 @@ final class KernelBenchmarks: XCTestCase {
       let t = time(iterations: 10, repeats: 5) {
         for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
       }
-      report(String(format: "decode-sweep %@: %d matrices, %.1f MB/token, 2T %.2f ms/token = %.1f tok/s, %.1f GB/s",
-                    file, mats.count, Double(bytes) / 1e6, t * 1e3, 1 / t, Double(bytes) / t / 1e9))
+      report(
+        String(
+          format: "decode-sweep %@: %d matrices, %.1f MB/token, 2T %.2f ms/token = %.1f tok/s, %.1f GB/s",
+          file, mats.count, Double(bytes) / 1e6, t * 1e3, 1 / t, Double(bytes) / t / 1e9))
       let single = ThreadPool(threads: 1)
       let tc = cpuTime(iterations: 5, repeats: 3) {
         for w in mats { matvec(w, x, &y, pool: single, workspace: ws) }
       }
-      report(String(format: "decode-sweep %@: 1T CPU time %.2f ms/token (%.1f GB/s per core)",
-                    file, tc * 1e3, Double(bytes) / tc / 1e9))
+      report(
+        String(
+          format: "decode-sweep %@: 1T CPU time %.2f ms/token (%.1f GB/s per core)",
+          file, tc * 1e3, Double(bytes) / tc / 1e9))
       // Per weight type: the share of the token's bytes and the speed of its kernel (1 thread, CPU time).
       for type in Set(mats.map(\.type)).sorted(by: { $0.rawValue < $1.rawValue }) {
         let group = mats.filter { $0.type == type }
@@ -241,9 +247,11 @@ final class KernelBenchmarks: XCTestCase {
         let tt = cpuTime(iterations: 3, repeats: 3) {
           for w in group { matvec(w, x, &y, pool: single, workspace: ws) }
         }
-        report(String(format: "decode-sweep %@ type %@: %d matrices, %.1f MB (%.0f%%), 1T CPU %.2f ms/token, %.1f GB/s",
-                      file, "\(type)", group.count, Double(groupBytes) / 1e6, 100 * Double(groupBytes) / Double(bytes),
-                      tt * 1e3, Double(groupBytes) / tt / 1e9))
+        report(
+          String(
+            format: "decode-sweep %@ type %@: %d matrices, %.1f MB (%.0f%%), 1T CPU %.2f ms/token, %.1f GB/s",
+            file, "\(type)", group.count, Double(groupBytes) / 1e6, 100 * Double(groupBytes) / Double(bytes),
+            tt * 1e3, Double(groupBytes) / tt / 1e9))
       }
       // Q5_0 and Q4_1 regrouped at load as the engine does (BlockGroups.swift) against the file layout.
       var owners = [PackedWeightStorage]()
@@ -256,17 +264,32 @@ final class KernelBenchmarks: XCTestCase {
         let kind = mats.contains { $0.type == .q5_0 } ? GGMLType.q5_0 : .q4_1
         let q5 = mats.filter { $0.type == kind }, q5g = regrouped.filter { $0.type == kind }
         let q5Bytes = q5.reduce(0) { $0 + $1.byteCount }
-        var plain = Double.infinity, grouped = Double.infinity, wallPlain = Double.infinity, wallGrouped = Double.infinity
+        var plain = Double.infinity, grouped = Double.infinity, wallPlain = Double.infinity,
+          wallGrouped = Double.infinity
         for _ in 0..<3 {
-          plain = min(plain, cpuTime(iterations: 3, repeats: 1) { for w in q5 { matvec(w, x, &y, pool: single, workspace: ws) } })
-          grouped = min(grouped, cpuTime(iterations: 3, repeats: 1) { for w in q5g { matvec(w, x, &y, pool: single, workspace: ws) } })
-          wallPlain = min(wallPlain, time(iterations: 5, repeats: 1) { for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) } })
-          wallGrouped = min(wallGrouped, time(iterations: 5, repeats: 1) { for w in regrouped { matvec(w, x, &y, pool: pool, workspace: ws) } })
+          plain = min(
+            plain, cpuTime(iterations: 3, repeats: 1) { for w in q5 { matvec(w, x, &y, pool: single, workspace: ws) } })
+          grouped = min(
+            grouped,
+            cpuTime(iterations: 3, repeats: 1) { for w in q5g { matvec(w, x, &y, pool: single, workspace: ws) } })
+          wallPlain = min(
+            wallPlain, time(iterations: 5, repeats: 1) { for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) } }
+          )
+          wallGrouped = min(
+            wallGrouped,
+            time(iterations: 5, repeats: 1) { for w in regrouped { matvec(w, x, &y, pool: pool, workspace: ws) } })
         }
-        report(String(format: "decode-sweep %@ %@ file layout: 1T CPU %.2f ms/token (%.1f GB/s); regrouped: %.2f ms/token (%.1f GB/s)",
-                      file, "\(kind)", plain * 1e3, Double(q5Bytes) / plain / 1e9, grouped * 1e3, Double(q5Bytes) / grouped / 1e9))
-        report(String(format: "decode-sweep %@ whole sweep 2T wall: file layout %.2f ms/token, regrouped %.2f ms/token (%.1f GB/s)",
-                      file, wallPlain * 1e3, wallGrouped * 1e3, Double(bytes) / wallGrouped / 1e9))
+        report(
+          String(
+            format:
+              "decode-sweep %@ %@ file layout: 1T CPU %.2f ms/token (%.1f GB/s); regrouped: %.2f ms/token (%.1f GB/s)",
+            file, "\(kind)", plain * 1e3, Double(q5Bytes) / plain / 1e9, grouped * 1e3, Double(q5Bytes) / grouped / 1e9)
+        )
+        report(
+          String(
+            format:
+              "decode-sweep %@ whole sweep 2T wall: file layout %.2f ms/token, regrouped %.2f ms/token (%.1f GB/s)",
+            file, wallPlain * 1e3, wallGrouped * 1e3, Double(bytes) / wallGrouped / 1e9))
       }
       withExtendedLifetime(owners) {}
       // A/B of the decode kernel choices on the whole sweep, interleaved so that every variant sees the same
@@ -284,17 +307,23 @@ final class KernelBenchmarks: XCTestCase {
       var wall = [Double](repeating: .infinity, count: variants.count)
       for _ in 0..<3 {
         for (i, v) in variants.enumerated() {
-          cpu[i] = min(cpu[i], cpuTime(iterations: 3, repeats: 1) {
-            for w in mats { matvec(w, x, &y, pool: single, workspace: ws, options: v.1) }
-          })
-          wall[i] = min(wall[i], time(iterations: 5, repeats: 1) {
-            for w in mats { matvec(w, x, &y, pool: pool, workspace: ws, options: v.1) }
-          })
+          cpu[i] = min(
+            cpu[i],
+            cpuTime(iterations: 3, repeats: 1) {
+              for w in mats { matvec(w, x, &y, pool: single, workspace: ws, options: v.1) }
+            })
+          wall[i] = min(
+            wall[i],
+            time(iterations: 5, repeats: 1) {
+              for w in mats { matvec(w, x, &y, pool: pool, workspace: ws, options: v.1) }
+            })
         }
       }
       for (i, v) in variants.enumerated() {
-        report(String(format: "decode-sweep %@ %@: 1T CPU %.2f ms/token, 2T wall %.2f ms/token (%.1f GB/s)",
-                      file, v.0, cpu[i] * 1e3, wall[i] * 1e3, Double(bytes) / wall[i] / 1e9))
+        report(
+          String(
+            format: "decode-sweep %@ %@: 1T CPU %.2f ms/token, 2T wall %.2f ms/token (%.1f GB/s)",
+            file, v.0, cpu[i] * 1e3, wall[i] * 1e3, Double(bytes) / wall[i] / 1e9))
       }
     }
   }
@@ -319,13 +348,17 @@ final class KernelBenchmarks: XCTestCase {
         if seen.insert(key).inserted {
           t = time(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: pool, workspace: ws) }
           let flops = 2.0 * Double(batch) * Double(w.rows) * Double(w.cols)
-          report(String(format: "prefill \(file.prefix(4)) \(info.name) \(w.type) (\(w.rows)x\(w.cols)) batch %d: %.1f ms %.1f GFLOP/s",
-                        batch, t * 1e3, flops / t / 1e9))
+          report(
+            String(
+              format:
+                "prefill \(file.prefix(4)) \(info.name) \(w.type) (\(w.rows)x\(w.cols)) batch %d: %.1f ms %.1f GFLOP/s",
+              batch, t * 1e3, flops / t / 1e9))
           totalFlops += flops
           totalTime += t
         }
       }
-      report(String(format: "prefill \(file.prefix(4)) distinct shapes: %.1f GFLOP/s overall", totalFlops / totalTime / 1e9))
+      report(
+        String(format: "prefill \(file.prefix(4)) distinct shapes: %.1f GFLOP/s overall", totalFlops / totalTime / 1e9))
     }
   }
 
@@ -347,7 +380,8 @@ final class KernelBenchmarks: XCTestCase {
       defer { full.deallocate() }
       let b = time(iterations: 1, repeats: 3) {
         poolB.parallelFor(w.rows) { r in
-          QuantTraits.fastDequantize(w.type, w.row(r.lowerBound), count: r.count * w.cols, into: full + r.lowerBound * w.cols)
+          QuantTraits.fastDequantize(
+            w.type, w.row(r.lowerBound), count: r.count * w.cols, into: full + r.lowerBound * w.cols)
         }
         setOpenBLASThreads(2)
         sgemm(transB: true, m: batch, n: w.rows, k: w.cols, a: x, b: full, c: &y)
@@ -355,17 +389,22 @@ final class KernelBenchmarks: XCTestCase {
       }
       let dq = time(iterations: 1, repeats: 3) {
         poolB.parallelFor(w.rows) { r in
-          QuantTraits.fastDequantize(w.type, w.row(r.lowerBound), count: r.count * w.cols, into: full + r.lowerBound * w.cols)
+          QuantTraits.fastDequantize(
+            w.type, w.row(r.lowerBound), count: r.count * w.cols, into: full + r.lowerBound * w.cols)
         }
       }
       setOpenBLASThreads(1)
-      let g1 = cpuTime(iterations: 1, repeats: 3) { sgemm(transB: true, m: batch, n: w.rows, k: w.cols, a: x, b: full, c: &y) }
+      let g1 = cpuTime(iterations: 1, repeats: 3) {
+        sgemm(transB: true, m: batch, n: w.rows, k: w.cols, a: x, b: full, c: &y)
+      }
       let single = ThreadPool(threads: 1)
       let m1 = cpuTime(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: single, workspace: ws) }
-      report(String(format: "prefill-threading %@ %@ (%dx%d) batch %d: pool+1-thread BLAS %.1f GFLOP/s; "
-                    + "2-thread BLAS %.1f GFLOP/s; dequant alone %.2f ms (2T); 1T CPU time: sgemm %.1f GFLOP/s, matmul %.1f GFLOP/s",
-                    name, "\(w.type)", w.rows, w.cols, batch, flops / a / 1e9, flops / b / 1e9, dq * 1e3, flops / g1 / 1e9,
-                    flops / m1 / 1e9))
+      report(
+        String(
+          format: "prefill-threading %@ %@ (%dx%d) batch %d: pool+1-thread BLAS %.1f GFLOP/s; "
+            + "2-thread BLAS %.1f GFLOP/s; dequant alone %.2f ms (2T); 1T CPU time: sgemm %.1f GFLOP/s, matmul %.1f GFLOP/s",
+          name, "\(w.type)", w.rows, w.cols, batch, flops / a / 1e9, flops / b / 1e9, dq * 1e3, flops / g1 / 1e9,
+          flops / m1 / 1e9))
     }
   }
 
@@ -373,7 +412,9 @@ final class KernelBenchmarks: XCTestCase {
   func testCallOverhead() {
     let ws = KernelWorkspace()
     let pool = ThreadPool(threads: 1)
-    for (type, rows, cols) in [(GGMLType.q5_0, 1, 896), (.q5_0, 128, 896), (.q8_0, 1, 896), (.q4_K, 1, 4864), (.f32, 1, 896)] {
+    for (type, rows, cols) in [
+      (GGMLType.q5_0, 1, 896), (.q5_0, 128, 896), (.q8_0, 1, 896), (.q4_K, 1, 4864), (.f32, 1, 896),
+    ] {
       let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 1)
       let x = randomVector(cols, seed: 2)
       var y = [Float](repeating: 0, count: rows)
@@ -420,7 +461,9 @@ final class KernelBenchmarks: XCTestCase {
         let multi = cpuTime(iterations: iterations, repeats: 3) {
           _ = matmulMultiToken(w, x, batch: batch, &y, pool: pool, workspace: ws)
         }
-        let gemm = cpuTime(iterations: iterations, repeats: 3) { matmulGEMM(w, x, batch: batch, &y, pool: pool, workspace: ws) }
+        let gemm = cpuTime(iterations: iterations, repeats: 3) {
+          matmulGEMM(w, x, batch: batch, &y, pool: pool, workspace: ws)
+        }
         let perToken = cpuTime(iterations: iterations, repeats: 3) {
           x.withUnsafeBufferPointer { xb in
             y.withUnsafeMutableBufferPointer { yb in
@@ -430,8 +473,11 @@ final class KernelBenchmarks: XCTestCase {
             }
           }
         }
-        report(String(format: "small-batch %@ %@ batch %d: multi-token %.2f ms, dequant+sgemm %.2f ms, matvec/token %.2f ms (1T CPU)",
-                      name, "\(w.type)", batch, multi * 1e3, gemm * 1e3, perToken * 1e3))
+        report(
+          String(
+            format:
+              "small-batch %@ %@ batch %d: multi-token %.2f ms, dequant+sgemm %.2f ms, matvec/token %.2f ms (1T CPU)",
+            name, "\(w.type)", batch, multi * 1e3, gemm * 1e3, perToken * 1e3))
       }
     }
   }

@@ -36,7 +36,9 @@ final class TestMatrix {
     func half(_ range: ClosedRange<Float>) -> UInt16 { Float16(Float.random(in: range, using: &rng)).bitPattern }
     switch type {
     case .f32:
-      for i in 0..<(rows * cols) { p.storeBytes(of: Float.random(in: -1...1, using: &rng), toByteOffset: 4 * i, as: Float.self) }
+      for i in 0..<(rows * cols) {
+        p.storeBytes(of: Float.random(in: -1...1, using: &rng), toByteOffset: 4 * i, as: Float.self)
+      }
     case .f16:
       for i in 0..<(rows * cols) { p.storeBytes(of: half(-1...1), toByteOffset: 2 * i, as: UInt16.self) }
     case .bf16:
@@ -120,7 +122,9 @@ func assertClose(
 extension WeightMatrix {
   /// A view of a 2-D tensor of a model file (the engine builds its views in Inference's ModelWeights).
   init(_ info: GGUFTensorInfo, in file: GGUFFile) throws {
-    guard QuantTraits.isSupported(info.type) else { throw KernelError.unsupportedType(tensor: info.name, type: info.type) }
+    guard QuantTraits.isSupported(info.type) else {
+      throw KernelError.unsupportedType(tensor: info.name, type: info.type)
+    }
     self.init(rows: info.rows, cols: info.cols, type: info.type, data: file.data(for: info).baseAddress!)
   }
 }

@@ -89,7 +89,9 @@ final class MatVecShareTests: XCTestCase {
           }
           for (i, p) in phases.enumerated() {
             let wrong = (0..<p.total).filter { counts[i][$0] != 1 }
-            XCTAssertTrue(wrong.isEmpty, "\(schedule) \(threads) threads, job \(job), total \(p.total): rows \(wrong.prefix(5)) not done once")
+            XCTAssertTrue(
+              wrong.isEmpty,
+              "\(schedule) \(threads) threads, job \(job), total \(p.total): rows \(wrong.prefix(5)) not done once")
             if threads > 1 {
               stolen += alignedShare(p.total, 0, threads, multiple: p.multiple).filter { doneBy[i][$0] != 0 }.count
             }

@@ -73,7 +73,8 @@ final class MatVecTests: XCTestCase {
         matvec(m.matrix, x, &y, pool: pool, workspace: ws)
         var expected = [Float](repeating: 0, count: rows)
         Reference.matvec(m.matrix, x, &expected)
-        assertClose(y, expected, scales: productScales(m.matrix, x), atol: 1e-6, rtol: 1.0 / 200, "\(threads)t \(rows)r")
+        assertClose(
+          y, expected, scales: productScales(m.matrix, x), atol: 1e-6, rtol: 1.0 / 200, "\(threads)t \(rows)r")
       }
     }
   }
@@ -215,7 +216,10 @@ final class MatVecTests: XCTestCase {
     let pool = ThreadPool(threads: 2)
     let ws = KernelWorkspace()
     for (file, names) in [
-      ("qwen2.5-coder-0.5b.gguf", ["blk.0.attn_q.weight", "blk.2.ffn_down.weight", "blk.3.ffn_down.weight", "blk.3.attn_v.weight"]),
+      (
+        "qwen2.5-coder-0.5b.gguf",
+        ["blk.0.attn_q.weight", "blk.2.ffn_down.weight", "blk.3.ffn_down.weight", "blk.3.attn_v.weight"]
+      ),
       ("smollm2-135m.gguf", ["blk.0.ffn_down.weight", "blk.0.attn_k.weight"]),
     ] {
       let gguf = try GGUFFile(path: dir + "/" + file)

@@ -33,7 +33,8 @@ final class OpsTests: XCTestCase {
           let expected = Reference.rope(
             x, heads: heads, headDim: headDim, position: position, style: style, freqBase: 1_000_000,
             freqScale: scale, ropeDim: ropeDim)
-          assertClose(y, expected, atol: 1e-5, rtol: 1e-5, "rope \(style) \(headDim)/\(ropeDim ?? headDim) @\(position)")
+          assertClose(
+            y, expected, atol: 1e-5, rtol: 1e-5, "rope \(style) \(headDim)/\(ropeDim ?? headDim) @\(position)")
           if position == 0 { XCTAssertEqual(y, x, "position 0 is the identity") }
         }
       }

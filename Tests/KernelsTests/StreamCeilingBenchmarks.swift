@@ -11,7 +11,9 @@ import XCTest
 final class StreamCeilingBenchmarks: XCTestCase {
   func testDecodeAgainstPureRead() throws {
     guard ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" else { throw XCTSkip("CODEGEN_LSP_BENCH=1") }
-    let dir = ProcessInfo.processInfo.environment["CODEGEN_LSP_MODELS_DIR"] ?? (NSHomeDirectory() + "/.cache/codegen-lsp/models")
+    let dir =
+      ProcessInfo.processInfo.environment["CODEGEN_LSP_MODELS_DIR"]
+      ?? (NSHomeDirectory() + "/.cache/codegen-lsp/models")
     let pool = ThreadPool(threads: 2)
     let ws = KernelWorkspace()
     func wall(_ body: () -> Void) -> Double {
@@ -173,17 +175,29 @@ final class StreamCeilingBenchmarks: XCTestCase {
       }
       let median = { (v: [Double]) in v.sorted()[v.count / 2] }
       let gb = { (t: Double) in Double(total) / t / 1e9 }
-      print(String(format: "BENCH stream-ceiling %@ %.1f MB, 2T medians: products %.2f ms (%.1f GB/s), pure read with look-ahead %.2f ms (%.1f GB/s), without %.2f ms (%.1f GB/s)",
-        file, Double(total) / 1e6, median(products) * 1e3, gb(median(products)), median(read) * 1e3, gb(median(read)),
-        median(readNoPrefetch) * 1e3, gb(median(readNoPrefetch))))
-      print(String(format: "BENCH stream-ceiling %@: pure read, one dispatch for the whole token, halves of each matrix %.2f ms (%.1f GB/s); read-sum of 512 MiB of anonymous memory %.1f GB/s",
-        file, median(single) * 1e3, gb(median(single)), median(anonymous)))
-      print(String(format: "BENCH stream-ceiling %@: products in one dispatch, static halves: barriers + next head %.2f ms (%.1f GB/s), barriers only %.2f ms (%.1f GB/s), no barriers %.2f ms (%.1f GB/s); one static dispatch per matrix %.2f ms (%.1f GB/s)",
-        file, median(fused) * 1e3, gb(median(fused)), median(fusedNoHead) * 1e3, gb(median(fusedNoHead)),
-        median(fusedFree) * 1e3, gb(median(fusedFree)), median(staticPer) * 1e3, gb(median(staticPer))))
-      print(String(format: "BENCH stream-ceiling %@: copied into huge pages (AnonHugePages %d MiB): pure read in one dispatch %.2f ms (%.1f GB/s), products in one dispatch with barriers %.2f ms (%.1f GB/s)",
-        file, (WeightArena.residentHugePageBytes() ?? -1) >> 20, median(singleHuge) * 1e3, gb(median(singleHuge)),
-        median(fusedHuge) * 1e3, gb(median(fusedHuge))))
+      print(
+        String(
+          format:
+            "BENCH stream-ceiling %@ %.1f MB, 2T medians: products %.2f ms (%.1f GB/s), pure read with look-ahead %.2f ms (%.1f GB/s), without %.2f ms (%.1f GB/s)",
+          file, Double(total) / 1e6, median(products) * 1e3, gb(median(products)), median(read) * 1e3, gb(median(read)),
+          median(readNoPrefetch) * 1e3, gb(median(readNoPrefetch))))
+      print(
+        String(
+          format:
+            "BENCH stream-ceiling %@: pure read, one dispatch for the whole token, halves of each matrix %.2f ms (%.1f GB/s); read-sum of 512 MiB of anonymous memory %.1f GB/s",
+          file, median(single) * 1e3, gb(median(single)), median(anonymous)))
+      print(
+        String(
+          format:
+            "BENCH stream-ceiling %@: products in one dispatch, static halves: barriers + next head %.2f ms (%.1f GB/s), barriers only %.2f ms (%.1f GB/s), no barriers %.2f ms (%.1f GB/s); one static dispatch per matrix %.2f ms (%.1f GB/s)",
+          file, median(fused) * 1e3, gb(median(fused)), median(fusedNoHead) * 1e3, gb(median(fusedNoHead)),
+          median(fusedFree) * 1e3, gb(median(fusedFree)), median(staticPer) * 1e3, gb(median(staticPer))))
+      print(
+        String(
+          format:
+            "BENCH stream-ceiling %@: copied into huge pages (AnonHugePages %d MiB): pure read in one dispatch %.2f ms (%.1f GB/s), products in one dispatch with barriers %.2f ms (%.1f GB/s)",
+          file, (WeightArena.residentHugePageBytes() ?? -1) >> 20, median(singleHuge) * 1e3, gb(median(singleHuge)),
+          median(fusedHuge) * 1e3, gb(median(fusedHuge))))
       withExtendedLifetime(arena) {}
     }
   }

@@ -115,14 +115,16 @@ final class LatencyPolicyTests: XCTestCase {
       documentID: "file:///a.py", fileName: "a.py", languageId: "python", prefix: prefix, suffix: "\nprint(x)\n",
       explain: true)
     let result = try provider.complete(request, cancellation: CancellationToken(deadline: 600))
-    XCTAssertTrue(result.trace.contains { $0.hasPrefix("latency: a short window") }, result.trace.joined(separator: "\n"))
+    XCTAssertTrue(
+      result.trace.contains { $0.hasPrefix("latency: a short window") }, result.trace.joined(separator: "\n"))
     XCTAssertLessThanOrEqual(result.promptTokens, 100)
     XCTAssertEqual(provider.session.tokens.count, 0, "the full context's KV cache is untouched")
     // Offline (no deadline), the full context.
     provider.prepare(request, cancellation: CancellationToken())
     let offline = try provider.complete(
       CompletionRequest(
-        documentID: "file:///a.py", fileName: "a.py", languageId: "python", prefix: prefix + "1", suffix: "\nprint(x)\n",
+        documentID: "file:///a.py", fileName: "a.py", languageId: "python", prefix: prefix + "1",
+        suffix: "\nprint(x)\n",
         explain: true), cancellation: CancellationToken())
     XCTAssertFalse(offline.trace.contains { $0.hasPrefix("latency:") })
     XCTAssertGreaterThan(offline.promptTokens, 200)

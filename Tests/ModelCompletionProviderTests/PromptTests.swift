@@ -46,7 +46,9 @@ final class ByteTokenizer: PromptTokenizer {
 
 final class FIMTemplateTests: XCTestCase {
   func testDetectsQwenByTextWithSeparatorAndPadAsStops() throws {
-    let tokenizer = ByteTokenizer(specials: ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>", "<|fim_pad|>", "<|repo_name|>"])
+    let tokenizer = ByteTokenizer(specials: [
+      "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>", "<|fim_pad|>", "<|repo_name|>",
+    ])
     let template = try XCTUnwrap(FIMTemplate.detect(tokenizer))
     XCTAssertEqual(template.family, "qwen")
     XCTAssertEqual(template.prefix, 1000)
@@ -102,9 +104,11 @@ final class PromptBuilderTests: XCTestCase {
     let tokenizer = ByteTokenizer(specials: specials)
     let builder = PromptBuilder(tokenizer: tokenizer, template: FIMTemplate.detect(tokenizer), bos: nil)
     var trace: [String] = []
-    let psm = builder.build(request("def f():\n    ", "\nprint(f())\n"), settings: CompletionSettings(), order: .psm, trace: &trace)
+    let psm = builder.build(
+      request("def f():\n    ", "\nprint(f())\n"), settings: CompletionSettings(), order: .psm, trace: &trace)
     XCTAssertEqual(tokenizer.text(psm.tokens), "<|fim_prefix|>def f():\n    <|fim_suffix|>\nprint(f())\n<|fim_middle|>")
-    let spm = builder.build(request("def f():\n    ", "\nprint(f())\n"), settings: CompletionSettings(), order: .spm, trace: &trace)
+    let spm = builder.build(
+      request("def f():\n    ", "\nprint(f())\n"), settings: CompletionSettings(), order: .spm, trace: &trace)
     XCTAssertEqual(tokenizer.text(spm.tokens), "<|fim_prefix|><|fim_suffix|>\nprint(f())\n<|fim_middle|>def f():\n    ")
   }
 
@@ -113,8 +117,10 @@ final class PromptBuilderTests: XCTestCase {
     let builder = PromptBuilder(tokenizer: tokenizer, template: FIMTemplate.detect(tokenizer), bos: nil)
     var trace: [String] = []
     let body = (0..<40).map { "line \($0) = \($0)\n" }.joined()
-    let first = builder.build(request(body + "x = ", "\ny = 2\n"), settings: CompletionSettings(), order: .spm, trace: &trace)
-    let second = builder.build(request(body + "x = 4", "\ny = 2\n"), settings: CompletionSettings(), order: .spm, trace: &trace)
+    let first = builder.build(
+      request(body + "x = ", "\ny = 2\n"), settings: CompletionSettings(), order: .spm, trace: &trace)
+    let second = builder.build(
+      request(body + "x = 4", "\ny = 2\n"), settings: CompletionSettings(), order: .spm, trace: &trace)
     XCTAssertEqual(Array(second.tokens.prefix(first.tokens.count)), first.tokens)
     XCTAssertEqual(second.tokens.count, first.tokens.count + 1)
   }
@@ -127,13 +133,17 @@ final class PromptBuilderTests: XCTestCase {
     var trace: [String] = []
     let body = "import os\n\ndef f(x):\n    "
     var previous = builder.build(request(body, "\n\nprint(f(1))\n"), settings: settings, order: .psm, trace: &trace)
-    XCTAssertTrue(tokenizer.text(previous.tokens).hasSuffix("    <|fim_suffix|>\n\nprint(f(1))\n<|fim_middle|>"), tokenizer.text(previous.tokens))
+    XCTAssertTrue(
+      tokenizer.text(previous.tokens).hasSuffix("    <|fim_suffix|>\n\nprint(f(1))\n<|fim_middle|>"),
+      tokenizer.text(previous.tokens))
     var typed = ""
     for character in "return x + 1\n    y = 2\n    z = 3\n    w = 4" {
       typed.append(character)
-      let next = builder.build(request(body + typed, "\n\nprint(f(1))\n"), settings: settings, order: .psm, trace: &trace)
+      let next = builder.build(
+        request(body + typed, "\n\nprint(f(1))\n"), settings: settings, order: .psm, trace: &trace)
       if typed.utf8.count + 4 <= 16 {
-        XCTAssertEqual(Array(next.tokens.prefix(previous.tokens.count)), previous.tokens, "after typing \(typed.debugDescription)")
+        XCTAssertEqual(
+          Array(next.tokens.prefix(previous.tokens.count)), previous.tokens, "after typing \(typed.debugDescription)")
       }
       previous = next
     }
@@ -195,7 +205,8 @@ final class PromptBuilderTests: XCTestCase {
     ]
     let prompt = builder.build(request("a = ", ""), settings: settings, order: .psm, trace: &trace)
     XCTAssertEqual(prompt.contextTokenCount, 0)
-    let withContext = builder.build(request("a = ", "", documents: documents), settings: settings, order: .psm, trace: &trace)
+    let withContext = builder.build(
+      request("a = ", "", documents: documents), settings: settings, order: .psm, trace: &trace)
     let text = tokenizer.text(withContext.tokens)
     XCTAssertTrue(text.hasPrefix("<|file_sep|>/b.py\nimport os\n"), text)
     XCTAssertFalse(text.contains("let q"), "other languages are not context")
@@ -261,7 +272,8 @@ final class ChatFormatTests: XCTestCase {
   /// A chat answer below a docstring: a repeated definition gives its body; a body at column 0 is indented.
   func testChatAnswerIsFittedToTheEmptyBodyBelowADocstring() {
     let prefix = "def add(a, b):\n    \"\"\"Sum.\"\"\"\n"
-    let whole = "import math\n\ndef add(a, b):\n    \"\"\"\n    Sum.\n    \"\"\"\n    total = a + b\n\n    return total\n\nprint(add(1, 2))"
+    let whole =
+      "import math\n\ndef add(a, b):\n    \"\"\"\n    Sum.\n    \"\"\"\n    total = a + b\n\n    return total\n\nprint(add(1, 2))"
     XCTAssertEqual(fitAnswerToEmptyBody(whole, prefix: prefix, bodyIndent: 4), "    total = a + b\n\n    return total")
     XCTAssertEqual(fitAnswerToEmptyBody("return a + b", prefix: prefix, bodyIndent: 4), "    return a + b")
     XCTAssertEqual(

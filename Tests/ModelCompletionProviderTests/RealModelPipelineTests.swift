@@ -33,7 +33,9 @@ final class RealModelPipelineTests: XCTestCase {
     return settings
   }
 
-  func request(_ marked: String, id: String = "file:///t.py", language: String = "python", trigger: CompletionTrigger = .automatic)
+  func request(
+    _ marked: String, id: String = "file:///t.py", language: String = "python", trigger: CompletionTrigger = .automatic
+  )
     -> CompletionRequest
   {
     let parts = marked.components(separatedBy: "<|cursor|>")
@@ -84,7 +86,8 @@ final class RealModelPipelineTests: XCTestCase {
     guard case .ready(let description) = provider.status else { return XCTFail("qwen must be ready with FIM") }
     XCTAssertTrue(description.contains("fill-in-the-middle"))
     let result = try provider.complete(
-      request("import os\n\ndef python_files(root):\n    return [n for n in os.listdir(root) if n.endswith(<|cursor|>]\n"),
+      request(
+        "import os\n\ndef python_files(root):\n    return [n for n in os.listdir(root) if n.endswith(<|cursor|>]\n"),
       cancellation: CancellationToken(deadline: 60))
     let text = try XCTUnwrap(result.candidates.first?.text, result.trace.joined(separator: "\n"))
     XCTAssertFalse(text.contains("\n"), text)

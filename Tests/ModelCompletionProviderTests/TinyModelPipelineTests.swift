@@ -143,7 +143,8 @@ final class TinyModelChoicesTests: XCTestCase {
     for index in 0..<12 {
       let request = CompletionRequest(
         documentID: "file:///r\(index).py", fileName: "r.py", languageId: "python",
-        prefix: "def f\(index)(a):\n    if a:\n        return a\n    ", suffix: "\n    return \(index)\n", explain: true)
+        prefix: "def f\(index)(a):\n    if a:\n        return a\n    ", suffix: "\n    return \(index)\n", explain: true
+      )
       let result = try provider.complete(request, cancellation: CancellationToken())
       let retries = result.trace.filter { $0.contains("generating again without") }
       XCTAssertLessThanOrEqual(retries.count, ModelProvider.firstCandidateRetries, result.trace.joined(separator: "\n"))
@@ -166,9 +167,11 @@ final class TinyModelChoicesTests: XCTestCase {
       return result.trace
     }
     XCTAssertTrue(try trace("auto", suffix: "\n\n").contains { $0.hasPrefix("generate: plain continuation") })
-    XCTAssertFalse(try trace("auto", suffix: "\nprint(f(1))\n").contains { $0.hasPrefix("generate: plain continuation") })
+    XCTAssertFalse(
+      try trace("auto", suffix: "\nprint(f(1))\n").contains { $0.hasPrefix("generate: plain continuation") })
     XCTAssertFalse(try trace("fillInTheMiddle", suffix: "").contains { $0.hasPrefix("generate: plain continuation") })
-    XCTAssertTrue(try trace("continuation", suffix: "x = 1\n").contains { $0.hasPrefix("generate: plain continuation") })
+    XCTAssertTrue(
+      try trace("continuation", suffix: "x = 1\n").contains { $0.hasPrefix("generate: plain continuation") })
   }
 
   /// The product's candidate loop (`runCandidate`, through the engine's `Generator`) on a random model: stop strings

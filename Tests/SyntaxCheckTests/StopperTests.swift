@@ -60,12 +60,15 @@ final class StopperTests: XCTestCase {
   /// HumanEval's prompts end below the docstring with the cursor at column 0: the completion is the body and ends
   /// at the first line at or left of the `def` (test code, prints), wherever the cursor sits on that blank line.
   func testBodyBelowADocstringEndsAtTheDefinitionsLevel() {
-    let doc = "from typing import List\n\n\ndef f(x: float,\n      y: int) -> float:\n    \"\"\" Doc.\n    >>> f(1, 2)\n    3\n    \"\"\"\n"
+    let doc =
+      "from typing import List\n\n\ndef f(x: float,\n      y: int) -> float:\n    \"\"\" Doc.\n    >>> f(1, 2)\n    3\n    \"\"\"\n"
     let body = "    return x + y\n"
     let tail = "\n# Test the function\nprint(f(1, 2))\n"
     for cursorIndent in ["", "    "] {
-      let r = stream(Languages.python, doc + cursorIndent + "‸", String(body.dropFirst(cursorIndent.count)) + tail, mode: .block)
-      XCTAssertEqual(r.kept.trimmingCharacters(in: .whitespacesAndNewlines), "return x + y", r.trace.joined(separator: "\n"))
+      let r = stream(
+        Languages.python, doc + cursorIndent + "‸", String(body.dropFirst(cursorIndent.count)) + tail, mode: .block)
+      XCTAssertEqual(
+        r.kept.trimmingCharacters(in: .whitespacesAndNewlines), "return x + y", r.trace.joined(separator: "\n"))
       XCTAssertEqual(r.decision.rule, .endOfBlock)
     }
     let oneLine = stream(
