@@ -95,7 +95,7 @@ let package = Package(
     .target(
       name: "Inference", dependencies: ["GGUF", "Quantization", "Kernels", "Tokenization", "Sampling"],
       swiftSettings: numericSettings),
-    .target(name: "InferenceTestSupport", dependencies: ["Inference", "GGUF"]),
+    .target(name: "InferenceTestSupport"),
     .testTarget(
       name: "InferenceTests",
       dependencies: ["Inference", "InferenceTestSupport", "GGUF", "Kernels", "Tokenization", "Sampling"],
@@ -104,23 +104,24 @@ let package = Package(
     // MARK: Product pipeline
     .target(
       name: "ModelCompletionProvider",
-      dependencies: ["CodeCompletion", "Inference", "Tokenization", "Sampling", "SyntaxCheck", "GGUF", "Kernels"]),
+      dependencies: [
+        "CodeCompletion", "Inference", "Tokenization", "Sampling", "SyntaxCheck", "GGUF", "Kernels",
+        .product(name: "Logging", package: "swift-log"),
+      ]),
     .testTarget(
       name: "ModelCompletionProviderTests",
-      dependencies: ["ModelCompletionProvider", "CodeCompletion", "InferenceTestSupport", "Inference", "SyntaxCheck"]),
+      dependencies: ["ModelCompletionProvider", "CodeCompletion", "InferenceTestSupport", "Inference"]),
 
     // MARK: Executable
     .executableTarget(
       name: "codegen-lsp",
       dependencies: [
         "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Quantization",
-        "Tokenization",
-        "Kernels",
-        "Sampling", "SyntaxCheck", "JSON", "LSPTransport",
+        "Tokenization", "Kernels", "Sampling", "JSON", "LSPTypes", "LSPTransport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]),
-    .testTarget(name: "CodegenLSPTests", dependencies: ["JSON", "LSPTestSupport", "LSPTransport"]),
+    .testTarget(name: "CodegenLSPTests", dependencies: ["JSON", "LSPTransport"]),
   ],
   swiftLanguageModes: [.v5]
 )
