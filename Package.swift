@@ -86,8 +86,10 @@ let package = Package(
     .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization"], resources: [.copy("Fixtures")]),
     .target(name: "CPrefetch"),
     .target(name: "Kernels", dependencies: ["Quantization", "COpenBLAS", "CPrefetch"], swiftSettings: numericSettings),
+    .target(name: "KernelsTestSupport", dependencies: ["Kernels", "Quantization", "GGUF"]),
     .testTarget(
-      name: "KernelsTests", dependencies: ["Kernels", "Quantization", "GGUF"], swiftSettings: numericSettings),
+      name: "KernelsTests", dependencies: ["Kernels", "KernelsTestSupport", "Quantization", "GGUF"],
+      swiftSettings: numericSettings),
     .target(name: "Tokenization", dependencies: ["GGUF"]),
     .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"], resources: [.copy("Fixtures")]),
     .target(name: "Sampling", swiftSettings: numericSettings),
@@ -125,3 +127,19 @@ let package = Package(
   ],
   swiftLanguageModes: [.v5]
 )
+
+// MARK: Benchmarks
+// The benchmark executable (Benchmarks/codegen-bench) is declared only when CODEGEN_LSP_BENCH=1: it reaches into the
+// engine's internals (`@testable import`, so it is built with -Xswiftc -enable-testing), and the product and test
+// builds never carry it. Benchmarks/engine/run.sh and Benchmarks/kernels/run.sh build and run it.
+if ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" {
+  package.targets.append(
+    .executableTarget(
+      name: "codegen-bench",
+      dependencies: [
+        "Inference", "InferenceTestSupport", "Kernels", "KernelsTestSupport", "GGUF", "Quantization", "JSON",
+        "LSPTransport", "LSPTypes", "CodeCompletion", "CompletionServer", "LSPTestSupport",
+      ],
+      path: "Benchmarks/codegen-bench",
+      swiftSettings: numericSettings))
+}

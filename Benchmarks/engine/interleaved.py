@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ours and llama.cpp alternated on the same files, several rounds, medians: for a machine whose speed drifts.
 
-Each round runs, for every model: our EngineBenchmarkTests benchmark (prefill 512, decode 64, memory bandwidth
+Each round runs, for every model: our engine benchmark (`codegen-bench engine` (prefill 512, decode 64, memory bandwidth
 and the bound, one process per model) and then llama_cpp_bench.py on the same file, so both engines see the
 same conditions within minutes. The first engine alternates between rounds. Prints every raw line, then one
 summary line per model: medians (and best) of prefill and decode for both, the median of the per-round decode
@@ -9,8 +9,8 @@ ratios ours / llama.cpp, and the median decode fraction of the bound: with the h
 round's process, paired (each decode run against the probes just before and after it), and with the highest
 bandwidth measured in the whole run (the strictest reading when the host's bandwidth drifts).
 
-Needs: a release build with tests in $SCRATCH (default .build; `swift build -c release -Xswiftc -enable-testing
---build-tests`), Benchmarks/engine/.venv-llama-cpp (setup_llama_cpp.sh), the models in the models directory.
+Needs: the benchmark executable in $SCRATCH (default .build; `CODEGEN_LSP_BENCH=1 swift build -c release -Xswiftc
+-enable-testing --product codegen-bench`), Benchmarks/engine/.venv-llama-cpp (setup_llama_cpp.sh), the models in the models directory.
 Run: python3 Benchmarks/engine/interleaved.py [--rounds 3] [--models smollm2-135m,qwen2.5-coder-0.5b]
 """
 
@@ -24,17 +24,16 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODELS = os.environ.get("CODEGEN_LSP_MODELS_DIR", os.path.expanduser("~/.cache/codegen-lsp/models"))
 TESTS = {
-    "smollm2-135m": "testBenchSmolLM2",
-    "qwen2.5-coder-0.5b": "testBenchQwenCoder",
-    "qwen2.5-coder-0.5b-q8_0": "testBenchQwenCoderQ8",
+    "smollm2-135m": "smollm2",
+    "qwen2.5-coder-0.5b": "qwen-coder",
+    "qwen2.5-coder-0.5b-q8_0": "qwen-coder-q8_0",
 }
 
 
 def ours(model, scratch):
     env = dict(os.environ, CODEGEN_LSP_BENCH="1", CODEGEN_LSP_BENCH_THREADS=os.environ.get("CODEGEN_LSP_BENCH_THREADS", "2"))
     out = subprocess.run(
-        ["swift", "test", "--skip-build", "--scratch-path", scratch, "-c", "release", "-Xswiftc", "-enable-testing",
-         "--filter", f"EngineBenchmarkTests/{TESTS[model]}$"],
+        [os.path.join(scratch, "release", "codegen-bench"), "engine", TESTS[model]],
         cwd=ROOT, env=env, capture_output=True, text=True).stdout
     line = next((l for l in out.splitlines() if l.startswith("BENCH")), None)
     if line is None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """llama.cpp reference timings through llama-cpp-python's low-level API (no high-level Python loop).
 
-Same protocol as our EngineBenchmarkTests: prompt processing of 512 tokens (one llama_decode of a 512-token batch,
+Same protocol as our `codegen-bench engine`: prompt processing of 512 tokens (one llama_decode of a 512-token batch,
 n_batch = n_ubatch = 512, from an empty cache) and generation of 64 tokens (llama_decode of one token at a time
 with a greedy argmax over the logits, starting after one prompt token), with n_threads = 2; best of 2 runs after a
 warm-up. The prompt token ids are those of our fixture (Tests/InferenceTests/Fixtures/ref-<preset>.json).

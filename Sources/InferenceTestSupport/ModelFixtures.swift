@@ -15,11 +15,6 @@ public enum ModelFixtures {
     ProcessInfo.processInfo.environment["CODEGEN_LSP_MODEL_TESTS"] == "1"
   }
 
-  /// True when `CODEGEN_LSP_BENCH=1`.
-  public static var benchmarksEnabled: Bool {
-    ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1"
-  }
-
   /// The models folder: `$CODEGEN_LSP_MODELS_DIR` or `~/.cache/codegen-lsp/models`.
   public static var modelsDirectory: String {
     if let dir = ProcessInfo.processInfo.environment["CODEGEN_LSP_MODELS_DIR"], !dir.isEmpty { return dir }

@@ -1,4 +1,5 @@
 import Foundation
+import KernelsTestSupport
 import XCTest
 
 @testable import Kernels

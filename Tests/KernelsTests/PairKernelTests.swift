@@ -1,4 +1,5 @@
 import GGUF
+import KernelsTestSupport
 import Quantization
 import XCTest
 

@@ -1,3 +1,4 @@
+import KernelsTestSupport
 import XCTest
 
 @testable import Kernels

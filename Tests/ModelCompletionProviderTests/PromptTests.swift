@@ -308,7 +308,7 @@ final class ModelPresetsTests: XCTestCase {
     }
     XCTAssertTrue(message.contains("fetch_model.py smollm2-135m"), message)
     XCTAssertTrue(message.contains(dir), message)
-    FileManager.default.createFile(atPath: dir + "/smollm2-135m.gguf", contents: Data([1]))
+    XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/smollm2-135m.gguf", contents: Data([1])))
     XCTAssertEqual(
       ModelPresets.locate("smollm2-135m", environment: env),
       .file(path: dir + "/smollm2-135m.gguf", preset: ModelPresets.preset(named: "smollm2-135m")))

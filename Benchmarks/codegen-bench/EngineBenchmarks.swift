@@ -1,25 +1,24 @@
 import Dispatch
 import Foundation
 import InferenceTestSupport
-import XCTest
 
 @testable import Inference
 @testable import Kernels
 
-/// Opt-in engine benchmark (CODEGEN_LSP_BENCH=1, release build; models as for CODEGEN_LSP_MODEL_TESTS):
-/// prefill of 512 tokens and decode of 64 tokens with 2 threads for both preset models, resident memory, and
-/// decode speed against the memory-bandwidth bound. Prints figures; asserts nothing about speed.
+/// Engine benchmark (`codegen-bench engine`, models in the models folder): prefill of 512 tokens and decode of 64
+/// tokens with 2 threads (CODEGEN_LSP_BENCH_THREADS) for the preset models, resident memory, and decode speed against
+/// the memory-bandwidth bound; decode A/Bs of engine options. Prints figures; asserts nothing about speed.
 /// Run with Benchmarks/engine/run.sh.
-final class EngineBenchmarkTests: XCTestCase {
+struct EngineBenchmarks {
   static let threads = Int(ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH_THREADS"] ?? "") ?? 2
 
   func promptTokens(_ preset: String, count: Int) throws -> [Int32] {
-    guard let json = Bundle.module.url(forResource: "ref-\(preset)", withExtension: "json", subdirectory: "Fixtures")
-    else { throw XCTSkip("fixture missing") }
+    let json = repositoryRoot.appendingPathComponent("Tests/InferenceTests/Fixtures/ref-\(preset).json")
+    guard FileManager.default.fileExists(atPath: json.path) else { throw Skip("\(json.path) not found") }
     let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
     let segments = object["segments"] as! [[String: Any]]
     let tokens = (segments[0]["tokens"] as! [NSNumber]).map { Int32($0.intValue) }
-    XCTAssertGreaterThanOrEqual(tokens.count, count)
+    check(tokens.count >= count, "\(json.path) holds \(count) prompt tokens")
     return Array(tokens.prefix(count))
   }
 
@@ -85,14 +84,7 @@ final class EngineBenchmarkTests: XCTestCase {
     _ preset: String, kv: KVCacheType = ModelOptions().kvCacheType, exact: Bool = false, promptPreset: String? = nil,
     regroup: Bool = true
   ) throws {
-    guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
-    guard
-      let path = ModelFixtures.realModelPath(preset)
-        ?? {
-          let p = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
-          return FileManager.default.fileExists(atPath: p) ? p : nil
-        }()
-    else { throw XCTSkip("\(preset).gguf not found in \(ModelFixtures.modelsDirectory)") }
+    let path = try modelFile(preset + ".gguf")
     let model = try LanguageModel(
       path: path,
       options: ModelOptions(
@@ -152,9 +144,7 @@ final class EngineBenchmarkTests: XCTestCase {
   /// times in one process so that both see the same machine load; prints the median and best of each and the
   /// median of the per-round ratios B/A.
   func decodeAB(_ preset: String, _ a: (String, ModelOptions), _ b: (String, ModelOptions), rounds: Int = 12) throws {
-    guard ModelFixtures.benchmarksEnabled else { throw XCTSkip("set CODEGEN_LSP_BENCH=1 (release build)") }
-    let path = (ModelFixtures.modelsDirectory as NSString).appendingPathComponent(preset + ".gguf")
-    guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not found") }
+    let path = try modelFile(preset + ".gguf")
     let prompt = try promptTokens(preset.hasSuffix("-q8_0") ? String(preset.dropLast(5)) : preset, count: 16)
     let sessions = try [a.1, b.1].map { options -> InferenceSession in
       var o = options
@@ -193,7 +183,7 @@ final class EngineBenchmarkTests: XCTestCase {
 
   /// The A/B of the one-dispatch decode step (ModelOptions.fusedDecode) and of its row schedules
   /// (ModelOptions.decodeSchedule; CODEGEN_LSP_AB_SCHEDULES=1 adds the schedules).
-  func testDecodeABFused() throws {
+  func decodeABFused() throws {
     let schedules = ProcessInfo.processInfo.environment["CODEGEN_LSP_AB_SCHEDULES"] == "1"
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
       try decodeAB(
@@ -212,7 +202,7 @@ final class EngineBenchmarkTests: XCTestCase {
   /// MatVecOptions.defaultPrefetchHint; CODEGEN_LSP_AB_HINT = t0, t1, t2 or nta, default the other of t0 and t1;
   /// CODEGEN_LSP_AB_LOOKAHEAD = bytes ahead for the variant, default MatVecOptions.defaultLookAheadBytes). The
   /// baseline is the engine's default unless CODEGEN_LSP_AB_HINT_A / CODEGEN_LSP_AB_LOOKAHEAD_A set it.
-  func testDecodeABPrefetchHint() throws {
+  func decodeABPrefetchHint() throws {
     let env = ProcessInfo.processInfo.environment
     let hints: [String: MatVecOptions.PrefetchHint] = ["t0": .t0, "t1": .t1, "t2": .t2, "nta": .nta]
     let other: MatVecOptions.PrefetchHint = MatVecOptions.defaultPrefetchHint == .t0 ? .t1 : .t0
@@ -229,7 +219,7 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   /// The A/B of the regrouped Q8_0 layout (ModelOptions.repackQ8_0).
-  func testDecodeABQ8_0Groups() throws {
+  func decodeABQ8_0Groups() throws {
     var fileLayout = ModelOptions()
     fileLayout.repackQ8_0 = false
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder, ModelFixtures.qwenCoder + "-q8_0"] {
@@ -240,7 +230,7 @@ final class EngineBenchmarkTests: XCTestCase {
   /// The A/B of where the weights live (ModelOptions.weightMemory): heap copies of the regrouped matrices (views into
   /// the file mapping for the rest) against huge-page copies of them (the default), and that against every matrix
   /// copied into huge pages.
-  func testDecodeABHugePages() throws {
+  func decodeABHugePages() throws {
     func options(_ m: WeightMemory) -> ModelOptions {
       var o = ModelOptions()
       o.weightMemory = m
@@ -263,7 +253,7 @@ final class EngineBenchmarkTests: XCTestCase {
 
   /// The A/B of a second, short look-ahead into L1 (MatVecOptions.nearPrefetchBytes): none against
   /// CODEGEN_LSP_AB_NEAR bytes (default 512), beside the default main look-ahead.
-  func testDecodeABNearPrefetch() throws {
+  func decodeABNearPrefetch() throws {
     let near = Int(ProcessInfo.processInfo.environment["CODEGEN_LSP_AB_NEAR"] ?? "") ?? 512
     var a = MatVecOptions(), b = MatVecOptions()
     a.nearPrefetchBytes = 0
@@ -273,7 +263,7 @@ final class EngineBenchmarkTests: XCTestCase {
 
   /// The A/B of the look-ahead spread over the kernels' loops (MatVecOptions.spreadPrefetch) against one burst per
   /// row pair.
-  func testDecodeABSpreadPrefetch() throws {
+  func decodeABSpreadPrefetch() throws {
     var a = MatVecOptions(), b = MatVecOptions()
     a.spreadPrefetch = false
     b.spreadPrefetch = true
@@ -281,7 +271,7 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   /// The A/B of `pause` in the spin loop of the decode step's barriers (ModelOptions.spinPause).
-  func testDecodeABBarrierPause() throws {
+  func decodeABBarrierPause() throws {
     var plain = ModelOptions()
     plain.spinPause = false
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
@@ -290,7 +280,7 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   /// The A/B of the chunk-head prefetch of `matvec` (MatVecOptions.prefetchChunkHead).
-  func testDecodeABChunkHead() throws {
+  func decodeABChunkHead() throws {
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
       try decodeAB(
         preset, ("no chunk-head prefetch", ModelOptions(matVecOptions: MatVecOptions(prefetchChunkHead: false))),
@@ -299,7 +289,7 @@ final class EngineBenchmarkTests: XCTestCase {
   }
 
   /// The A/B of the number of row chunks per thread in `matvec` (MatVecOptions.chunksPerThread, default 8).
-  func testDecodeABChunks() throws {
+  func decodeABChunks() throws {
     for preset in [ModelFixtures.smollm, ModelFixtures.qwenCoder] {
       for other in [4, 16] {
         try decodeAB(
@@ -312,7 +302,7 @@ final class EngineBenchmarkTests: XCTestCase {
   /// The A/B of the look-ahead distance of `matvec`: `CODEGEN_LSP_AB_LOOKAHEAD_A` bytes (default 2048) against
   /// `CODEGEN_LSP_AB_LOOKAHEAD` bytes (default 8192), on the three benchmark models. (The default of the engine is
   /// `MatVecOptions.defaultLookAheadBytes`.)
-  func testDecodeABLookAhead() throws {
+  func decodeABLookAhead() throws {
     let env = ProcessInfo.processInfo.environment
     let a = Int(env["CODEGEN_LSP_AB_LOOKAHEAD_A"] ?? "") ?? 2048
     let b = Int(env["CODEGEN_LSP_AB_LOOKAHEAD"] ?? "") ?? 8192
@@ -324,17 +314,41 @@ final class EngineBenchmarkTests: XCTestCase {
     }
   }
 
-  func testBenchSmolLM2() throws { try bench(ModelFixtures.smollm) }
-  func testBenchSmolLM2Exact() throws { try bench(ModelFixtures.smollm, exact: true) }
-  func testBenchQwenCoderExact() throws { try bench(ModelFixtures.qwenCoder, exact: true) }
-  func testBenchQwenCoder() throws { try bench(ModelFixtures.qwenCoder) }
-  func testBenchQwenCoderF32Cache() throws { try bench(ModelFixtures.qwenCoder, kv: .f32) }
-  func testBenchSmolLM2F32Cache() throws { try bench(ModelFixtures.smollm, kv: .f32) }
+  func benchSmolLM2() throws { try bench(ModelFixtures.smollm) }
+  func benchSmolLM2Exact() throws { try bench(ModelFixtures.smollm, exact: true) }
+  func benchQwenCoderExact() throws { try bench(ModelFixtures.qwenCoder, exact: true) }
+  func benchQwenCoder() throws { try bench(ModelFixtures.qwenCoder) }
+  func benchQwenCoderF32Cache() throws { try bench(ModelFixtures.qwenCoder, kv: .f32) }
+  func benchSmolLM2F32Cache() throws { try bench(ModelFixtures.smollm, kv: .f32) }
   /// Without the load-time regrouping of Q5_0 / Q4_1 rows (BlockGroups.swift): the A/B of that choice.
-  func testBenchQwenCoderFileLayout() throws { try bench(ModelFixtures.qwenCoder, regroup: false) }
-  func testBenchSmolLM2FileLayout() throws { try bench(ModelFixtures.smollm, regroup: false) }
+  func benchQwenCoderFileLayout() throws { try bench(ModelFixtures.qwenCoder, regroup: false) }
+  func benchSmolLM2FileLayout() throws { try bench(ModelFixtures.smollm, regroup: false) }
   /// The Q8_0 re-quantisation made by Benchmarks/engine/requantize_q8_0.py (skipped when absent).
-  func testBenchQwenCoderQ8() throws {
+  func benchQwenCoderQ8() throws {
     try bench(ModelFixtures.qwenCoder + "-q8_0", promptPreset: ModelFixtures.qwenCoder)
+  }
+
+  var all: [Benchmark] {
+    [
+      Benchmark("smollm2", benchSmolLM2),
+      Benchmark("smollm2-exact", benchSmolLM2Exact),
+      Benchmark("smollm2-f32-cache", benchSmolLM2F32Cache),
+      Benchmark("smollm2-file-layout", benchSmolLM2FileLayout),
+      Benchmark("qwen-coder", benchQwenCoder),
+      Benchmark("qwen-coder-exact", benchQwenCoderExact),
+      Benchmark("qwen-coder-f32-cache", benchQwenCoderF32Cache),
+      Benchmark("qwen-coder-file-layout", benchQwenCoderFileLayout),
+      Benchmark("qwen-coder-q8_0", benchQwenCoderQ8),
+      Benchmark("ab-fused", decodeABFused),
+      Benchmark("ab-prefetch-hint", decodeABPrefetchHint),
+      Benchmark("ab-q8_0-groups", decodeABQ8_0Groups),
+      Benchmark("ab-huge-pages", decodeABHugePages),
+      Benchmark("ab-near-prefetch", decodeABNearPrefetch),
+      Benchmark("ab-spread-prefetch", decodeABSpreadPrefetch),
+      Benchmark("ab-barrier-pause", decodeABBarrierPause),
+      Benchmark("ab-chunk-head", decodeABChunkHead),
+      Benchmark("ab-chunks", decodeABChunks),
+      Benchmark("ab-look-ahead", decodeABLookAhead),
+    ]
   }
 }

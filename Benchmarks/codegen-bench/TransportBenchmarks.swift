@@ -1,19 +1,10 @@
 import Foundation
 import JSON
 import LSPTransport
-import XCTest
 
-/// Throughput figures for the wire layer. Runs only with `CODEGEN_LSP_BENCH=1`, best in release:
-/// `CODEGEN_LSP_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter TransportBenchmarkTests`.
-/// Prints the figures; asserts only that the work was done correctly.
-final class TransportBenchmarkTests: XCTestCase {
-  override func setUpWithError() throws {
-    guard ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" else {
-      throw XCTSkip("benchmarks run only with CODEGEN_LSP_BENCH=1")
-    }
-  }
-
-  /// A `textDocument/didChange` notification inserting one character, as an editor sends per keystroke.
+/// Throughput figures for the wire layer (`codegen-bench transport`). Prints the figures; checks only that the work
+/// was done correctly.
+struct TransportBenchmarks {
   private func didChange(version: Int) -> JSONValue {
     let line = Int64(version % 5000)
     let character = Int64(version % 80)
@@ -40,13 +31,7 @@ final class TransportBenchmarkTests: XCTestCase {
     return String(repeating: line, count: size / line.utf8.count + 1)
   }
 
-  private func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-  }
-
-  func testFramingAndParsingSmallMessages() throws {
+  func framingAndParsingSmallMessages() throws {
     let count = 200_000
     var stream: [UInt8] = []
     for version in 0..<count { stream += MessageFramer.frame(didChange(version: version).serializedBytes()) }
@@ -59,7 +44,7 @@ final class TransportBenchmarkTests: XCTestCase {
       while start < stream.count {
         let end = min(stream.count, start + chunk)
         for event in framer.push(Array(stream[start..<end])) {
-          guard case .message(let body) = event else { return XCTFail("unexpected \(event)") }
+          guard case .message(let body) = event else { return check(false, "unexpected \(event)") }
           let value = try JSONValue.parse(body)
           lastVersion = value["params"]?["textDocument"]?["version"]?.intValue ?? -1
           parsed += 1
@@ -67,8 +52,8 @@ final class TransportBenchmarkTests: XCTestCase {
         start = end
       }
     }
-    XCTAssertEqual(parsed, count)
-    XCTAssertEqual(lastVersion, Int64(count - 1))
+    check(parsed == count, "every message parsed")
+    check(lastVersion == Int64(count - 1), "the last message parsed last")
     let mb = Double(stream.count) / 1e6
     print(
       String(
@@ -76,21 +61,21 @@ final class TransportBenchmarkTests: XCTestCase {
         count, mb, elapsed, Double(count) / elapsed, mb / elapsed))
   }
 
-  func testSerializingSmallMessages() {
+  func serializingSmallMessages() {
     let count = 200_000
     let messages = (0..<1000).map { didChange(version: $0) }
     var bytes = 0
     let elapsed = seconds {
       for n in 0..<count { bytes += MessageFramer.frame(messages[n % 1000].serializedBytes()).count }
     }
-    XCTAssertGreaterThan(bytes, count * 100)
+    check(bytes > count * 100, "serialised bytes")
     print(
       String(
         format: "BENCH serialising+framing: %d didChange messages in %.3f s: %.0f messages/s", count, elapsed,
         Double(count) / elapsed))
   }
 
-  func testParseTenMegabyteBody() throws {
+  func parseTenMegabyteBody() throws {
     let text = document(size: 10 << 20)
     let message: JSONValue = [
       "jsonrpc": "2.0", "method": "textDocument/didOpen",
@@ -101,12 +86,13 @@ final class TransportBenchmarkTests: XCTestCase {
     let body = message.serializedBytes()
     var serialized: [UInt8] = []
     let serializeTime = seconds { serialized = message.serializedBytes() }
-    XCTAssertEqual(serialized.count, body.count)
+    check(serialized.count == body.count, "the same body serialised again")
     var best = Double.infinity
     for _ in 0..<5 {
       var value: JSONValue = nil
       let elapsed = try seconds { value = try JSONValue.parse(body) }
-      XCTAssertEqual(value["params"]?["textDocument"]?["text"]?.stringValue?.utf8.count, text.utf8.count)
+      check(
+        value["params"]?["textDocument"]?["text"]?.stringValue?.utf8.count == text.utf8.count, "the text parsed whole")
       best = min(best, elapsed)
     }
     print(
@@ -115,18 +101,18 @@ final class TransportBenchmarkTests: XCTestCase {
         Double(body.count) / 1e6, best * 1000, serializeTime * 1000))
   }
 
-  func testConnectionRoundTripsOverPipes() throws {
+  func connectionRoundTripsOverPipes() throws {
     let pair = try ConnectionPair()
     defer { pair.close() }
     let count = 20_000
-    let done = XCTestExpectation(description: "all replies")
+    let done = DispatchSemaphore(value: 0)
     let lock = NSLock()
     var replies = 0
     pair.server.start(
       handler: { message in
         if case .request(let id, _, _) = message { pair.server.sendResponse(id: id, result: nil) }
-      }, onProtocolError: { XCTFail($0) }, onClose: { _ in })
-    pair.client.start(handler: { _ in }, onProtocolError: { XCTFail($0) }, onClose: { _ in })
+      }, onProtocolError: { check(false, $0) }, onClose: { _ in })
+    pair.client.start(handler: { _ in }, onProtocolError: { check(false, $0) }, onClose: { _ in })
     let params = didChange(version: 7)["params"]
     let elapsed = seconds {
       // Keep a window of requests in flight, as an editor does with didChange followed by completion.
@@ -136,15 +122,24 @@ final class TransportBenchmarkTests: XCTestCase {
             replies += 1
             return replies == count
           }
-          if finished { done.fulfill() }
+          if finished { done.signal() }
         }
       }
-      wait(for: [done], timeout: 300)
+      check(done.wait(timeout: .now() + 300) == .success, "all replies within 300 s")
     }
-    XCTAssertEqual(lock.withLock { replies }, count)
+    check(lock.withLock { replies } == count, "every request answered")
     print(
       String(
         format: "BENCH connection over pipes: %d requests answered in %.3f s: %.0f round trips/s", count, elapsed,
         Double(count) / elapsed))
+  }
+
+  var all: [Benchmark] {
+    [
+      Benchmark("framing-and-parsing", framingAndParsingSmallMessages),
+      Benchmark("serializing", serializingSmallMessages),
+      Benchmark("parse-10-mb-body", parseTenMegabyteBody),
+      Benchmark("round-trips-over-pipes", connectionRoundTripsOverPipes),
+    ]
   }
 }

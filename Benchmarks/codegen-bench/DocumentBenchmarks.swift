@@ -5,39 +5,25 @@ import JSON
 import LSPTestSupport
 import LSPTransport
 import LSPTypes
-import XCTest
 
-/// Issue 2's "Measured" figures. Runs only with `CODEGEN_LSP_BENCH=1` (build in release:
-/// `swift test -c release -Xswiftc -enable-testing --filter DocumentBenchmarkTests`); prints the figures and asserts
-/// only correctness, never speed.
-final class DocumentBenchmarkTests: XCTestCase {
-  override func setUpWithError() throws {
-    guard ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" else {
-      throw XCTSkip("set CODEGEN_LSP_BENCH=1 to run the document benchmarks")
-    }
-  }
-
-  static func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-  }
-
+/// Edits to large documents, alone and through the server's JSON-RPC path (`codegen-bench document`); prints the
+/// figures and checks only that the edits were applied.
+struct DocumentBenchmarks {
   static func sourceLines(_ count: Int) -> [String] {
     (0..<count).map { "    let value\($0) = compute(\($0), \"text 😀 漢字\") // line \($0)" }
   }
 
   /// Single-character `didChange` notifications to a 5,000-line document through the real JSON-RPC connection and
   /// the server's reader thread, ended by a request that answers only after every change was applied.
-  func testSingleCharacterEditStreamOnA5000LineDocument() throws {
+  func singleCharacterEditStreamOnA5000LineDocument() throws {
     let provider = BracketClosingProvider()
-    let client = try TestClient(provider: provider, options: testOptions())
+    let client = try TestClient(provider: provider, options: benchmarkOptions())
     try client.initialize()
-    let lines = DocumentBenchmarkTests.sourceLines(5000)
+    let lines = Self.sourceLines(5000)
     let uri = "file:///bench/big.swift"
     client.open(uri: uri, languageId: "swift", text: lines.joined(separator: "\n"))
     let edits = 20_000
-    let elapsed = try DocumentBenchmarkTests.seconds {
+    let elapsed = try seconds {
       for index in 0..<edits {
         let line = (index * 7) % 5000
         client.change(
@@ -53,13 +39,13 @@ final class DocumentBenchmarkTests: XCTestCase {
         edits, elapsed, perSecond, elapsed / Double(edits) * 1e6))
     // The document holds every edit.
     let list = try client.completion(uri: uri, position: Position(line: 0, character: 0))
-    XCTAssertNotNil(list)
-    let request = try XCTUnwrap(provider.log.completions.last)
-    XCTAssertEqual(request.suffix.utf8.count, lines.joined(separator: "\n").utf8.count + edits)
+    check(list != nil, "a completion list after the edits")
+    let request = provider.log.completions.last
+    check(request?.suffix.utf8.count == lines.joined(separator: "\n").utf8.count + edits, "every edit applied")
   }
 
   /// One edit to a 10 MB document: the `TextDocument` operation alone, and one `didChange` through the server.
-  func testOneEditToA10MBDocument() throws {
+  func oneEditToA10MBDocument() throws {
     var lines: [String] = []
     var size = 0
     var index = 0
@@ -76,12 +62,12 @@ final class DocumentBenchmarkTests: XCTestCase {
     for round in 0..<201 {
       let position = Position(line: middle + round, character: 10)
       samples.append(
-        try DocumentBenchmarkTests.seconds {
+        try seconds {
           try document.replace(LSPRange(at: position), with: round % 2 == 0 ? "x" : "\n")
         })
     }
     samples.sort()
-    let lookup = DocumentBenchmarkTests.seconds {
+    let lookup = seconds {
       for round in 0..<1000 { _ = document.offset(of: Position(line: (round * 97) % lines.count, character: 12)) }
     }
     print(
@@ -89,10 +75,10 @@ final class DocumentBenchmarkTests: XCTestCase {
         format:
           "BENCH TextDocument, %.1f MB / %d lines: one edit median %.2f µs, p99 %.2f µs; position->offset %.2f µs",
         Double(text.utf8.count) / 1e6, lines.count, samples[100] * 1e6, samples[198] * 1e6, lookup / 1000 * 1e6))
-    XCTAssertEqual(document.utf8Count, text.utf8.count + 201)
+    check(document.utf8Count == text.utf8.count + 201, "every edit applied")
 
     // Through the server: open once, then time single edits each followed by a barrier, minus a barrier alone.
-    let client = try TestClient(provider: BracketClosingProvider(), options: testOptions())
+    let client = try TestClient(provider: BracketClosingProvider(), options: benchmarkOptions())
     try client.initialize()
     let uri = "file:///bench/huge.swift"
     client.open(uri: uri, languageId: "swift", text: text)
@@ -101,9 +87,9 @@ final class DocumentBenchmarkTests: XCTestCase {
     var barriers: [Double] = []
     for round in 0..<51 {
       barriers.append(
-        try DocumentBenchmarkTests.seconds { _ = try client.sendRequest(method: "bench/barrier", params: nil).error() })
+        try seconds { _ = try client.sendRequest(method: "bench/barrier", params: nil).error() })
       roundTrips.append(
-        try DocumentBenchmarkTests.seconds {
+        try seconds {
           client.change(
             uri: uri, version: round + 2, range: LSPRange(at: Position(line: middle, character: 8)), text: "y")
           _ = try client.sendRequest(method: "bench/barrier", params: nil).error()
@@ -115,5 +101,20 @@ final class DocumentBenchmarkTests: XCTestCase {
       String(
         format: "BENCH didChange on the 10 MB document through the server: median %.1f µs (a barrier alone: %.1f µs)",
         roundTrips[25] * 1e6, barriers[25] * 1e6))
+  }
+
+  /// Server options as in the tests: no background prefetch, and deadlines that never end a request.
+  func benchmarkOptions() -> ServerOptions {
+    var settings = CompletionSettings()
+    settings.deadlineMilliseconds = 600_000
+    settings.generateDeadlineMilliseconds = 600_000
+    return ServerOptions(settings: settings, modelSpec: nil, logLevel: .info, prefetch: false)
+  }
+
+  var all: [Benchmark] {
+    [
+      Benchmark("edit-stream-5000-lines", singleCharacterEditStreamOnA5000LineDocument),
+      Benchmark("one-edit-10-mb", oneEditToA10MBDocument),
+    ]
   }
 }

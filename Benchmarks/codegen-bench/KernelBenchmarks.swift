@@ -1,59 +1,14 @@
 import Foundation
 import GGUF
+import KernelsTestSupport
 import Quantization
-import XCTest
 
 @testable import Kernels
 
-/// Speed figures for the kernels, printed, never asserted. Opt-in: CODEGEN_LSP_BENCH=1 (and the real models for
-/// the per-layer figures). Run in release: Benchmarks/kernels/run.sh.
-final class KernelBenchmarks: XCTestCase {
-  override func setUpWithError() throws {
-    guard ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" else {
-      throw XCTSkip("set CODEGEN_LSP_BENCH=1 to run the kernel benchmarks")
-    }
-  }
-
-  var modelsDir: String {
-    ProcessInfo.processInfo.environment["CODEGEN_LSP_MODELS_DIR"] ?? (NSHomeDirectory() + "/.cache/codegen-lsp/models")
-  }
-
-  /// Seconds per call of `body`, the best of `repeats` timings of `iterations` calls.
-  func time(iterations: Int, repeats: Int = 5, _ body: () -> Void) -> Double {
-    var best = Double.infinity
-    for _ in 0..<repeats {
-      let start = DispatchTime.now().uptimeNanoseconds
-      for _ in 0..<iterations { body() }
-      let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      best = min(best, elapsed / Double(iterations))
-    }
-    return best
-  }
-
-  /// Seconds of this thread's CPU time per call (best of `repeats`): for single-threaded runs on a machine shared
-  /// with other work, this is the kernel's own speed, free of time spent descheduled.
-  func cpuTime(iterations: Int, repeats: Int = 5, _ body: () -> Void) -> Double {
-    func now() -> Double {
-      var ts = timespec()
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-      return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-    var best = Double.infinity
-    for _ in 0..<repeats {
-      let start = now()
-      for _ in 0..<iterations { body() }
-      best = min(best, (now() - start) / Double(iterations))
-    }
-    return best
-  }
-
-  func report(_ line: String) {
-    print("BENCH " + line)
-    fflush(stdout)
-  }
-
+/// Speed figures for the kernels (the real models for the per-layer figures). Run: Benchmarks/kernels/run.sh.
+struct KernelBenchmarks {
   /// Memory bandwidth: a read-only sum over 1 GiB (the access pattern of a gemv) and memcpy, 1 and 2 threads.
-  func testMemoryBandwidth() {
+  func memoryBandwidth() {
     let bytes = 1 << 30
     let floats = bytes / 4
     let a = UnsafeMutablePointer<Float>.allocate(capacity: floats)
@@ -67,7 +22,7 @@ final class KernelBenchmarks: XCTestCase {
     for threads in [1, 2] {
       let pool = ThreadPool(threads: threads)
       var sink: Float = 0
-      let read = time(iterations: 1, repeats: 5) {
+      let read = wallTime(iterations: 1, repeats: 5) {
         let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads)
         pool.run { t, n in
           let r = ThreadPool.chunk(floats / 64, t, n)
@@ -84,7 +39,7 @@ final class KernelBenchmarks: XCTestCase {
         for t in 0..<threads { sink += partial[t] }
         partial.deallocate()
       }
-      let copy = time(iterations: 1, repeats: 5) {
+      let copy = wallTime(iterations: 1, repeats: 5) {
         pool.parallelFor(floats) { r in
           (b + r.lowerBound).update(from: a + r.lowerBound, count: r.count)
         }
@@ -106,23 +61,23 @@ final class KernelBenchmarks: XCTestCase {
   }
 
   /// Cost of one empty dispatch: back-to-back (workers spinning) and after the workers parked.
-  func testDispatchOverhead() {
+  func dispatchOverhead() {
     for threads in [2, 3] {
       let pool = ThreadPool(threads: threads)
-      let hot = time(iterations: 100_000, repeats: 3) { pool.run { _, _ in } }
+      let hot = wallTime(iterations: 100_000, repeats: 3) { pool.run { _, _ in } }
       let parked = ThreadPool(threads: threads, spinPolls: 0)
-      let cold = time(iterations: 20_000, repeats: 3) { parked.run { _, _ in } }
+      let cold = wallTime(iterations: 20_000, repeats: 3) { parked.run { _, _ in } }
       report(String(format: "dispatch threads=%d spinning %.2f µs  parking %.2f µs", threads, hot * 1e6, cold * 1e6))
     }
   }
 
   /// gemv of every distinct (type, shape) of the real models: time, GB/s of weights read, fast vs exact, 1 vs 2 threads.
-  func testRealLayerGemv() throws {
+  func realLayerGemv() throws {
     let pools = [1: ThreadPool(threads: 1), 2: ThreadPool(threads: 2)]
     let ws = KernelWorkspace()
     for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
-      guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
-      let gguf = try GGUFFile(path: modelsDir + "/" + file)
+      guard FileManager.default.fileExists(atPath: modelsDirectory + "/" + file) else { continue }
+      let gguf = try GGUFFile(path: modelsDirectory + "/" + file)
       var seen = Set<String>()
       for info in gguf.tensors where info.dimensions.count == 2 && info.name != "token_embd.weight" {
         let key = "\(info.type) \(info.dimensions)"
@@ -135,12 +90,12 @@ final class KernelBenchmarks: XCTestCase {
         let iterations = max(3, 200_000_000 / max(w.byteCount, 1))
         var line = "gemv \(file.prefix(4)) \(info.name) \(w.type) (\(w.rows)x\(w.cols)) \(w.byteCount / 1024) KiB:"
         for threads in [1, 2] {
-          let t = time(iterations: iterations) { matvec(w, x, &y, pool: pools[threads]!, workspace: ws) }
+          let t = wallTime(iterations: iterations) { matvec(w, x, &y, pool: pools[threads]!, workspace: ws) }
           line += String(format: " %dT %.1f µs %.1f GB/s;", threads, t * 1e6, Double(w.byteCount) / t / 1e9)
         }
         let tc = cpuTime(iterations: iterations) { matvec(w, x, &y, pool: pools[1]!, workspace: ws) }
         line += String(format: " 1T-cpu-time %.1f µs %.1f GB/s;", tc * 1e6, Double(w.byteCount) / tc / 1e9)
-        let te = time(iterations: max(1, iterations / 4), repeats: 3) {
+        let te = wallTime(iterations: max(1, iterations / 4), repeats: 3) {
           matvec(w, x, &y, pool: pools[2]!, workspace: ws, precision: .exact)
         }
         line += String(format: " exact-2T %.1f GB/s", Double(w.byteCount) / te / 1e9)
@@ -151,12 +106,12 @@ final class KernelBenchmarks: XCTestCase {
 
   /// Q4_1 / Q5_0 rows of the real layer shapes, two rows per call, 1 thread, CPU time: the one-block-per-step
   /// kernels (DotAVX2.swift) against the two-blocks-per-step kernels (DotPairsAVX2.swift) that `matvec` uses.
-  func testPairKernelsAgainstOneBlockKernels() throws {
+  func pairKernelsAgainstOneBlockKernels() throws {
     #if arch(x86_64)
       let ws = KernelWorkspace()
       for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
-        guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
-        let gguf = try GGUFFile(path: modelsDir + "/" + file)
+        guard FileManager.default.fileExists(atPath: modelsDirectory + "/" + file) else { continue }
+        let gguf = try GGUFFile(path: modelsDirectory + "/" + file)
         var seen = Set<String>()
         for info in gguf.tensors where info.dimensions.count == 2 && (info.type == .q4_1 || info.type == .q5_0) {
           let key = "\(info.type) \(info.dimensions)"
@@ -212,12 +167,12 @@ final class KernelBenchmarks: XCTestCase {
 
   /// All weight matrices of a decode step (every layer's matrices and the output head, once each) with 2 threads:
   /// the kernels' share of a token's time, and the bound it implies.
-  func testDecodeWeightSweep() throws {
+  func decodeWeightSweep() throws {
     let pool = ThreadPool(threads: 2)
     let ws = KernelWorkspace()
     for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
-      guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
-      let gguf = try GGUFFile(path: modelsDir + "/" + file)
+      guard FileManager.default.fileExists(atPath: modelsDirectory + "/" + file) else { continue }
+      let gguf = try GGUFFile(path: modelsDirectory + "/" + file)
       let mats = try decodeStepMatrices(gguf)
       let maxCols = mats.map(\.cols).max()!
       let maxRows = mats.map(\.rows).max()!
@@ -225,7 +180,7 @@ final class KernelBenchmarks: XCTestCase {
       var y = [Float](repeating: 0, count: maxRows)
       let bytes = mats.reduce(0) { $0 + $1.byteCount }
       for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
-      let t = time(iterations: 10, repeats: 5) {
+      let t = wallTime(iterations: 10, repeats: 5) {
         for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) }
       }
       report(
@@ -273,11 +228,12 @@ final class KernelBenchmarks: XCTestCase {
             grouped,
             cpuTime(iterations: 3, repeats: 1) { for w in q5g { matvec(w, x, &y, pool: single, workspace: ws) } })
           wallPlain = min(
-            wallPlain, time(iterations: 5, repeats: 1) { for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) } }
+            wallPlain,
+            wallTime(iterations: 5, repeats: 1) { for w in mats { matvec(w, x, &y, pool: pool, workspace: ws) } }
           )
           wallGrouped = min(
             wallGrouped,
-            time(iterations: 5, repeats: 1) { for w in regrouped { matvec(w, x, &y, pool: pool, workspace: ws) } })
+            wallTime(iterations: 5, repeats: 1) { for w in regrouped { matvec(w, x, &y, pool: pool, workspace: ws) } })
         }
         report(
           String(
@@ -314,7 +270,7 @@ final class KernelBenchmarks: XCTestCase {
             })
           wall[i] = min(
             wall[i],
-            time(iterations: 5, repeats: 1) {
+            wallTime(iterations: 5, repeats: 1) {
               for w in mats { matvec(w, x, &y, pool: pool, workspace: ws, options: v.1) }
             })
         }
@@ -329,13 +285,13 @@ final class KernelBenchmarks: XCTestCase {
   }
 
   /// Prefill: matmul of a 512-token batch through each distinct layer shape (dequantised tiles + sgemm), GFLOP/s.
-  func testPrefillMatmul() throws {
+  func prefillMatmul() throws {
     let pool = ThreadPool(threads: 2)
     let ws = KernelWorkspace()
     let batch = Int(ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH_BATCH"] ?? "512")!
     for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
-      guard FileManager.default.fileExists(atPath: modelsDir + "/" + file) else { continue }
-      let gguf = try GGUFFile(path: modelsDir + "/" + file)
+      guard FileManager.default.fileExists(atPath: modelsDirectory + "/" + file) else { continue }
+      let gguf = try GGUFFile(path: modelsDirectory + "/" + file)
       var seen = Set<String>()
       var totalFlops = 0.0
       var totalTime = 0.0
@@ -346,7 +302,7 @@ final class KernelBenchmarks: XCTestCase {
         var y = [Float](repeating: 0, count: batch * w.rows)
         let t: Double
         if seen.insert(key).inserted {
-          t = time(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: pool, workspace: ws) }
+          t = wallTime(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: pool, workspace: ws) }
           let flops = 2.0 * Double(batch) * Double(w.rows) * Double(w.cols)
           report(
             String(
@@ -364,8 +320,8 @@ final class KernelBenchmarks: XCTestCase {
 
   /// Prefill threading: (A) the pool splits rows and OpenBLAS runs single-threaded in each share (what `matmul`
   /// does) against (B) the pool dequantises the whole matrix and one sgemm runs on OpenBLAS's 2 threads.
-  func testPrefillThreadingChoice() throws {
-    let gguf = try GGUFFile(path: modelsDir + "/qwen2.5-coder-0.5b.gguf")
+  func prefillThreadingChoice() throws {
+    let gguf = try GGUFFile(path: modelFile("qwen2.5-coder-0.5b.gguf"))
     let batch = 512
     let ws = KernelWorkspace()
     for name in ["blk.0.ffn_gate.weight", "blk.0.ffn_down.weight", "blk.0.attn_q.weight"] {
@@ -374,11 +330,11 @@ final class KernelBenchmarks: XCTestCase {
       var y = [Float](repeating: 0, count: batch * w.rows)
       let flops = 2.0 * Double(batch) * Double(w.rows) * Double(w.cols)
       let poolA = ThreadPool(threads: 2)
-      let a = time(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: poolA, workspace: ws) }
+      let a = wallTime(iterations: 1, repeats: 3) { matmul(w, x, batch: batch, &y, pool: poolA, workspace: ws) }
       let poolB = ThreadPool(threads: 2, spinPolls: 0)
       let full = UnsafeMutablePointer<Float>.allocate(capacity: w.rows * w.cols)
       defer { full.deallocate() }
-      let b = time(iterations: 1, repeats: 3) {
+      let b = wallTime(iterations: 1, repeats: 3) {
         poolB.parallelFor(w.rows) { r in
           QuantTraits.fastDequantize(
             w.type, w.row(r.lowerBound), count: r.count * w.cols, into: full + r.lowerBound * w.cols)
@@ -387,7 +343,7 @@ final class KernelBenchmarks: XCTestCase {
         sgemm(transB: true, m: batch, n: w.rows, k: w.cols, a: x, b: full, c: &y)
         setOpenBLASThreads(1)
       }
-      let dq = time(iterations: 1, repeats: 3) {
+      let dq = wallTime(iterations: 1, repeats: 3) {
         poolB.parallelFor(w.rows) { r in
           QuantTraits.fastDequantize(
             w.type, w.row(r.lowerBound), count: r.count * w.cols, into: full + r.lowerBound * w.cols)
@@ -409,7 +365,7 @@ final class KernelBenchmarks: XCTestCase {
   }
 
   /// Fixed cost of one matvec call: tiny matrices, 1 thread, CPU time.
-  func testCallOverhead() {
+  func callOverhead() {
     let ws = KernelWorkspace()
     let pool = ThreadPool(threads: 1)
     for (type, rows, cols) in [
@@ -437,9 +393,9 @@ final class KernelBenchmarks: XCTestCase {
   }
 
   /// Opening a model: mapping and parsing the header, metadata (incl. the vocabulary arrays) and tensor directory.
-  func testGGUFOpen() throws {
+  func ggufOpen() throws {
     for file in ["qwen2.5-coder-0.5b.gguf", "smollm2-135m.gguf"] {
-      let path = modelsDir + "/" + file
+      let path = modelsDirectory + "/" + file
       guard FileManager.default.fileExists(atPath: path) else { continue }
       var tensors = 0
       let t = cpuTime(iterations: 3, repeats: 3) { tensors = (try? GGUFFile(path: path))?.tensors.count ?? -1 }
@@ -448,8 +404,8 @@ final class KernelBenchmarks: XCTestCase {
   }
 
   /// Small batches: multi-token quantised kernels vs dequantise + sgemm vs one matvec per token (1 thread, CPU time).
-  func testSmallBatchCrossover() throws {
-    let gguf = try GGUFFile(path: modelsDir + "/qwen2.5-coder-0.5b.gguf")
+  func smallBatchCrossover() throws {
+    let gguf = try GGUFFile(path: modelFile("qwen2.5-coder-0.5b.gguf"))
     let ws = KernelWorkspace()
     let pool = ThreadPool(threads: 1)
     for name in ["blk.0.ffn_gate.weight", "blk.0.ffn_down.weight", "blk.2.ffn_down.weight"] {
@@ -480,5 +436,20 @@ final class KernelBenchmarks: XCTestCase {
             name, "\(w.type)", batch, multi * 1e3, gemm * 1e3, perToken * 1e3))
       }
     }
+  }
+
+  var all: [Benchmark] {
+    [
+      Benchmark("memory-bandwidth", memoryBandwidth),
+      Benchmark("dispatch-overhead", dispatchOverhead),
+      Benchmark("real-layer-gemv", realLayerGemv),
+      Benchmark("pair-kernels-against-one-block-kernels", pairKernelsAgainstOneBlockKernels),
+      Benchmark("decode-weight-sweep", decodeWeightSweep),
+      Benchmark("prefill-matmul", prefillMatmul),
+      Benchmark("prefill-threading-choice", prefillThreadingChoice),
+      Benchmark("call-overhead", callOverhead),
+      Benchmark("gguf-open", ggufOpen),
+      Benchmark("small-batch-crossover", smallBatchCrossover),
+    ]
   }
 }

@@ -1,19 +1,16 @@
 import Foundation
 import GGUF
-import XCTest
+import KernelsTestSupport
 
 @testable import Kernels
 
 /// How close the decode products come to a pure read of the same bytes: every weight matrix of one token, once
 /// through `matvec` and once summed as floats with the same thread pool, the same chunks of rows and the same
 /// look-ahead, interleaved. The difference is the cost of the arithmetic on top of the memory traffic.
-/// Opt-in (CODEGEN_LSP_BENCH=1); prints figures, asserts nothing about speed.
-final class StreamCeilingBenchmarks: XCTestCase {
-  func testDecodeAgainstPureRead() throws {
-    guard ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" else { throw XCTSkip("CODEGEN_LSP_BENCH=1") }
-    let dir =
-      ProcessInfo.processInfo.environment["CODEGEN_LSP_MODELS_DIR"]
-      ?? (NSHomeDirectory() + "/.cache/codegen-lsp/models")
+/// Prints figures, asserts nothing about speed.
+struct StreamCeilingBenchmark {
+  func run() throws {
+    let dir = modelsDirectory
     let pool = ThreadPool(threads: 2)
     let ws = KernelWorkspace()
     func wall(_ body: () -> Void) -> Double {
