@@ -86,7 +86,7 @@ let package = Package(
     .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Quantization"], resources: [.copy("Fixtures")]),
     .target(name: "CPrefetch"),
     .target(name: "Kernels", dependencies: ["Quantization", "COpenBLAS", "CPrefetch"], swiftSettings: numericSettings),
-    .target(name: "KernelsTestSupport", dependencies: ["Kernels", "Quantization", "GGUF"]),
+    .target(name: "KernelsTestSupport", dependencies: ["Kernels", "Quantization", "GGUF", "Sampling"]),
     .testTarget(
       name: "KernelsTests", dependencies: ["Kernels", "KernelsTestSupport", "Quantization", "GGUF"],
       swiftSettings: numericSettings),

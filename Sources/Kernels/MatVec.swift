@@ -118,20 +118,12 @@ func matvecRows(
     #if !CODEGEN_LSP_AVX512VNNI
       case .q5_0 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch,
         .q4_1 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch:
-        var spread = SpreadAhead(
-          w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes,
-          hint: options.prefetchHint)
         let q5 = w.type == .q5_0
-        var r = rows.lowerBound
-        while r + 1 < rows.upperBound {
-          spread.rows = w.row(r)
-          (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) {
-            AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: q5, spread: $0)
-          }
-          spread.advance(2 * w.rowBytes)
-          r += 2
+        spreadRowPairs(w, rows, y, ahead, options) { r, s in
+          AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: q5, spread: s)
+        } single: { r in
+          AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: q5)
         }
-        if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: q5) }
       case .q4_K where options.spreadPrefetch && ahead.prefetch, .q5_K where options.spreadPrefetch && ahead.prefetch,
         .q6_K where options.spreadPrefetch && ahead.prefetch:
         var spread = SpreadAhead(
@@ -149,108 +141,67 @@ func matvecRows(
           spread.advance(w.rowBytes)
         }
       case .q8_0 where w.packing == .groupsOf4 && options.spreadPrefetch && ahead.prefetch:
-        var spread = SpreadAhead(
-          w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes,
-          hint: options.prefetchHint)
-        var r = rows.lowerBound
-        while r + 1 < rows.upperBound {
-          spread.rows = w.row(r)
-          (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) {
-            q8_0Groups2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: $0)
-          }
-          spread.advance(2 * w.rowBytes)
-          r += 2
+        spreadRowPairs(w, rows, y, ahead, options) { r, s in
+          q8_0Groups2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: s)
+        } single: { r in
+          q8_0Groups2(w.row(r), w.row(r), q8!, blocks: blocks).0
         }
-        if r < rows.upperBound { y[r] = q8_0Groups2(w.row(r), w.row(r), q8!, blocks: blocks).0 }
       case .q4_1 where w.packing == .ggml && options.spreadPrefetch && options.pairKernels && ahead.prefetch:
-        var spread = SpreadAhead(
-          w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes,
-          hint: options.prefetchHint)
-        var r = rows.lowerBound
-        while r + 1 < rows.upperBound {
-          spread.rows = w.row(r)
-          (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) {
-            AVX2PairDot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: $0)
-          }
-          spread.advance(2 * w.rowBytes)
-          r += 2
+        spreadRowPairs(w, rows, y, ahead, options) { r, s in
+          AVX2PairDot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks, spread: s)
+        } single: { r in
+          AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks)
         }
-        if r < rows.upperBound { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
     #endif
     case .q8_0 where w.packing == .groupsOf4:
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        ahead.touch(rows: r..<(r + 2))
-        (y[r], y[r + 1]) = q8_0Groups2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
-        r += 2
+      rowPairs(rows, y, &ahead) { r in
+        q8_0Groups2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+      } single: { r in
+        q8_0Groups2(w.row(r), w.row(r), q8!, blocks: blocks).0
       }
-      if r < rows.upperBound { y[r] = q8_0Groups2(w.row(r), w.row(r), q8!, blocks: blocks).0 }
     case .q8_0:
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        ahead.touch(rows: r..<(r + 2))
+      rowPairs(rows, y, &ahead) { r in
         #if CODEGEN_LSP_AVX512VNNI
-          (y[r], y[r + 1]) = AVX512Dot.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+          AVX512Dot.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
         #else
-          (y[r], y[r + 1]) = AVX2Dot.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+          AVX2Dot.q8_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
         #endif
-        r += 2
+      } single: { r in
+        AVX2Dot.q8_0(w.row(r), q8!, blocks: blocks)
       }
-      if r < rows.upperBound { y[r] = AVX2Dot.q8_0(w.row(r), q8!, blocks: blocks) }
     case .q4_0:
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        ahead.touch(rows: r..<(r + 2))
-        (y[r], y[r + 1]) = AVX2Dot.q4_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
-        r += 2
+      rowPairs(rows, y, &ahead) { r in
+        AVX2Dot.q4_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
+      } single: { r in
+        AVX2Dot.q4_0(w.row(r), q8!, blocks: blocks)
       }
-      if r < rows.upperBound { y[r] = AVX2Dot.q4_0(w.row(r), q8!, blocks: blocks) }
-    case .q4_1 where w.packing == .groupsOf4:
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        ahead.touch(rows: r..<(r + 2))
+    case .q4_1 where w.packing == .groupsOf4, .q5_0 where w.packing == .groupsOf4:
+      let q5 = w.type == .q5_0
+      rowPairs(rows, y, &ahead) { r in
         #if CODEGEN_LSP_AVX512VNNI
-          (y[r], y[r + 1]) = AVX512Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: false)
+          AVX512Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: q5)
         #else
-          (y[r], y[r + 1]) = AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: false)
+          AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: q5)
         #endif
-        r += 2
+      } single: { r in
+        AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: q5)
       }
-      if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: false) }
     case .q4_1:
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        ahead.touch(rows: r..<(r + 2))
-        (y[r], y[r + 1]) =
-          options.pairKernels
+      rowPairs(rows, y, &ahead) { r in
+        options.pairKernels
           ? AVX2PairDot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
           : AVX2Dot.q4_1x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
-        r += 2
+      } single: { r in
+        AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks)
       }
-      if r < rows.upperBound { y[r] = AVX2Dot.q4_1(w.row(r), q8!, blocks: blocks) }
-    case .q5_0 where w.packing == .groupsOf4:
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        ahead.touch(rows: r..<(r + 2))
-        #if CODEGEN_LSP_AVX512VNNI
-          (y[r], y[r + 1]) = AVX512Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: true)
-        #else
-          (y[r], y[r + 1]) = AVX2Groups.dot2(w.row(r), w.row(r + 1), q8!, blocks: blocks, q5: true)
-        #endif
-        r += 2
-      }
-      if r < rows.upperBound { y[r] = AVX2Groups.dot(w.row(r), q8!, blocks: blocks, q5: true) }
     case .q5_0:
-      var r = rows.lowerBound
-      while r + 1 < rows.upperBound {
-        ahead.touch(rows: r..<(r + 2))
-        (y[r], y[r + 1]) =
-          options.pairKernels
+      rowPairs(rows, y, &ahead) { r in
+        options.pairKernels
           ? AVX2PairDot.q5_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
           : AVX2Dot.q5_0x2(w.row(r), w.row(r + 1), q8!, blocks: blocks)
-        r += 2
+      } single: { r in
+        AVX2Dot.q5_0(w.row(r), q8!, blocks: blocks)
       }
-      if r < rows.upperBound { y[r] = AVX2Dot.q5_0(w.row(r), q8!, blocks: blocks) }
     case .q5_1: for r in rows { ahead.touch(rows: r..<(r + 1)); y[r] = AVX2Dot.q5_1(w.row(r), q8!, blocks: blocks) }
     case .q4_K: for r in rows { ahead.touch(rows: r..<(r + 1)); y[r] = AVX2Dot.q4_K(w.row(r), q8K!, blocks: blocks) }
     case .q5_K: for r in rows { ahead.touch(rows: r..<(r + 1)); y[r] = AVX2Dot.q5_K(w.row(r), q8K!, blocks: blocks) }
@@ -263,6 +214,44 @@ func matvecRows(
     preconditionFailure("matvec: no fast kernel on this architecture")
   #endif
 }
+
+#if arch(x86_64)
+  /// The rows of `rows` two at a time: `dot2(r)` gives rows r and r + 1, `single(r)` an odd last row; the look-ahead
+  /// is touched before each pair.
+  @inline(__always)
+  private func rowPairs(
+    _ rows: Range<Int>, _ y: UnsafeMutablePointer<Float>, _ ahead: inout LookAhead, _ dot2: (Int) -> (Float, Float),
+    single: (Int) -> Float
+  ) {
+    var r = rows.lowerBound
+    while r + 1 < rows.upperBound {
+      ahead.touch(rows: r..<(r + 2))
+      (y[r], y[r + 1]) = dot2(r)
+      r += 2
+    }
+    if r < rows.upperBound { y[r] = single(r) }
+  }
+
+  /// `rowPairs` with the look-ahead spread over the kernel's loop: `dot2(r, spread)` issues the prefetches itself.
+  @inline(__always)
+  private func spreadRowPairs(
+    _ w: WeightMatrix, _ rows: Range<Int>, _ y: UnsafeMutablePointer<Float>, _ ahead: LookAhead,
+    _ options: MatVecOptions, _ dot2: (Int, UnsafeMutablePointer<SpreadAhead>) -> (Float, Float),
+    single: (Int) -> Float
+  ) {
+    var spread = SpreadAhead(
+      w, firstRow: rows.lowerBound, distance: ahead.distance, near: options.nearPrefetchBytes,
+      hint: options.prefetchHint)
+    var r = rows.lowerBound
+    while r + 1 < rows.upperBound {
+      spread.rows = w.row(r)
+      (y[r], y[r + 1]) = withUnsafeMutablePointer(to: &spread) { dot2(r, $0) }
+      spread.advance(2 * w.rowBytes)
+      r += 2
+    }
+    if r < rows.upperBound { y[r] = single(r) }
+  }
+#endif
 
 /// Batched matrix product for prefill: `y[b, r] = Σ_c w[r, c] · x[b, c]`.
 ///

@@ -1,22 +1,13 @@
 import GGUF
 import Kernels
 import Quantization
+import Sampling
 
 // Test data for the kernels, shared by KernelsTests and the benchmarks (Benchmarks/Swift): seeded random vectors
 // and matrices of every weight type, and views of a model file's matrices.
 
-/// A deterministic generator (SplitMix64) so that every test run sees the same data.
-public struct SeededRandom: RandomNumberGenerator {
-  public var state: UInt64
-  public init(seed: UInt64) { state = seed }
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
+/// A deterministic generator, so that every test run sees the same data.
+public typealias SeededRandom = SplitMix64
 
 /// An owned buffer of packed weights with its matrix view.
 public final class TestMatrix {
