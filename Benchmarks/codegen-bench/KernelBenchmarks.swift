@@ -410,7 +410,7 @@ struct KernelBenchmarks {
     let pool = ThreadPool(threads: 1)
     for name in ["blk.0.ffn_gate.weight", "blk.0.ffn_down.weight", "blk.2.ffn_down.weight"] {
       let w = try WeightMatrix(gguf.requireTensor(named: name), in: gguf)
-      for batch in [2, 4, 8, 16, 32, 64] {
+      for batch in [2, 4, 8, 16, 32, 64, 128] {
         let x = randomVector(batch * w.cols, seed: 9)
         var y = [Float](repeating: 0, count: batch * w.rows)
         let iterations = max(2, 64 / batch)

@@ -31,25 +31,16 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, max(0, int(round(q / 100.0 * (len(ordered) - 1)))))]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--binary", default=".build/release/codegen-lsp")
-    parser.add_argument("--files", type=int, default=20)
-    parser.add_argument("--steps", type=int, default=6)
-    parser.add_argument("--model", default=None)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--dump", help="write every request's output (one JSON line each, with its kind) here")
-    parser.add_argument(
-        "--deadline-ms", type=int, default=1000,
-        help="the editor's deadline per request (complete --jsonl has none unless given; 0: none)")
-    parser.add_argument("extra", nargs="*")
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
+def typing_cases(files, steps, seed):
+    """The files and the typing of one line in each: a list of {"name", "steps": [(prefix, suffix), ...]}, step 0
+    the cursor after the line's indentation with the rest of the line removed, each later step 1 to 3 more
+    characters of the original line typed."""
+    rng = random.Random(seed)
     root = sysconfig.get_paths()["stdlib"]
     names = sorted(n for n in os.listdir(root) if n.endswith(".py"))
-    requests, kinds = [], []
+    cases = []
     for name in names:
-        if len(kinds) and kinds.count("cold") >= args.files:
+        if len(cases) >= files:
             break
         lines = open(os.path.join(root, name), encoding="utf-8", errors="replace").read().splitlines(keepends=True)
         if len(lines) < 320 or rng.random() < 0.6:
@@ -64,14 +55,34 @@ def main():
         line = window[index]
         column = len(line) - len(line.lstrip())
         typed_end = column
-        for step in range(args.steps + 1):
+        case = {"name": name, "steps": []}
+        for step in range(steps + 1):
             if step > 0:
                 typed_end = min(len(line.rstrip("\n")), typed_end + rng.randint(1, 3))
             # The user writes this line anew: what is typed goes before the cursor, the lines below stay.
-            prefix = "".join(window[:index]) + line[:typed_end]
-            suffix = "\n" + "".join(window[index + 1:])
+            case["steps"].append(("".join(window[:index]) + line[:typed_end], "\n" + "".join(window[index + 1:])))
+        cases.append(case)
+    return cases
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--binary", default=".build/release/codegen-lsp")
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dump", help="write every request's output (one JSON line each, with its kind) here")
+    parser.add_argument(
+        "--deadline-ms", type=int, default=1000,
+        help="the editor's deadline per request (complete --jsonl has none unless given; 0: none)")
+    parser.add_argument("extra", nargs="*")
+    args = parser.parse_args()
+    requests, kinds = [], []
+    for case in typing_cases(args.files, args.steps, args.seed):
+        for step, (prefix, suffix) in enumerate(case["steps"]):
             requests.append({"id": len(requests), "text": prefix + MARKER + suffix, "language": "python",
-                             "fileName": name})
+                             "fileName": case["name"]})
             kinds.append("cold" if step == 0 else "warm")
     command = [args.binary, "complete", "--jsonl"] + (["--model", args.model] if args.model else []) + args.extra
     if args.deadline_ms:

@@ -73,6 +73,28 @@ public final class InferenceSession {
   public func evaluate(
     _ tokens: [Int32], allLogits: Bool = false, chunk: Int? = nil, shouldStop: () -> Bool = { false }
   ) throws(InferenceError) -> Evaluation {
+    let slowdown = model.options.slowdown
+    guard slowdown > 1, slowdown.isFinite else {
+      return try evaluateAtFullSpeed(tokens, allLogits: allLogits, chunk: chunk, shouldStop: shouldStop)
+    }
+    // A slowed engine (benchmarks) waits at every poll, between layers, for (slowdown - 1) times the work done since
+    // the previous poll: a stop is then seen as promptly, in layers, as on a machine that slow.
+    var lastPoll = DispatchTime.now().uptimeNanoseconds
+    defer { throttle(since: lastPoll) }
+    return try withoutActuallyEscaping(shouldStop) { stop throws(InferenceError) in
+      try evaluateAtFullSpeed(
+        tokens, allLogits: allLogits, chunk: chunk,
+        shouldStop: {
+          self.throttle(since: lastPoll)
+          lastPoll = DispatchTime.now().uptimeNanoseconds
+          return stop()
+        })
+    }
+  }
+
+  private func evaluateAtFullSpeed(
+    _ tokens: [Int32], allLogits: Bool, chunk: Int?, shouldStop: () -> Bool
+  ) throws(InferenceError) -> Evaluation {
     guard !tokens.isEmpty else { throw .invalidArgument("evaluate needs at least one token") }
     guard tokens.count <= capacity else { throw .contextOverflow(needed: tokens.count, capacity: capacity) }
     let vocab = config.vocabularySize
@@ -106,8 +128,6 @@ public final class InferenceSession {
       let chunk = Array(tokens[position..<(position + n)])
       let isLast = position + n == tokens.count
       var finished = true
-      let chunkStart = DispatchTime.now().uptimeNanoseconds
-      defer { throttle(since: chunkStart) }
       if allLogits {
         all!.withUnsafeMutableBufferPointer { buf in
           finished = engine.forward(

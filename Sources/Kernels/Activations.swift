@@ -158,6 +158,9 @@ public final class KernelWorkspace: @unchecked Sendable {
   private var floatBuffers: [UnsafeMutablePointer<Float>] = []
   private var floatCapacity = 0
 
+  /// The measured choice between the two paths of `matmul` (shared by every call with this workspace).
+  public let pathTuner = MatmulPathTuner()
+
   /// An empty workspace; buffers are allocated on first use.
   public init() {}
 

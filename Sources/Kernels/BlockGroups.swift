@@ -39,7 +39,7 @@ import Quantization
 #endif
 
 /// How the bytes of a `WeightMatrix` are arranged.
-public enum WeightPacking: Sendable, Equatable {
+public enum WeightPacking: Sendable, Hashable {
   /// As in the GGUF file: the type's blocks one after the other.
   case ggml
   /// Q5_0, Q4_1 or Q8_0 rows regrouped in runs of 4 blocks for the decode kernels (BlockGroups.swift); same bytes per row.

@@ -1,5 +1,6 @@
 import COpenBLAS
 import CPrefetch
+import Foundation
 import Quantization
 
 /// Matrix-vector product for decode: `y[r] = Σ_c w[r, c] · x[c]`, rows split over the pool's threads.
@@ -255,11 +256,13 @@ func matvecRows(
 
 /// Batched matrix product for prefill: `y[b, r] = Σ_c w[r, c] · x[b, c]`.
 ///
-/// From `MatmulTuning.minimumBatchForGEMM` tokens on, each thread dequantises tiles of weight rows into its own
-/// reused float buffer and multiplies them with the whole batch by `cblas_sgemm` (OpenBLAS runs single-threaded
-/// inside each call; our pool supplies the parallelism). Smaller batches of quantised weights use the 8-bit
-/// multi-token kernels (each weight block decoded once for all tokens, activations quantised as in `matvec`);
-/// float weights use one `matvec` per token. `.exact` precision always takes the float GEMM path (for batch > 1).
+/// Two paths: the 8-bit multi-token kernels (each weight block decoded once for all tokens, activations quantised as
+/// in `matvec`), and dequantise + GEMM (each thread dequantises tiles of weight rows into its own reused float buffer
+/// and multiplies them with the whole batch by `cblas_sgemm`, OpenBLAS single-threaded inside each call, our pool
+/// supplying the parallelism). Quantised weights take the multi-token kernels below
+/// `MatmulTuning.minimumBatchForGEMM` tokens; from there on the workspace's `MatmulPathTuner` picks the path it
+/// measured faster on this machine for this matrix and batch size. Float weights use one `matvec` per token below
+/// that size and GEMM above. `.exact` precision always takes the float GEMM path (for batch > 1).
 /// - Parameters:
 ///   - w: (rows, cols). x: (batch, cols). y: (batch, rows); must not overlap `x`.
 public func matmul(
@@ -280,11 +283,112 @@ public func matmul(
   {
     return
   }
+  if batch >= MatmulTuning.minimumBatchForGEMM, multiTokenSupported(w) {
+    let tuner = workspace.pathTuner
+    let key = MatmulPathTuner.Key(w, batch: batch)
+    let (path, timed) = tuner.path(for: key)
+    let start = timed ? DispatchTime.now().uptimeNanoseconds : 0
+    switch path {
+    case .multiToken: _ = matmulMultiToken(w, x, batch: batch, y, pool: pool, workspace: workspace)
+    case .gemm: matmulGEMM(w, x, batch: batch, y, pool: pool, workspace: workspace)
+    }
+    if timed { tuner.record(key, path, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+    return
+  }
   if batch < MatmulTuning.minimumBatchForGEMM && !(w.type == .f32 || w.type == .f16 || w.type == .bf16) {
     for b in 0..<batch { matvec(w, x + b * w.cols, y + b * w.rows, pool: pool, workspace: workspace) }
     return
   }
   matmulGEMM(w, x, batch: batch, y, pool: pool, workspace: workspace)
+}
+
+/// True when `matmulMultiToken` has kernels for `w` on this architecture.
+func multiTokenSupported(_ w: WeightMatrix) -> Bool {
+  #if arch(x86_64)
+    return QuantTraits.table[w.type]?.activationLayout != nil
+  #else
+    return false
+  #endif
+}
+
+/// Chooses between `matmul`'s two paths for batches of `MatmulTuning.minimumBatchForGEMM` tokens and more by timing
+/// both on this machine. Which is faster depends on the CPU and the weight type: on Zen 4 (AVX-512 VNNI) the
+/// multi-token kernels prefill 33 tokens of Qwen2.5-Coder-0.5B 1.3x faster than GEMM, while in the one-thread kernel
+/// benchmark GEMM wins for file-layout Q5_0 from 16 tokens on and loses for Q4_K and Q6_K up to 128
+/// (`codegen-bench kernels small-batch-crossover`). For each weight type, layout, shape and batch size class (powers
+/// of two), the first `trialsPerPath` calls of each path are timed, alternately, and the faster best time decides
+/// the calls after them.
+public final class MatmulPathTuner: @unchecked Sendable {
+  public enum Path: Sendable, Equatable {
+    case multiToken
+    case gemm
+  }
+
+  /// A matrix and a batch size class.
+  public struct Key: Hashable, Sendable {
+    let type: GGMLType
+    let packing: WeightPacking
+    let rows: Int
+    let cols: Int
+    /// The largest power of two not above the batch.
+    let sizeClass: Int
+
+    public init(_ w: WeightMatrix, batch: Int) {
+      type = w.type
+      packing = w.packing
+      rows = w.rows
+      cols = w.cols
+      var size = 1
+      while size * 2 <= batch { size *= 2 }
+      sizeClass = size
+    }
+  }
+
+  /// Timed calls of each path before the choice.
+  public static let trialsPerPath = 2
+
+  private struct Trials {
+    var best: [Path: Double] = [:]
+    var runs: [Path: Int] = [:]
+  }
+
+  private let lock = NSLock()
+  private var trials: [Key: Trials] = [:]
+  private var chosen: [Key: Path] = [:]
+
+  public init() {}
+
+  /// The path of the next call for `key`, and whether that call is a trial to time.
+  public func path(for key: Key) -> (Path, timed: Bool) {
+    lock.lock()
+    defer { lock.unlock() }
+    if let path = chosen[key] { return (path, false) }
+    let runs = trials[key]?.runs ?? [:]
+    let multi = runs[.multiToken] ?? 0
+    let gemm = runs[.gemm] ?? 0
+    return (multi <= gemm ? .multiToken : .gemm, true)
+  }
+
+  /// Records a timed call; after the last trial, the faster path is chosen for `key`.
+  public func record(_ key: Key, _ path: Path, seconds: Double) {
+    lock.lock()
+    defer { lock.unlock() }
+    var entry = trials[key] ?? Trials()
+    entry.runs[path, default: 0] += 1
+    entry.best[path] = min(entry.best[path] ?? .infinity, seconds)
+    trials[key] = entry
+    if (entry.runs[.multiToken] ?? 0) >= Self.trialsPerPath, (entry.runs[.gemm] ?? 0) >= Self.trialsPerPath {
+      chosen[key] = (entry.best[.multiToken] ?? .infinity) <= (entry.best[.gemm] ?? .infinity) ? .multiToken : .gemm
+      trials[key] = nil
+    }
+  }
+
+  /// The choices made so far (for benchmarks and tests).
+  public var choices: [Key: Path] {
+    lock.lock()
+    defer { lock.unlock() }
+    return chosen
+  }
 }
 
 /// The small-batch path of `matmul`: 8-bit activations and multi-token kernels. Returns false (doing nothing) when

@@ -197,6 +197,9 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     // lacks of it in time, else a short window around the cursor in a second KV cache.
     var session = self.session
     var notice: String?
+    // How long this request may take at least: a machine too slow for the target answers from the shortest window
+    // and a line of generation, however long that takes, instead of answering nothing.
+    var minimumMilliseconds = 0
     if cancellation.deadlineNanoseconds != nil {
       let target = settings.latencyTargetMilliseconds
       let plan = LatencyPolicy.plan(
@@ -207,17 +210,20 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         toldTooSlow = true
         notice = LatencyPolicy.tooSlowMessage(speed, targetMilliseconds: target, model: model.summary)
       }
+      if plan.tooSlow, let expected = plan.expectedMilliseconds { minimumMilliseconds = expected }
       if case .short(let prefixTokens, let suffixTokens) = plan.window {
         var shortSettings = settings
-        // The prefix window walks back whole lines up to three quarters of its budget (coarse steps keep it stable
-        // while typing): ask for a third more, so the short window holds about `prefixTokens`.
-        shortSettings.prefixTokens = prefixTokens * 4 / 3
+        // The prefix window before the anchor fills three quarters of its budget (a stable window while typing),
+        // and the budget leaves `middleTokens` for the text typed after the anchor: ask for a third more and the
+        // middle's share, so the short window holds about `prefixTokens`.
+        shortSettings.prefixTokens = prefixTokens * 4 / 3 + max(0, settings.middleTokens)
         shortSettings.suffixTokens = suffixTokens
         shortSettings.contextDocumentTokens = 0
         var shortRequest = request
         shortRequest.documentID = request.documentID + "\u{0}short"
         shortRequest.contextDocuments = []
-        let shortPrompt = promptBuilder.build(shortRequest, settings: shortSettings, order: order, trace: &trace)
+        let shortPrompt = promptBuilder.build(
+          shortRequest, settings: shortSettings, order: order, partialLines: true, trace: &trace)
         (healedTokens, healing) = heal(shortPrompt, settings: settings)
         promptTokens = fitToContext(healedTokens)
         session = shortSession
@@ -244,7 +250,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     // Generation ends at the request's deadline, or a little after a long cold prefill.
     let generationDeadline = max(
       cancellation.deadlineNanoseconds ?? UInt64.max,
-      SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: settings.minimumGenerationMilliseconds)))
+      SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: settings.minimumGenerationMilliseconds)),
+      SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: minimumMilliseconds), from: started))
     var result = CompletionResult(
       candidates: [], trace: [], promptTokensComputed: evaluation.computedTokens, promptTokens: promptTokens.count)
     result.notice = notice

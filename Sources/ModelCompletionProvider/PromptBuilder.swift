@@ -30,8 +30,9 @@ public final class PromptBuilder {
   let tokenizer: PromptTokenizer
   let template: FIMTemplate?
   let bos: Int32?
-  /// Window start (a line index into the prefix) per document.
-  private var windowStarts: [String: (line: Int, firstLine: String)] = [:]
+  /// Window start per document: a line index into the prefix, and how many tokens of that line's text (with the
+  /// rest of the window after it) are left out.
+  private var windowStarts: [String: (line: Int, firstLine: String, dropped: Int)] = [:]
   /// PSM anchor per document: the prefix offset after which typed text follows the middle token.
   private var anchors: [String: (offset: Int, head: String, suffix: String)] = [:]
 
@@ -47,9 +48,12 @@ public final class PromptBuilder {
   /// The largest token budget the builder uses, whatever the settings say (2^24, past any context window).
   static let largestBudget = 1 << 24
 
+  ///   - partialLines: the prefix window may begin inside a line, so that it holds its budget (short windows);
+  ///     otherwise it begins at a line start.
   ///   - trace: receives one line per decision.
   public func build(
-    _ request: CompletionRequest, settings: CompletionSettings, order: FIMOrder, trace: inout [String]
+    _ request: CompletionRequest, settings: CompletionSettings, order: FIMOrder, partialLines: Bool = false,
+    trace: inout [String]
   ) -> Prompt {
     // Budgets past any context window are capped, so the window arithmetic below cannot overflow.
     var settings = settings
@@ -61,7 +65,8 @@ public final class PromptBuilder {
     if let bos { tokens.append(bos) }
     guard let template else {
       let (prefixText, prefixTokens) = prefixWindow(
-        documentID: request.documentID, prefix: request.prefix, budget: prefixBudget, trace: &trace)
+        documentID: request.documentID, prefix: request.prefix, budget: prefixBudget, partialLines: partialLines,
+        trace: &trace)
       tokens += prefixTokens
       trace.append("prompt: prefix only (\(prefixTokens.count) tokens): the model has no fill-in-the-middle tokens")
       return Prompt(
@@ -84,7 +89,7 @@ public final class PromptBuilder {
       // The head's budget leaves room for the typed tail, and stays the same while typing (a stable window).
       let headBudget = max(16, prefixBudget - max(0, settings.middleTokens))
       let (headText, headTokens) = prefixWindow(
-        documentID: request.documentID, prefix: head, budget: headBudget, trace: &trace)
+        documentID: request.documentID, prefix: head, budget: headBudget, partialLines: partialLines, trace: &trace)
       let tailTokens = tail.isEmpty ? [] : tokenizer.encodePlain(tail)
       tokens.append(template.prefix)
       tokens += headTokens
@@ -100,7 +105,8 @@ public final class PromptBuilder {
       }
     case .spm:
       let (text, prefixTokens) = prefixWindow(
-        documentID: request.documentID, prefix: request.prefix, budget: prefixBudget, trace: &trace)
+        documentID: request.documentID, prefix: request.prefix, budget: prefixBudget, partialLines: partialLines,
+        trace: &trace)
       tokens.append(template.prefix)
       tokens.append(template.suffix)
       tokens += suffixTokens
@@ -144,36 +150,54 @@ public final class PromptBuilder {
     return offset
   }
 
-  /// The prefix window: text from the remembered start line when it fits `budget`, else from a new start that
-  /// leaves a quarter of the budget free. A single line longer than the budget is cut to its last tokens.
-  func prefixWindow(documentID: String, prefix: String, budget: Int, trace: inout [String]) -> (String, [Int32]) {
+  /// The prefix window: text from the remembered start when it fits `budget`, else from a new start that leaves a
+  /// quarter of the budget free. The new start is a line start; with `partialLines`, the line before it is included
+  /// too, without its first tokens, up to those three quarters (a long line would otherwise leave a short window
+  /// nearly empty). A single line longer than the budget is cut to its last tokens.
+  func prefixWindow(
+    documentID: String, prefix: String, budget: Int, partialLines: Bool = false, trace: inout [String]
+  ) -> (String, [Int32]) {
     let lines = splitLinesKeepingEnds(prefix)
     if let remembered = windowStarts[documentID], remembered.line < lines.count,
       lines[remembered.line] == remembered.firstLine
     {
       let text = lines[remembered.line...].joined()
-      let tokens = tokenizer.encodePlain(text)
-      if tokens.count <= budget { return (text, tokens) }
+      let tokens = Array(tokenizer.encodePlain(text).dropFirst(remembered.dropped))
+      if tokens.count <= budget { return (remembered.dropped == 0 ? text : "", tokens) }
     }
     // Choose a new start: walk back from the cursor while the lines fit three quarters of the budget.
     let target = budget * 3 / 4
     var start = lines.count
     var used = 0
+    var dropped = 0
     while start > 0 {
       let cost = tokenizer.encodePlain(lines[start - 1]).count
-      if used + cost > target && start < lines.count { break }
+      if used + cost > target && start < lines.count {
+        if partialLines && used < target {
+          start -= 1
+          dropped = max(0, tokenizer.encodePlain(lines[start...].joined()).count - target)
+        }
+        break
+      }
       used += cost
       start -= 1
     }
-    let whole = start == 0
     var text = lines[start...].joined()
-    var tokens = tokenizer.encodePlain(text)
+    var tokens = Array(tokenizer.encodePlain(text).dropFirst(dropped))
+    let whole = start == 0 && dropped == 0
     if tokens.count > budget {
       tokens = Array(tokens.suffix(budget))
+      dropped = -1
+    }
+    if dropped != 0 {
       text = ""  // the exact text of a cut token sequence is not needed; the window is the tokens
     }
-    if start < lines.count { windowStarts[documentID] = (start, lines[start]) }
-    if !whole { trace.append("prompt: prefix window moved to line \(start) of \(lines.count) before the cursor") }
+    if start < lines.count { windowStarts[documentID] = (start, lines[start], max(0, dropped)) }
+    if !whole {
+      trace.append(
+        "prompt: prefix window moved to line \(start) of \(lines.count) before the cursor"
+          + (dropped > 0 ? ", without its first \(dropped) tokens" : ""))
+    }
     return (text, tokens)
   }
 

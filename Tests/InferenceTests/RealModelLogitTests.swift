@@ -99,7 +99,8 @@ final class RealModelLogitTests: XCTestCase {
       format:
         "%@ (%@, kv %@, %@ products): top-1 agreement %d/%d = %.2f%%; sampled logits max |diff| %.2e mean %.2e; top-5 max |diff| %.2e",
       preset, decode ? "decode steps" : "batched prefill", kvCacheType.rawValue,
-      exact || !decode ? "F32" : "8-bit activation", agree, positions, rate * 100, maxDiff, sumDiff / Double(diffCount),
+      exact ? "F32" : decode ? "8-bit activation" : "tuned (8-bit activation or F32)", agree, positions, rate * 100,
+      maxDiff, sumDiff / Double(diffCount),
       maxTop5)
     print(line)
     XCTAssertGreaterThanOrEqual(positions, 500)
@@ -177,10 +178,16 @@ final class RealModelLogitTests: XCTestCase {
     }
   }
 
-  func testSmolLM2MatchesTransformers() throws { try check(ModelFixtures.smollm) }
-  func testQwenCoderMatchesTransformers() throws { try check(ModelFixtures.qwenCoder) }
-  func testQwenCoderWithF16Cache() throws { try check(ModelFixtures.qwenCoder, kvCacheType: .f16) }
-  func testSmolLM2WithF16Cache() throws { try check(ModelFixtures.smollm, kvCacheType: .f16) }
+  // Batched prefill takes, per matrix, the path the engine measured faster (Kernels.MatmulPathTuner): the 8-bit
+  // multi-token kernels or float GEMM, so its agreement sits between the decode steps' and the float products'.
+  func testSmolLM2MatchesTransformers() throws { try check(ModelFixtures.smollm, minimumAgreement: 0.97) }
+  func testQwenCoderMatchesTransformers() throws { try check(ModelFixtures.qwenCoder, minimumAgreement: 0.97) }
+  func testQwenCoderWithF16Cache() throws {
+    try check(ModelFixtures.qwenCoder, kvCacheType: .f16, minimumAgreement: 0.97)
+  }
+  func testSmolLM2WithF16Cache() throws { try check(ModelFixtures.smollm, kvCacheType: .f16, minimumAgreement: 0.97) }
+  func testSmolLM2PrefillExact() throws { try check(ModelFixtures.smollm, exact: true) }
+  func testQwenCoderPrefillExact() throws { try check(ModelFixtures.qwenCoder, exact: true) }
   /// The server's default decode path (8-bit activations) with the F16 cache: held to the bar of its F32-cache
   /// counterpart (`testSmolLM2DecodeSteps`).
   func testSmolLM2DecodeStepsWithF16Cache() throws {

@@ -111,17 +111,44 @@ final class MatVecTests: XCTestCase {
       let m = TestMatrix.random(type, rows: rows, cols: cols, seed: 11 &+ UInt64(type.rawValue))
       for batch in [1, 2, 17, MatmulTuning.minimumBatchForGEMM] {
         let x = randomVector(batch * cols, seed: UInt64(batch))
-        var y = [Float](repeating: .nan, count: batch * rows)
-        matmul(m.matrix, x, batch: batch, &y, pool: pool, workspace: ws)
         var expected = [Float](repeating: 0, count: batch * rows)
         Reference.matmul(m.matrix, x, batch: batch, &expected)
         var scales = [Double]()
         for b in 0..<batch { scales += productScales(m.matrix, Array(x[(b * cols)..<((b + 1) * cols)])) }
-        // Small batches go through the 8-bit activation path; GEMM batches are float throughout.
-        let rtol = batch < MatmulTuning.minimumBatchForGEMM && type != .f32 && type != .f16 ? 1.0 / 200 : 1e-5
-        assertClose(y, expected, scales: scales, atol: 1e-6, rtol: rtol, "\(type) batch \(batch)")
+        // From minimumBatchForGEMM on, the tuner's trials take the multi-token kernels first, then GEMM: both paths.
+        let large = batch >= MatmulTuning.minimumBatchForGEMM
+        for call in 0..<(large ? 2 : 1) {
+          var y = [Float](repeating: .nan, count: batch * rows)
+          matmul(m.matrix, x, batch: batch, &y, pool: pool, workspace: ws)
+          // Small batches and the multi-token trial go through the 8-bit activation path; GEMM is float throughout.
+          let eightBit = type != .f32 && type != .f16 && (!large || call == 0)
+          let rtol = eightBit ? 1.0 / 200 : 1e-5
+          assertClose(y, expected, scales: scales, atol: 1e-6, rtol: rtol, "\(type) batch \(batch) call \(call)")
+        }
       }
     }
+  }
+
+  /// The path tuner times each path `trialsPerPath` times, alternately, then keeps the faster one for that matrix and
+  /// batch size class only.
+  func testPathTunerKeepsTheFasterPathPerMatrixAndSizeClass() {
+    let tuner = MatmulPathTuner()
+    let m = TestMatrix.random(.q5_0, rows: 8, cols: 64, seed: 1)
+    let key = MatmulPathTuner.Key(m.matrix, batch: 40)
+    XCTAssertEqual(key, MatmulPathTuner.Key(m.matrix, batch: 63), "the same size class")
+    XCTAssertNotEqual(key, MatmulPathTuner.Key(m.matrix, batch: 64))
+    var order: [MatmulPathTuner.Path] = []
+    for _ in 0..<(2 * MatmulPathTuner.trialsPerPath) {
+      let (path, timed) = tuner.path(for: key)
+      XCTAssertTrue(timed)
+      order.append(path)
+      tuner.record(key, path, seconds: path == .gemm ? 0.002 : 0.003)
+    }
+    XCTAssertEqual(order, [.multiToken, .gemm, .multiToken, .gemm])
+    XCTAssertEqual(tuner.path(for: key).0, .gemm)
+    XCTAssertFalse(tuner.path(for: key).timed)
+    XCTAssertEqual(tuner.choices, [key: .gemm])
+    XCTAssertTrue(tuner.path(for: MatmulPathTuner.Key(m.matrix, batch: 64)).timed, "another size class is tried anew")
   }
 
   /// The multi-token kernels (small batches) give what one matvec per token gives, up to float summation order.

@@ -44,6 +44,9 @@ final class LatencyPolicyTests: XCTestCase {
     XCTAssertEqual(
       plan.window, .short(prefixTokens: LatencyPolicy.shortestPrefix, suffixTokens: LatencyPolicy.shortestSuffix))
     XCTAssertTrue(plan.tooSlow)
+    // The shortest window (24 + 8 and 4 control tokens) at 13 tokens/s and a line (12 tokens) at 5 tokens/s.
+    XCTAssertEqual(plan.expectedMilliseconds, 5169)
+    XCTAssertTrue(plan.reason.contains("may take about 5169 ms"), plan.reason)
     let message = LatencyPolicy.tooSlowMessage(slow, targetMilliseconds: 1000, model: "m")
     XCTAssertTrue(message.contains("prefill 13 tokens/s"), message)
     XCTAssertTrue(message.contains("latencyTargetMilliseconds"), message)

@@ -182,6 +182,26 @@ final class PromptBuilderTests: XCTestCase {
     XCTAssertLessThanOrEqual(changes, 10, "the window moved \(changes) times in 60 lines: \(starts)")
   }
 
+  func testShortWindowBeginsInsideALongLineToHoldItsBudget() {
+    let tokenizer = ByteTokenizer(specials: specials)
+    let builder = PromptBuilder(tokenizer: tokenizer, template: FIMTemplate.detect(tokenizer), bos: nil)
+    var trace: [String] = []
+    // A 60-byte line, then two short ones: whole lines give 8 of the 30 tokens a budget of 40 aims at.
+    let prefix = "result = compute(first_argument, second_argument, third)\nx = 1\ny = 2\n"
+    let (_, whole) = builder.prefixWindow(documentID: "a", prefix: prefix, budget: 40, trace: &trace)
+    XCTAssertEqual(whole.count, 12)
+    let (_, partial) = builder.prefixWindow(
+      documentID: "b", prefix: prefix, budget: 40, partialLines: true, trace: &trace)
+    XCTAssertEqual(partial.count, 30)
+    XCTAssertEqual(tokenizer.text(partial), String(prefix.suffix(30)))
+    XCTAssertTrue(trace.last?.contains("without its first") ?? false, trace.joined(separator: "\n"))
+    // A line typed after it keeps the window's start (the same first tokens) while it fits the budget.
+    let (_, next) = builder.prefixWindow(
+      documentID: "b", prefix: prefix + "z = 3\n", budget: 40, partialLines: true, trace: &trace)
+    XCTAssertEqual(Array(next.prefix(30)), partial)
+    XCTAssertEqual(next.count, 36)
+  }
+
   func testSuffixWindowKeepsWholeLinesWithinBudget() {
     let tokenizer = ByteTokenizer(specials: specials)
     let builder = PromptBuilder(tokenizer: tokenizer, template: FIMTemplate.detect(tokenizer), bos: nil)
