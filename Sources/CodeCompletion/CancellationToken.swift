@@ -18,16 +18,28 @@ public enum CancellationReason: String, Sendable, Equatable {
 public final class CancellationToken: @unchecked Sendable {
   private let lock = NSLock()
   private var reasonStorage: CancellationReason?
+  /// A token whose cancellation this one follows.
+  private let parent: CancellationToken?
   /// When set, `isExpired` turns true at this uptime (nanoseconds, `DispatchTime.now().uptimeNanoseconds`).
   public let deadlineNanoseconds: UInt64?
 
   /// - Parameter deadline: seconds from now after which `isExpired` is true; nil for none. Any value is accepted:
   ///   negative or NaN is now, one too large for the clock saturates at the end of time.
   public init(deadline: Double? = nil) {
+    parent = nil
     if let deadline {
       deadlineNanoseconds = SaturatingTime.uptime(after: SaturatingTime.nanoseconds(seconds: deadline))
     } else {
       deadlineNanoseconds = nil
+    }
+  }
+
+  /// A token with its own deadline, `milliseconds` from now (none for nil), that is also cancelled whenever `parent`
+  /// is (with its reason).
+  public init(deadlineMilliseconds milliseconds: Int?, following parent: CancellationToken) {
+    self.parent = parent
+    deadlineNanoseconds = milliseconds.map {
+      SaturatingTime.uptime(after: SaturatingTime.nanoseconds(seconds: Double($0) / 1000))
     }
   }
 
@@ -49,8 +61,9 @@ public final class CancellationToken: @unchecked Sendable {
   /// The reason it was cancelled, or nil while it runs.
   public var reason: CancellationReason? {
     lock.lock()
-    defer { lock.unlock() }
-    return reasonStorage
+    let own = reasonStorage
+    lock.unlock()
+    return own ?? parent?.reason
   }
 
   /// True once `cancel` was called.

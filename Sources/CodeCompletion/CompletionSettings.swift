@@ -57,6 +57,10 @@ public struct CompletionSettings: Sendable, Equatable {
   /// machine cannot prefill in time is answered from a shorter window around the cursor (`LatencyPolicy`), while
   /// the full context is prefilled in the background. Applies under a deadline (the editor's), not offline.
   public var latencyTargetMilliseconds: Int = 1000
+  /// The time a suggestion should take while typing (a request whose prompt is nearly all in the KV cache), in
+  /// milliseconds: generation stops then, the suggestion shows what was generated, and the server generates the
+  /// rest in the background for the completion cache. Applies under a deadline (the editor's), not offline.
+  public var typingLatencyTargetMilliseconds: Int = 300
   /// A cold prompt (nothing of it in the KV cache) may be prefilled for this long from the request's start even
   /// past `deadlineMilliseconds`: stopping it would return nothing, and the work is kept for the next request.
   public var prefillDeadlineMilliseconds: Int = 2500

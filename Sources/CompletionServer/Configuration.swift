@@ -191,6 +191,11 @@ public enum Configuration {
         "The time a suggestion should take, in milliseconds: a request whose full context the measured speed of this machine cannot prefill in time is answered from a shorter window around the cursor, while the full context is prefilled in the background. Applies under a deadline (the editor's), not offline."
     ),
     int(
+      "typingLatencyTargetMilliseconds", \.typingLatencyTargetMilliseconds, min: 1, max: maximumMilliseconds,
+      help:
+        "The time a suggestion should take while typing (a request whose prompt is nearly all in the KV cache), in milliseconds: generation stops then, the suggestion shows what was generated, and the server generates the rest in the background for the completion cache. Applies under a deadline (the editor's), not offline."
+    ),
+    int(
       "prefillDeadlineMilliseconds", \.prefillDeadlineMilliseconds, min: 1, max: maximumMilliseconds,
       help:
         "A cold prompt (nothing of it in the KV cache) may be prefilled for this long from the request's start even past deadlineMilliseconds: stopping it would return nothing, and the work is kept for the next request."

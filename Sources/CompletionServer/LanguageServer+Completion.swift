@@ -118,6 +118,26 @@ extension LanguageServer {
         + "\(result.promptTokensComputed)/\(result.promptTokens) tokens computed, \(result.generatedTokens) generated",
       verbose: result.trace.isEmpty ? nil : result.trace.joined(separator: "\n"))
     reply.succeed(response)
+    scheduleExtension(uri: uri, after: id)
+  }
+
+  /// Queues the background extension of a completion cut at the typing target
+  /// (`CompletionProvider.extendLastCompletion`) once the request `id` is answered; like a prefetch, the next edit or
+  /// request cancels it.
+  func scheduleExtension(uri: String, after id: RequestID) {
+    lock.lock()
+    guard prefetchEnabled, phase == .running, !pending.keys.contains(where: { $0 != id }) else {
+      lock.unlock()
+      return
+    }
+    prefetchToken?.cancel(.superseded)
+    let token = CancellationToken()
+    prefetchToken = token
+    lock.unlock()
+    worker.async { [self] in
+      guard !token.isCancelled, let provider = ensureProvider() else { return }
+      provider.extendLastCompletion(documentID: uri, cancellation: token)
+    }
   }
 
   func emptyResult(_ style: CompletionStyle) -> JSONValue {

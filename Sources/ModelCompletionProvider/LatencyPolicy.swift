@@ -16,10 +16,6 @@ public struct LatencyPlan: Sendable, Equatable {
   public var reason: String
   /// Even the shortest window misses the target at this speed.
   public var tooSlow: Bool
-  /// The time the chosen window is expected to need for its prefill and a line of generation, in milliseconds
-  /// (nil when no speed is known). A request too slow for the target may take this long, so that its answer is
-  /// not cut to nothing.
-  public var expectedMilliseconds: Int? = nil
 }
 
 /// Chooses the prompt window of a request from the measured speed, so a cold request answers within the latency
@@ -28,15 +24,11 @@ public struct LatencyPlan: Sendable, Equatable {
 /// The estimate of a request: the prompt tokens not yet in the KV cache at the prefill speed, plus the tokens a
 /// completion of this kind usually needs at the decode speed. When the full prompt does not fit, the short window
 /// gets what the prefill can do in the time left after generation (at least half the target), split 4:1 between the
-/// text before and after the cursor, never less than `shortestPrefix` and `shortestSuffix`. When even those miss the
-/// target (`tooSlow`), the plan's `expectedMilliseconds` says how long the shortest window and a line of generation
-/// take at this speed: the request may take that long instead of answering nothing.
+/// text before and after the cursor, never less than `shortestPrefix` and `shortestSuffix`.
 public enum LatencyPolicy {
   /// The smallest windows a short prompt is made of.
   public static let shortestPrefix = 24
   public static let shortestSuffix = 8
-  /// Control tokens of a fill-in-the-middle prompt besides the windows.
-  static let promptOverhead = 4
   /// Tokens a completion usually needs before it is worth showing: a line, or the first lines of a block.
   public static func expectedGeneration(block: Bool) -> Int { block ? 24 : 12 }
 
@@ -69,17 +61,12 @@ public enum LatencyPolicy {
     var prefix = min(max(shortestPrefix, affordable * 4 / 5), max(shortestPrefix, settings.prefixTokens))
     var suffix = min(max(shortestSuffix, affordable - prefix), max(shortestSuffix, settings.suffixTokens))
     if affordable <= shortest { (prefix, suffix) = (shortestPrefix, shortestSuffix) }
-    let expected =
-      Double(prefix + suffix + promptOverhead) / speed.prefillTokensPerSecond
-      + Double(expectedGeneration(block: false)) / speed.decodeTokensPerSecond
     return LatencyPlan(
       window: .short(prefixTokens: prefix, suffixTokens: suffix),
       reason: "a short window of \(prefix)+\(suffix) tokens: the full context needs \(fullRemaining) more tokens, "
         + "about \(milliseconds(estimate)) ms, over the \(targetMilliseconds) ms target"
-        + (tooSlow
-          ? " (even the shortest window misses it at this speed: this request may take about "
-            + "\(milliseconds(expected)) ms)" : ""),
-      tooSlow: tooSlow, expectedMilliseconds: milliseconds(expected))
+        + (tooSlow ? " (even the shortest window misses it at this speed)" : ""),
+      tooSlow: tooSlow)
   }
 
   static func milliseconds(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }

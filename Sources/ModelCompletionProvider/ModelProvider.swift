@@ -48,6 +48,11 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   }
   /// The machine was found too slow for the latency target once (said once per provider).
   private var toldTooSlow = false
+  /// The last completion cut at the typing target: its request and the text shown (`extendLastCompletion` goes on
+  /// from there).
+  private var cutCompletion: (request: CompletionRequest, shown: String)?
+  /// A request whose prompt lacks at most this many tokens in the KV cache is one made while typing.
+  static let typingPromptTokens = 16
   /// The settings in force; read by the worker, replaced by configuration changes from the server's thread.
   private let settingsStorage: Mutex<CompletionSettings>
   private let statusValue: ProviderStatus
@@ -164,10 +169,39 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   // MARK: Completion
 
   public func complete(_ request: CompletionRequest, cancellation: CancellationToken) throws -> CompletionResult {
+    try answer(request, cancellation: cancellation, extending: false)
+  }
+
+  public func extendLastCompletion(documentID: String, cancellation: CancellationToken) {
+    guard let cut = cutCompletion, cut.request.documentID == documentID, !cancellation.isCancelled else { return }
+    cutCompletion = nil
+    // The request as if the text shown had been typed: its prompt extends the one in the KV cache, and its answer,
+    // generated without the typing target, is the rest of the suggestion. The editor's deadline still chooses the
+    // same window as the request did.
+    var extended = cut.request
+    extended.prefix += cut.shown
+    extended.explain = false
+    let token = CancellationToken(deadlineMilliseconds: settings.deadlineMilliseconds, following: cancellation)
+    guard let result = try? answer(extended, cancellation: token, extending: true) else { return }
+    let rest = result.candidates.first?.text ?? ""
+    guard !rest.isEmpty else { return }
+    cache.store(
+      documentID: cut.request.documentID, prefix: cut.request.prefix, suffix: cut.request.suffix,
+      candidates: [cut.shown + rest])
+    if token.isCancelled { cutCompletion = (cut.request, cut.shown + rest) }
+    logger.debug("completion extended in the background by \(rest.debugDescription)")
+  }
+
+  /// - Parameter extending: the request goes on with a completion cut at the typing target (no typing target then).
+  private func answer(_ request: CompletionRequest, cancellation: CancellationToken, extending: Bool) throws
+    -> CompletionResult
+  {
     let settings = self.settings
     var trace: [String] = []
     // 1. Typing through a suggestion shown before: answer from the cache.
-    if let cached = cache.lookup(documentID: request.documentID, prefix: request.prefix, suffix: request.suffix) {
+    if !extending,
+      let cached = cache.lookup(documentID: request.documentID, prefix: request.prefix, suffix: request.suffix)
+    {
       trace.append("cache: the text typed since the last request matches a suggestion; returning the rest of it")
       let limit = request.trigger == .invoked ? max(1, settings.invokedCandidates) : 1
       return CompletionResult(
@@ -197,20 +231,20 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     // lacks of it in time, else a short window around the cursor in a second KV cache.
     var session = self.session
     var notice: String?
-    // How long this request may take at least: a machine too slow for the target answers from the shortest window
-    // and a line of generation, however long that takes, instead of answering nothing.
-    var minimumMilliseconds = 0
+    // While typing (the prompt nearly all in the KV cache), generation stops at the typing target; the rest is
+    // generated afterwards by `extendLastCompletion`.
+    var typingMilliseconds: Int?
     if cancellation.deadlineNanoseconds != nil {
       let target = settings.latencyTargetMilliseconds
+      let fullRemaining = promptTokens.count - Self.commonPrefixLength(session.tokens, promptTokens)
       let plan = LatencyPolicy.plan(
-        fullRemaining: promptTokens.count - Self.commonPrefixLength(session.tokens, promptTokens),
+        fullRemaining: fullRemaining,
         speed: speedTracker.speed, targetMilliseconds: target, block: mode == .block, settings: settings)
       trace.append("latency: \(plan.reason)" + (speedTracker.speed.map { "; \($0.description)" } ?? ""))
       if plan.tooSlow, !toldTooSlow, let speed = speedTracker.speed {
         toldTooSlow = true
         notice = LatencyPolicy.tooSlowMessage(speed, targetMilliseconds: target, model: model.summary)
       }
-      if plan.tooSlow, let expected = plan.expectedMilliseconds { minimumMilliseconds = expected }
       if case .short(let prefixTokens, let suffixTokens) = plan.window {
         var shortSettings = settings
         // The prefix window before the anchor fills three quarters of its budget (a stable window while typing),
@@ -227,6 +261,13 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         (healedTokens, healing) = heal(shortPrompt, settings: settings)
         promptTokens = fitToContext(healedTokens)
         session = shortSession
+      }
+      let remaining = promptTokens.count - Self.commonPrefixLength(session.tokens, promptTokens)
+      if !extending, remaining <= Self.typingPromptTokens, session.tokens.count > remaining {
+        typingMilliseconds = settings.typingLatencyTargetMilliseconds
+        trace.append(
+          "typing: \(remaining) prompt tokens to compute; generation stops at the typing target "
+            + "(\(settings.typingLatencyTargetMilliseconds) ms) and goes on in the background")
       }
     }
     // Under a deadline (the editor's), a cold prompt may prefill until the later of the request's deadline and the
@@ -248,10 +289,15 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       "prefill: \(evaluation.computedTokens) of \(promptTokens.count) prompt tokens computed, "
         + "\(evaluation.reusedTokens) reused from the KV cache")
     // Generation ends at the request's deadline, or a little after a long cold prefill.
-    let generationDeadline = max(
+    var generationDeadline = max(
       cancellation.deadlineNanoseconds ?? UInt64.max,
-      SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: settings.minimumGenerationMilliseconds)),
-      SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: minimumMilliseconds), from: started))
+      SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: settings.minimumGenerationMilliseconds)))
+    if let typingMilliseconds {
+      generationDeadline = min(
+        generationDeadline,
+        SaturatingTime.uptime(after: SaturatingTime.nanoseconds(milliseconds: typingMilliseconds), from: started))
+    }
+    var firstStop: StopReason?
     var result = CompletionResult(
       candidates: [], trace: [], promptTokensComputed: evaluation.computedTokens, promptTokens: promptTokens.count)
     result.notice = notice
@@ -285,6 +331,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
         healing: healing, bannedFirstTokens: index == 0 ? bannedFirst : [], cancellation: cancellation,
         deadline: generationDeadline, onText: nil)
       result.generatedTokens += outcome.tokenCount
+      if index == 0 { firstStop = outcome.stopReason }
       trace.append("candidate \(index + 1): \(outcome.tokenCount) tokens, stopped by \(outcome.stopReason)")
       trace += outcome.trace.map { "candidate \(index + 1): \($0)" }
       let final = middleware.finalize(outcome.text, mode: mode, stoppedEarly: outcome.stoppedEarly)
@@ -317,6 +364,13 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
       candidates = [candidates[0]] + SamplingMath.rank(scores: rest.map(\.score)).map { rest[$0] }
     }
     result.candidates = candidates
+    if !extending {
+      cutCompletion = nil
+      if cancellation.deadlineNanoseconds != nil, firstStop == .deadline, !cancellation.isCancelled {
+        cutCompletion = (request, candidates.first?.text ?? "")
+        trace.append("cut by time: the rest of the first candidate follows in the background")
+      }
+    }
     cache.store(
       documentID: request.documentID, prefix: request.prefix, suffix: request.suffix,
       candidates: candidates.map(\.text))

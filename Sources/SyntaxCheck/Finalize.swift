@@ -42,8 +42,14 @@ extension StreamingStopper {
       log.append("cut at \(lineEnd): generation stopped before the line was finished; the last finished line ends here")
       kept = String(decoding: kept.utf8.prefix(lineEnd), as: UTF8.self)
     }
-    let (checked, syntaxTrace) = checkSyntax(kept)
+    var (checked, syntaxTrace) = checkSyntax(kept)
     log += syntaxTrace
+    if checked == nil, truncated, !stopped, let partial = partialLineCut(kept) {
+      log.append(
+        "cut inside the unfinished line at \(partial.utf8.count): generation stopped in the middle of the line, and "
+          + "this much of it reads as well as without it")
+      checked = partial
+    }
     guard let checked else {
       log.append("dropped: no part of the candidate keeps the syntax as good as without it")
       return FinalizedCandidate(text: nil, trace: log)
@@ -61,6 +67,29 @@ extension StreamingStopper {
       return FinalizedCandidate(text: nil, trace: log)
     }
     return FinalizedCandidate(text: String(rechecked.trimmingTrailingWhitespace()), trace: log)
+  }
+
+  /// A single unfinished line that fails the check as a whole (cut by time inside a call or a literal) may still be
+  /// shown in part: the longest piece before an opening bracket, a comma or a space that passes the check, so that
+  /// the suggestion shows what was generated in time (`os.path.join(a` gives `os.path.join`). Nil for a candidate of
+  /// several lines or when no piece passes.
+  func partialLineCut(_ candidate: String) -> String? {
+    let bytes = Array(candidate.utf8)
+    guard !bytes.contains(0x0A) else { return nil }
+    var tries = 0
+    var end = bytes.count
+    while end > 0, tries < 8 {
+      end -= 1
+      guard [0x28, 0x5B, 0x7B, 0x2C, 0x20].contains(bytes[end]) else { continue }
+      var cut = end
+      while cut > 0, bytes[cut - 1] == 0x20 || bytes[cut - 1] == 0x09 { cut -= 1 }
+      guard cut > 0 else { break }
+      tries += 1
+      let piece = String(decoding: bytes[..<cut], as: UTF8.self)
+      if piece.allSatisfy(\.isWhitespace) { break }
+      if checkSyntax(piece).0 == piece { return piece }
+    }
+    return nil
   }
 
   /// Where the candidate's last finished line ends (before its line break), when a line with content ended

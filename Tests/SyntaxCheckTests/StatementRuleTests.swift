@@ -25,6 +25,19 @@ final class StatementRuleTests: XCTestCase {
     XCTAssertEqual(two.text, "let a = g(1)", two.trace.joined(separator: "\n"))
   }
 
+  func testALineCutByTimeIsShownUpToItsLastCompletePiece() {
+    // Generation stopped inside the call: the part before the bracket is what was generated in time.
+    let r = finalize(
+      Languages.python, "import os\ndef f(a):\n    return ‸\n", "os.path.join(a, 'x", mode: .singleLine,
+      truncated: true)
+    XCTAssertEqual(r.text, "os.path.join", r.trace.joined(separator: "\n"))
+    XCTAssertTrue(r.trace.contains { $0.hasPrefix("cut inside the unfinished line") }, r.trace.joined(separator: "\n"))
+    // A finished candidate is never cut inside its line.
+    let whole = finalize(
+      Languages.python, "import os\ndef f(a):\n    return ‸\n", "os.path.join(a, 'x", mode: .singleLine)
+    XCTAssertNil(whole.text, whole.trace.joined(separator: "\n"))
+  }
+
   func testTextAfterTheCursorStillAllowsTokenCuts() {
     let r = finalize(Languages.python, "x = compute(‸)\n", "a, \"oops", mode: .singleLine)
     XCTAssertEqual(r.text, "a,")
