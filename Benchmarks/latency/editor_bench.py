@@ -10,8 +10,8 @@ waits for the previous answer, so a slow answer delays the typing after it, as a
 `didClose`. The server runs with its defaults (the editor's deadline of 1,000 ms, background prefill after didOpen
 and typing pauses) unless flags after `--` say otherwise (`-- --slowdown 4` runs the engine four times slower).
 
-Reported: first suggestion p50 / p95 / max and empty share, typing p50 / p95 / max and empty share, and every
-window/showMessage the server sent.
+Reported: first suggestion p50 / p95 / max, empty share and how often its first line is the rest of the original
+line (exactly, whitespace aside), the same for typing, and every window/showMessage the server sent.
 
 Usage: python3 Benchmarks/latency/editor_bench.py --binary .build/release/codegen-lsp [--files 16] [--steps 6]
        [--model qwen2.5-coder-0.5b] [--open-delay-ms 300] [--step-ms 250] [--dump out.jsonl] [-- extra lsp flags]
@@ -140,8 +140,11 @@ def main():
             text = items[0].get("insertText", "") if items else ""
             if isinstance(text, dict):
                 text = text.get("value", "")
+            typed = prefix[len(case["steps"][0][0]):]
+            expected = case["line"][len(typed):]
             records.append({"file": case["name"], "kind": "first" if step == 0 else "typing", "ms": seconds * 1000,
-                            "empty": not text.strip(), "text": text, "error": answer.get("error")})
+                            "empty": not text.strip(), "text": text, "expected": expected,
+                            "exact": text.split("\n")[0].strip() == expected.strip(), "error": answer.get("error")})
             rest = args.step_ms / 1000 - (time.monotonic() - step_started)
             if rest > 0 and step < len(case["steps"]) - 1:
                 time.sleep(rest)
@@ -155,14 +158,14 @@ def main():
     print("files: %d, typing requests: %d, errors: %d" % (
         sum(r["kind"] == "first" for r in records), sum(r["kind"] == "typing" for r in records),
         sum(bool(r["error"]) for r in records)))
-    print("| requests | p50 ms | p95 ms | max ms | empty |")
-    print("|---|---|---|---|---|")
+    print("| requests | p50 ms | p95 ms | max ms | empty | first line = the original line's rest |")
+    print("|---|---|---|---|---|---|")
     for kind, label in (("first", "first suggestion in a freshly opened file"), ("typing", "typing (1-3 characters)")):
         rows = [r for r in records if r["kind"] == kind]
         ms = [r["ms"] for r in rows]
-        print("| %s | %.0f | %.0f | %.0f | %d of %d (%.0f%%) |" % (
+        print("| %s | %.0f | %.0f | %.0f | %d of %d (%.0f%%) | %d of %d |" % (
             label, percentile(ms, 50), percentile(ms, 95), max(ms), sum(r["empty"] for r in rows), len(rows),
-            100.0 * sum(r["empty"] for r in rows) / len(rows)))
+            100.0 * sum(r["empty"] for r in rows) / len(rows), sum(r["exact"] for r in rows), len(rows)))
     for message in server.messages:
         print("showMessage: %s" % message)
     if args.dump:

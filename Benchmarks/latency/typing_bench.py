@@ -32,7 +32,8 @@ def percentile(values, q):
 
 
 def typing_cases(files, steps, seed):
-    """The files and the typing of one line in each: a list of {"name", "steps": [(prefix, suffix), ...]}, step 0
+    """The files and the typing of one line in each: a list of {"name", "line", "steps": [(prefix, suffix), ...]}
+    ("line": the line's original text after its indentation), step 0
     the cursor after the line's indentation with the rest of the line removed, each later step 1 to 3 more
     characters of the original line typed."""
     rng = random.Random(seed)
@@ -55,7 +56,7 @@ def typing_cases(files, steps, seed):
         line = window[index]
         column = len(line) - len(line.lstrip())
         typed_end = column
-        case = {"name": name, "steps": []}
+        case = {"name": name, "steps": [], "line": line[column:].rstrip("\n")}
         for step in range(steps + 1):
             if step > 0:
                 typed_end = min(len(line.rstrip("\n")), typed_end + rng.randint(1, 3))

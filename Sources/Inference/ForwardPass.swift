@@ -212,7 +212,7 @@ final class ForwardPass {
         }
       }
     } else {
-      for (w, y) in pairs { matmul(w, input, batch: n, y, pool: pool, workspace: workspace) }
+      for (w, y) in pairs { matmul(w, input, batch: n, y, pool: pool, workspace: workspace, precision: precision) }
     }
   }
 
