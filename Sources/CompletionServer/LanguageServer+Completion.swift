@@ -125,8 +125,18 @@ extension LanguageServer {
   /// (`CompletionProvider.extendLastCompletion`) once the request `id` is answered; like a prefetch, the next edit or
   /// request cancels it.
   func scheduleExtension(uri: String, after id: RequestID) {
+    startBackgroundWork(if: { !pending.keys.contains(where: { $0 != id }) }) { [self] token in
+      guard !token.isCancelled, let provider = ensureProvider() else { return }
+      provider.extendLastCompletion(documentID: uri, cancellation: token)
+    }
+  }
+
+  /// Starts background work on the worker (a prefetch, an extension) when background work is on and `allowed`
+  /// holds (checked under `lock`): earlier background work is cancelled, and the new work gets the token that the
+  /// next edit or request cancels.
+  func startBackgroundWork(if allowed: () -> Bool, _ work: @escaping @Sendable (CancellationToken) -> Void) {
     lock.lock()
-    guard prefetchEnabled, phase == .running, !pending.keys.contains(where: { $0 != id }) else {
+    guard prefetchEnabled, phase == .running, allowed() else {
       lock.unlock()
       return
     }
@@ -134,10 +144,7 @@ extension LanguageServer {
     let token = CancellationToken()
     prefetchToken = token
     lock.unlock()
-    worker.async { [self] in
-      guard !token.isCancelled, let provider = ensureProvider() else { return }
-      provider.extendLastCompletion(documentID: uri, cancellation: token)
-    }
+    worker.async { work(token) }
   }
 
   func emptyResult(_ style: CompletionStyle) -> JSONValue {
@@ -278,17 +285,10 @@ extension LanguageServer {
     editGeneration += 1
     let generation = editGeneration
     lock.unlock()
-    let start = { [self] in
-      lock.lock()
-      guard generation == editGeneration, pending.isEmpty, prefetchEnabled, phase == .running else {
-        lock.unlock()
-        return
+    let start: @Sendable () -> Void = { [self] in
+      startBackgroundWork(if: { generation == editGeneration && pending.isEmpty }) { [self] token in
+        runPrefetch(uri: uri, at: position, token: token)
       }
-      prefetchToken?.cancel(.superseded)
-      let token = CancellationToken()
-      prefetchToken = token
-      lock.unlock()
-      worker.async { [self] in runPrefetch(uri: uri, at: position, token: token) }
     }
     if afterPause {
       DispatchQueue.global().asyncAfter(
