@@ -206,7 +206,7 @@ public protocol CompletionProvider: AnyObject, Sendable {
   /// Warms caches for a likely next request (prefills the prompt in the background). Stops when cancelled.
   func prepare(_ request: CompletionRequest, cancellation: CancellationToken)
 
-  /// Goes on with the last completion of `documentID` when it was cut short to answer in time (while typing): the
+  /// Goes on with the last completion of `documentID` when it was cut short to answer in time (at the typing target or the editor's deadline): the
   /// rest is generated in the background, so that typing through the suggestion shown finds it in the completion
   /// cache. Returns at once when there is nothing to extend; stops when cancelled.
   func extendLastCompletion(documentID: String, cancellation: CancellationToken)

@@ -48,8 +48,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   }
   /// The machine was found too slow for the latency target once (said once per provider).
   private var toldTooSlow = false
-  /// The last completion cut at the typing target: its request and the text shown (`extendLastCompletion` goes on
-  /// from there).
+  /// The last completion whose first candidate was cut by time (the typing target or the editor's deadline): its
+  /// request and the text shown (`extendLastCompletion` goes on from there).
   private var cutCompletion: (request: CompletionRequest, shown: String)?
   /// A request whose prompt lacks at most this many tokens in the KV cache is one made while typing.
   static let typingPromptTokens = 16
@@ -192,7 +192,7 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     logger.debug("completion extended in the background by \(rest.debugDescription)")
   }
 
-  /// - Parameter extending: the request goes on with a completion cut at the typing target (no typing target then).
+  /// - Parameter extending: the request goes on with a completion cut by time (no cache lookup, no typing target).
   private func answer(_ request: CompletionRequest, cancellation: CancellationToken, extending: Bool) throws
     -> CompletionResult
   {
@@ -236,9 +236,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     var typingMilliseconds: Int?
     if cancellation.deadlineNanoseconds != nil {
       let target = settings.latencyTargetMilliseconds
-      let fullRemaining = promptTokens.count - Self.commonPrefixLength(session.tokens, promptTokens)
       let plan = LatencyPolicy.plan(
-        fullRemaining: fullRemaining,
+        fullRemaining: promptTokens.count - Self.commonPrefixLength(session.tokens, promptTokens),
         speed: speedTracker.speed, targetMilliseconds: target, block: mode == .block, settings: settings)
       trace.append("latency: \(plan.reason)" + (speedTracker.speed.map { "; \($0.description)" } ?? ""))
       if plan.tooSlow, !toldTooSlow, let speed = speedTracker.speed {
