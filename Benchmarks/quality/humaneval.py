@@ -301,7 +301,10 @@ class Ours:
 
     def __init__(self, args):
         self.binary = args.binary
-        self.model_flags = ["--model", args.model] if args.model else []
+        # A named model answers every request itself (the larger preset that generateModel/invokedModel `auto`
+        # may choose is measured by naming it); without --model, the binary's defaults.
+        self.model_flags = (["--model", args.model, "--set", "generateModel=same", "--set", "invokedModel=same"]
+                            if args.model else [])
         self.extra = shlex.split(args.extra_flags)
         self.timeout = args.generate_timeout
         self.infill_process = None
@@ -334,7 +337,8 @@ class Ours:
         if self.infill_process is None:
             command = [self.binary, "complete", "--jsonl"] + self.model_flags + self.extra
             self.infill_process = LineProcess(command, "codegen-lsp complete --jsonl")
-        out = self.infill_process.ask({"text": task["before"] + MARKER + task["after"], "language": "python",
+        out = self.infill_process.ask({"text": task["before"] + MARKER + task["after"],
+                                       "language": task.get("language", "python"),
                                        "id": task["task_id"]})
         if out.get("id") not in (None, task["task_id"]):
             raise SystemExit("answer for %s, expected %s" % (out.get("id"), task["task_id"]))
@@ -542,7 +546,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--track", choices=["all", "generate-code", "infill"], default="all")
     parser.add_argument("--binary", default=".build/release/codegen-lsp")
-    parser.add_argument("--model", default=None, help="preset or GGUF path (default: the binary's default)")
+    parser.add_argument("--model", default=None,
+                        help="preset or GGUF path, which then answers every task (generateModel and invokedModel "
+                             "set to same); default: the binary's defaults")
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="generate-code variants, comma-separated: end, indent, instruction")
     parser.add_argument("--every", type=int, default=1, help="keep every Nth problem / infilling task")

@@ -100,6 +100,16 @@ public struct CompletionSettings: Sendable, Equatable {
   /// (continuation when nothing but whitespace follows the cursor, else fill-in-the-middle).
   public var generateCodePrompt: String = "auto"
 
+  // MARK: Models per request kind
+  /// The model of invoked completions (the user asked): `auto` (the larger preset of the main model's family, when
+  /// it is downloaded and the measured speed of this machine lets it answer within `latencyTargetMilliseconds`),
+  /// `same` (the main model), or a preset name or GGUF path.
+  public var invokedModel: String = "auto"
+  /// The model of generate-code: `auto` (the larger preset of the main model's family, when it is downloaded and
+  /// the measured speed lets it finish a typical answer within a quarter of `generateDeadlineMilliseconds`), `same`
+  /// (the main model), or a preset name or GGUF path.
+  public var generateModel: String = "auto"
+
   // MARK: Engine
   /// Worker threads for the engine (0: one per core).
   public var threads: Int = 0

@@ -245,6 +245,16 @@ public enum Configuration {
       help:
         "The prompt of generate-code without an instruction: fillInTheMiddle (the text before and after the cursor with the model's FIM tokens), continuation (the text before the cursor as plain text), or auto (continuation when nothing but whitespace follows the cursor, else fill-in-the-middle)."
     ),
+    string(
+      "invokedModel", \.invokedModel,
+      help:
+        "The model of invoked completions (the user asked for one): auto (the larger preset of the main model's family, qwen2.5-coder-1.5b for qwen2.5-coder-0.5b, when it is downloaded and the measured speed of this machine lets it answer within latencyTargetMilliseconds), same (the main model), or a preset name or GGUF path. Loaded on first use and kept."
+    ),
+    string(
+      "generateModel", \.generateModel,
+      help:
+        "The model of generate-code: auto (the larger preset of the main model's family when it is downloaded and the measured speed of this machine lets it finish a typical answer within a quarter of generateDeadlineMilliseconds), same (the main model), or a preset name or GGUF path. Loaded on first use and kept."
+    ),
     int(
       "threads", \.threads, min: 0, max: 1024,
       help: "Worker threads for the engine (0: one per core)."),

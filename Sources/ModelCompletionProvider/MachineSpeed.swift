@@ -65,7 +65,7 @@ final class SpeedTracker {
 
 /// Calibrations kept between starts, keyed by model file (path, size, modification time), CPU model and engine
 /// threads, in `calibration.json` beside the models; an entry older than `maximumAge` is measured again.
-public struct SpeedCalibrationCache {
+public struct SpeedCalibrationCache: Sendable {
   /// The JSON file.
   public let path: String
   /// How long a calibration is trusted.

@@ -8,11 +8,15 @@ public struct ModelPreset: Sendable, Equatable {
   public var fileName: String
   /// What it is.
   public var summary: String
+  /// The preset of the same family one size up (same tokenizer and prompt format), which `invokedModel` and
+  /// `generateModel` `auto` use when it is downloaded and fast enough here.
+  public var larger: String?
 
-  public init(name: String, fileName: String, summary: String) {
+  public init(name: String, fileName: String, summary: String, larger: String? = nil) {
     self.name = name
     self.fileName = fileName
     self.summary = summary
+    self.larger = larger
   }
 }
 
@@ -33,7 +37,8 @@ public enum ModelPresets {
   public static let all: [ModelPreset] = [
     ModelPreset(
       name: "qwen2.5-coder-0.5b", fileName: "qwen2.5-coder-0.5b.gguf",
-      summary: "Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 491 MB, fill-in-the-middle (default)"),
+      summary: "Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 491 MB, fill-in-the-middle (default)",
+      larger: "qwen2.5-coder-1.5b"),
     ModelPreset(
       name: "qwen2.5-coder-1.5b", fileName: "qwen2.5-coder-1.5b.gguf",
       summary: "Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1.1 GB, fill-in-the-middle, better and slower"),
@@ -41,6 +46,12 @@ public enum ModelPresets {
       name: "smollm2-135m", fileName: "smollm2-135m.gguf",
       summary: "SmolLM2-135M-Instruct Q4_1, 98 MB, no fill-in-the-middle (prefix only), fastest"),
   ]
+
+  /// The preset whose file this is (by file name), if any.
+  public static func preset(atPath path: String) -> ModelPreset? {
+    let name = (path as NSString).lastPathComponent
+    return all.first { $0.fileName == name }
+  }
 
   /// The preset with this name, if any.
   public static func preset(named name: String) -> ModelPreset? {

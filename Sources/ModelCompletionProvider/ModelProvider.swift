@@ -57,7 +57,8 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
   private let settingsStorage: Mutex<CompletionSettings>
   private let statusValue: ProviderStatus
 
-  /// Loads the model a specification names and builds a provider for it; never throws: a missing or broken model
+  /// Loads the model a specification names and builds a provider for it (a `ModelRouter`, which hands invoked
+  /// completions and generate-code to the model configured for them); never throws: a missing or broken model
   /// gives a provider whose status is `.unavailable` with a message that says what is wrong and what to do.
   /// - Parameter slowdown: run the engine this many times slower (benchmarks of slow machines; 1 in the product).
   public static func make(modelSpec: String, settings: CompletionSettings, slowdown: Double = 1) -> CompletionProvider {
@@ -65,13 +66,27 @@ public final class ModelProvider: CompletionProvider, @unchecked Sendable {
     case .missing(let message):
       return UnavailableProvider(reason: message)
     case .file(let path, _):
+      let calibration = slowdown == 1 ? SpeedCalibrationCache() : nil
+      let main: ModelProvider
       do {
-        return try ModelProvider(
-          path: path, settings: settings, calibrationCache: slowdown == 1 ? SpeedCalibrationCache() : nil,
-          slowdown: slowdown)
+        main = try ModelProvider(path: path, settings: settings, calibrationCache: calibration, slowdown: slowdown)
       } catch {
         return UnavailableProvider(reason: "Cannot use the model \(path): \(error)")
       }
+      let threads = settings.threads > 0 ? settings.threads : ProcessInfo.processInfo.activeProcessorCount
+      return ModelRouter(
+        main: main, mainPath: path,
+        load: { other, settings in
+          do {
+            return try ModelProvider(
+              path: other, settings: settings, calibrationCache: calibration, slowdown: slowdown)
+          } catch {
+            return UnavailableProvider(reason: "Cannot use the model \(other): \(error)")
+          }
+        },
+        cachedSpeed: { other in
+          SpeedCalibrationCache.key(modelPath: other, threads: threads).flatMap { calibration?.lookup($0) }
+        })
     }
   }
 
