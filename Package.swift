@@ -143,3 +143,26 @@ if ProcessInfo.processInfo.environment["CODEGEN_LSP_BENCH"] == "1" {
       path: "Benchmarks/codegen-bench",
       swiftSettings: numericSettings))
 }
+
+// The fuzz targets (Tests/Fuzz) are declared only when CODEGEN_LSP_FUZZ=1: each is a libFuzzer test function whose
+// entry point (`<target>_main`, the name SwiftPM links an executable's main under) runs libFuzzer's driver; built by
+// Scripts/fuzz.sh with -sanitize=fuzzer,address. The product and test builds never carry them.
+if ProcessInfo.processInfo.environment["CODEGEN_LSP_FUZZ"] == "1" {
+  let fuzzSettings: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+  package.targets.append(.target(name: "CFuzzer", path: "Tests/Fuzz/CFuzzer"))
+  package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzer"], path: "Tests/Fuzz/FuzzSupport"))
+  let fuzzTargets: [(String, [Target.Dependency])] = [
+    ("FuzzFramer", ["LSPTransport"]),
+    ("FuzzJSON", ["JSON", "LSPTypes"]),
+    ("FuzzGGUF", ["GGUF", "Tokenization"]),
+    ("FuzzTokenizer", ["GGUF", "Tokenization"]),
+    ("FuzzSyntax", ["SyntaxCheck"]),
+    ("FuzzTextDocument", ["CompletionServer", "LSPTypes"]),
+  ]
+  for (name, dependencies) in fuzzTargets {
+    package.targets.append(
+      .executableTarget(
+        name: name, dependencies: ["FuzzSupport"] + dependencies, path: "Tests/Fuzz/\(name)",
+        swiftSettings: fuzzSettings))
+  }
+}

@@ -23,10 +23,11 @@ IMPORT = re.compile(r"^\s*(?:@testable\s+)?import\s+(?:(?:struct|enum|class|func
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    # CODEGEN_LSP_BENCH=1 declares the benchmark executable too, so that its imports are checked as well.
+    # CODEGEN_LSP_BENCH=1 and CODEGEN_LSP_FUZZ=1 declare the benchmark executable and the fuzz targets too, so that
+    # their imports are checked as well.
     package = json.loads(subprocess.run(
         ["swift", "package", "--package-path", root, "dump-package"], check=True, capture_output=True, text=True,
-        env=dict(os.environ, CODEGEN_LSP_BENCH="1")).stdout)
+        env=dict(os.environ, CODEGEN_LSP_BENCH="1", CODEGEN_LSP_FUZZ="1")).stdout)
     problems = []
     for target in package["targets"]:
         if target["type"] == "system":

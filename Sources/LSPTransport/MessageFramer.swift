@@ -135,12 +135,19 @@ public struct MessageFramer: Sendable {
           i += 1
           continue
         }
-        // Copy up to and including the next LF; an empty line (CRLF, or a bare LF) ends the block.
+        // Copy up to and including the next LF; an empty line (CRLF, or a bare LF) ends the block. At most one byte
+        // past the limit is copied, so the block is found too large at the same byte however the stream is chunked.
         let lineEnd = Self.firstIndex(of: 0x0A, in: input, from: i)
-        let end = lineEnd.map { $0 + 1 } ?? count
+        var end = lineEnd.map { $0 + 1 } ?? count
+        var lineComplete = lineEnd != nil
+        let room = maxHeaderSize + 1 - header.count
+        if end - i > room {
+          end = i + room
+          lineComplete = false
+        }
         header.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<end]))
         i = end
-        if lineEnd != nil {
+        if lineComplete {
           let lineLength = header.count - headerLineStart
           if lineLength == 1 || (lineLength == 2 && header[headerLineStart] == 0x0D) {
             finishHeader(into: &events)

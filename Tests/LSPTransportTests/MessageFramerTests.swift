@@ -141,6 +141,29 @@ final class MessageFramerTests: XCTestCase {
     }
   }
 
+  /// Found by Tests/Fuzz/FuzzFramer: a header block that reaches the limit exactly before its closing "\r\n" was
+  /// finished when the "\r\n" came in the same read, and found too large when the "\r" came alone (then
+  /// resynchronised on a `Content-Length` inside it), so which messages came through depended on the chunking. The
+  /// limit now applies at the same byte in both cases.
+  func testHeaderBlockAtTheLimitGivesTheSameEventsInAnyChunking() {
+    let line = "X: 1}Content-Length: 9" + String(repeating: " ", count: 7) + "\n"
+    XCTAssertEqual(line.utf8.count, 30)
+    let stream = bytes(line + "\r\n") + bytes(#"{"ok":13}"#) + framed(#"{"ok":14}"#)
+    var expected: [FramerEvent]?
+    for chunk in [stream.count, 1, 2, 5, 16, 31] {
+      var framer = MessageFramer(maxMessageSize: 1 << 20, maxHeaderSize: 30)
+      var got: [FramerEvent] = []
+      var index = 0
+      while index < stream.count {
+        got += framer.push(Array(stream[index..<min(stream.count, index + chunk)]))
+        index += chunk
+      }
+      if let expected { XCTAssertEqual(got, expected, "chunks of \(chunk)") } else { expected = got }
+    }
+    XCTAssertEqual(expected?.first, .error(.headerTooLarge(limit: 30)))
+    XCTAssertEqual(expected?.last, .message(bytes(#"{"ok":14}"#)))
+  }
+
   func testSeveralErrorsInARowThenValid() {
     let stream =
       bytes("Content-Type: a\r\n\r\nxx") + bytes("Content-Length: nope\r\n\r\nyy") + framed(#"{"a":1}"#)
