@@ -158,6 +158,8 @@ def main():
     parser.add_argument("--extra-flags", default="", help="more flags for the binary")
     parser.add_argument("--reference", choices=["auto", "none", "llama-cpp"], default="auto")
     parser.add_argument("--chunk", type=int, default=16)
+    parser.add_argument("--tasks-file", help="read the tasks from this JSON-lines file if it exists, else build them "
+                                             "and write them there (building reads every file of the packages)")
     parser.add_argument("--self-check", action="store_true",
                         help="score the reference lines themselves (exact 1.0, parses 1.0), with no binary")
     parser.add_argument("--out")
@@ -168,7 +170,15 @@ def main():
     args.generate_timeout = 600
     args.anchor_stop = "standard"
 
-    tasks = build_tasks(args.language, args.tasks, args.per_file, args.seed)
+    if args.tasks_file and os.path.exists(args.tasks_file):
+        with open(args.tasks_file, encoding="utf-8") as handle:
+            tasks = [json.loads(line) for line in handle]
+    else:
+        tasks = build_tasks(args.language, args.tasks, args.per_file, args.seed)
+        if args.tasks_file:
+            with open(args.tasks_file, "w", encoding="utf-8") as handle:
+                for task in tasks:
+                    handle.write(json.dumps(task) + "\n")
     if not tasks:
         raise SystemExit("no %s files found to build tasks from" % args.language)
     humaneval.progress("%d %s tasks from %d files" % (
