@@ -482,6 +482,17 @@ def score(tasks, outputs, runner):
     return rows
 
 
+def write_outputs(args, rows, summaries):
+    """--out: one JSON line per task and system; --json: the summaries."""
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row) + "\n")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(summaries, handle, indent=2)
+
+
 def percentile(values, q):
     if not values:
         return float("nan")
@@ -623,13 +634,7 @@ def main():
             noun = "problems" if label == "generate-code" else "tasks"
             print_table("%s: %s (%d %s)" % (label, VARIANT_TITLES[variant], len(subset[columns[0]]), noun),
                         columns, per_system, args.markdown)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row) + "\n")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(summaries, handle, indent=2)
+    write_outputs(args, rows, summaries)
     if args.self_check:
         bad = [key for key, per_system in summaries.items()
                if per_system["canonical"]["pass@1"] != 1.0 or per_system["canonical"].get("exact match", 1.0) != 1.0]

@@ -220,13 +220,7 @@ def main():
                           "%.0f" % value if metric.endswith("ms") else "%.3f" % value)
         print(("| %s | " % metric + " | ".join(values) + " |") if args.markdown else
               "%-18s %s" % (metric, "  ".join("%12s" % v for v in values)))
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row) + "\n")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(summaries, handle, indent=2)
+    humaneval.write_outputs(args, rows, summaries)
     if args.self_check:
         reference = summaries["reference"]
         if reference["exact match"] != 1.0 or reference["parses as before"] != 1.0:
