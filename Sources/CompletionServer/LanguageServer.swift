@@ -417,7 +417,15 @@ public final class LanguageServer: @unchecked Sendable {
     }
     let positionEncoding = encoding
     var lastEdit: Position?
+    // Whether the text changed: a notification without changes, or whose changes insert and remove nothing, leaves
+    // running completions valid (Neovim 0.7 can resend a flushed change as an empty one with the same version).
+    var modified = false
     for change in notification.contentChanges {
+      if let range = change.range {
+        if !change.text.isEmpty || range.start != range.end { modified = true }
+      } else if !modified, change.text != documents[uri]!.document.text {
+        modified = true
+      }
       do {
         try documents[uri]!.document.apply(change: change, encoding: positionEncoding)
         if let range = change.range {
@@ -432,15 +440,21 @@ public final class LanguageServer: @unchecked Sendable {
       }
     }
     if let version = notification.textDocument.version {
-      if version <= documents[uri]!.version {
+      if version < documents[uri]!.version || (version == documents[uri]!.version && modified) {
         failures.append("version \(version) is not newer than \(documents[uri]!.version)")
       }
       documents[uri]!.version = version
-    } else {
+    } else if modified {
       documents[uri]!.version += 1
     }
     useClock += 1
     documents[uri]!.lastUsed = useClock
+    guard modified else {
+      lock.unlock()
+      for failure in failures { log(.error, "'didChange' of \(uri): \(failure)") }
+      log(.debug, "'didChange' of \(uri) left the text as it was: running completions go on")
+      return
+    }
     let cancelled = cancelCompletionsLocked(uri: uri, reason: .contentModified)
     prefetchToken?.cancel(.contentModified)
     lock.unlock()

@@ -88,6 +88,25 @@ final class CancellationTests: XCTestCase {
     XCTAssertEqual(provider.reasons, [.contentModified])
   }
 
+  /// Neovim 0.7 can send a change a second time after flushing it before a request: no changes, the same version.
+  /// The text is unchanged, so the completion goes on; a real change afterwards still cancels it.
+  func testDidChangeThatLeavesTheTextDoesNotCancel() throws {
+    client.change(uri: "file:///a.py", version: 2, range: LSPRange(at: Position(line: 0, character: 6)), text: "x")
+    let running = inline("file:///a.py")
+    waitFor(provider.started, "the provider to start")
+    client.notify(
+      DidChangeTextDocumentNotification(
+        textDocument: VersionedTextDocumentIdentifier(uri: "file:///a.py", version: 2), contentChanges: []))
+    client.change(uri: "file:///a.py", version: 2, range: LSPRange(at: Position(line: 0, character: 2)), text: "")
+    client.change(uri: "file:///a.py", version: 2, range: nil, text: "print(x")
+    XCTAssertEqual(try errorCode(client.sendRequest(method: "custom/barrier", params: nil)), -32601)
+    XCTAssertFalse(running.isAnsweredForTest)
+    client.change(uri: "file:///a.py", version: 3, range: nil, text: "print(y")
+    XCTAssertEqual(try errorCode(running), -32801)
+    waitFor(provider.finished, "the provider to return")
+    XCTAssertEqual(provider.reasons, [.contentModified])
+  }
+
   func testDidChangeOfAnotherDocumentDoesNotCancel() throws {
     let running = inline("file:///a.py")
     waitFor(provider.started, "the provider to start")
