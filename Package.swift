@@ -110,6 +110,8 @@ let package = Package(
         "CodeCompletion", "Inference", "Tokenization", "Sampling", "SyntaxCheck", "GGUF", "Kernels",
         .product(name: "Logging", package: "swift-log"),
       ]),
+    .target(name: "RepositoryContext", dependencies: ["CodeCompletion", "SyntaxCheck"]),
+    .testTarget(name: "RepositoryContextTests", dependencies: ["RepositoryContext", "CodeCompletion"]),
     .testTarget(
       name: "ModelCompletionProviderTests",
       dependencies: ["ModelCompletionProvider", "CodeCompletion", "InferenceTestSupport", "Inference"]),
@@ -118,7 +120,8 @@ let package = Package(
     .executableTarget(
       name: "codegen-lsp",
       dependencies: [
-        "CompletionServer", "ModelCompletionProvider", "CodeCompletion", "Inference", "GGUF", "Quantization",
+        "CompletionServer", "ModelCompletionProvider", "RepositoryContext", "CodeCompletion", "Inference", "GGUF",
+        "Quantization",
         "Tokenization", "Kernels", "Sampling", "JSON", "LSPTypes", "LSPTransport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),

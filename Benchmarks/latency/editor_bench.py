@@ -20,6 +20,7 @@ Usage: python3 Benchmarks/latency/editor_bench.py --binary .build/release/codege
 import argparse
 import json
 import os
+import sysconfig
 import subprocess
 import sys
 import threading
@@ -110,17 +111,22 @@ def main():
     parser.add_argument("--step-ms", type=int, default=250)
     parser.add_argument("--dump", help="write every request's answer (one JSON line each) here")
     parser.add_argument("--server-log", help="write the server's stderr here (with -- --log-level debug: every decision)")
+    parser.add_argument("--workspace", action="store_true",
+                        help="open the standard library (where the files come from) as the workspace: the server "
+                             "indexes it in the background and gives completions repository context")
     parser.add_argument("extra", nargs="*")
     args = parser.parse_args()
     command = [args.binary, "lsp"] + (["--model", args.model] if args.model else []) + args.extra
     server = Server(command, args.server_log)
-    _, init = server.request("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": {}})
+    stdlib = sysconfig.get_paths()["stdlib"]
+    root_uri = "file://" + stdlib if args.workspace else None
+    _, init = server.request("initialize", {"processId": os.getpid(), "rootUri": root_uri, "capabilities": {}})
     if "error" in init:
         raise SystemExit("editor_bench: initialize failed: %s" % init["error"])
     server.notify("initialized", {})
     records = []
     for case in typing_cases(args.files, args.steps, args.seed):
-        uri = "file:///bench/" + case["name"]
+        uri = ("file://" + os.path.join(stdlib, case["name"])) if args.workspace else "file:///bench/" + case["name"]
         version = 1
         prefix, suffix = case["steps"][0]
         server.notify("textDocument/didOpen", {"textDocument": {

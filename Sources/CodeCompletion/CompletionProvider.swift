@@ -19,13 +19,17 @@ public struct ContextDocument: Sendable, Equatable {
   public var name: String
   /// The LSP language identifier (`python`, `swift`, …).
   public var languageId: String
-  /// The full text.
+  /// The full text, or the part of another file chosen for the prompt.
   public var text: String
+  /// Why it is offered (`definition of `parse` used near the cursor, util.py:10-18`), for `--explain`; nil for an
+  /// open document.
+  public var reason: String?
 
-  public init(name: String, languageId: String, text: String) {
+  public init(name: String, languageId: String, text: String, reason: String? = nil) {
     self.name = name
     self.languageId = languageId
     self.text = text
+    self.reason = reason
   }
 }
 
@@ -43,14 +47,20 @@ public struct CompletionRequest: Sendable, Equatable {
   public var suffix: String
   /// How it was triggered.
   public var trigger: CompletionTrigger
-  /// Other open documents of the same language, most recently used first.
+  /// Context from other files, most relevant first: parts of the repository chosen for the cursor (definitions of
+  /// names used near it, similar code), then other open documents of the same language, most recently used first.
   public var contextDocuments: [ContextDocument]
+  /// The workspace's name, shown to models with a repository-name token (`<|repo_name|>`); nil without a workspace.
+  public var repositoryName: String?
+  /// The current file's path as the context names it (relative to the workspace); nil for `fileName`.
+  public var contextFileName: String?
   /// When true the provider fills `CompletionResult.trace` with every decision it made.
   public var explain: Bool
 
   public init(
     documentID: String, fileName: String? = nil, languageId: String, prefix: String, suffix: String,
-    trigger: CompletionTrigger = .automatic, contextDocuments: [ContextDocument] = [], explain: Bool = false
+    trigger: CompletionTrigger = .automatic, contextDocuments: [ContextDocument] = [], repositoryName: String? = nil,
+    explain: Bool = false
   ) {
     self.documentID = documentID
     self.fileName = fileName
@@ -59,6 +69,7 @@ public struct CompletionRequest: Sendable, Equatable {
     self.suffix = suffix
     self.trigger = trigger
     self.contextDocuments = contextDocuments
+    self.repositoryName = repositoryName
     self.explain = explain
   }
 }

@@ -75,8 +75,14 @@ public struct CompletionSettings: Sendable, Equatable {
   public var prefixTokens: Int = 320
   /// Token budget for text after the cursor.
   public var suffixTokens: Int = 64
-  /// Token budget for other open documents of the same language (0 disables).
+  /// Token budget for context from other files: the repository context chosen for the cursor, then other open
+  /// documents of the same language (0 disables both).
   public var contextDocumentTokens: Int = 512
+  /// Repository context: the server indexes the editor's workspace folders and gives the model the definitions of
+  /// names used near the cursor, the signatures of imported names and similar code from other files. Off by
+  /// default: on the cross-file evaluation (Benchmarks/RESULTS.md) it does not yet improve Qwen2.5-Coder-0.5B's
+  /// answers.
+  public var repositoryContext: Bool = false
   /// Upper bound on the model's context window in tokens (the model's own limit applies when lower).
   public var contextLength: Int = 4096
   /// In PSM prompts, up to this many tokens typed since the last anchor (the start of the line where typing began)

@@ -214,7 +214,14 @@ public enum Configuration {
       help: "Token budget for text after the cursor."),
     int(
       "contextDocumentTokens", \.contextDocumentTokens, min: 0, max: maximumTokens,
-      help: "Token budget for other open documents of the same language (0 disables)."),
+      help:
+        "Token budget for context from other files: the repository context chosen for the cursor, then other open documents of the same language (0 disables both)."
+    ),
+    bool(
+      "repositoryContext", \.repositoryContext,
+      help:
+        "Repository context: the server indexes the editor's workspace folders and gives the model the definitions of names used near the cursor, the signatures of imported names and similar code from other files (off by default: on the cross-file evaluation it does not yet improve Qwen2.5-Coder-0.5B's answers; the CLI's --workspace turns it on)."
+    ),
     int(
       "contextLength", \.contextLength, min: 16, max: maximumTokens,
       help: "Upper bound on the model's context window in tokens (the model's own limit applies when lower)."),

@@ -72,7 +72,7 @@ extension LanguageServer {
     let deadline = settings.deadlineMilliseconds
     lock.unlock()
     let providerToken = token.startToken(deadlineMilliseconds: deadline)
-    let request = CompletionRequest(
+    var request = CompletionRequest(
       documentID: uri, fileName: LanguageServer.fileName(fromURI: uri), languageId: snapshot.languageId,
       prefix: prefix, suffix: suffix, trigger: trigger,
       contextDocuments: snapshot.context.map {
@@ -81,6 +81,8 @@ extension LanguageServer {
           text: $0.document.text)
       },
       explain: verbose)
+    let contextNotes = addRepositoryContext(to: &request, uri: uri)
+    if !contextNotes.isEmpty { log(.debug, contextNotes.joined(separator: "\n")) }
 
     let result: CompletionResult
     do {
@@ -116,7 +118,7 @@ extension LanguageServer {
       "\(style == .inline ? "inlineCompletion" : "completion") \(uri) \(cursor): \(candidates.count) candidate(s) in "
         + "\(String(format: "%.1f", milliseconds)) ms\(result.fromCache ? " (cache)" : ""), prompt "
         + "\(result.promptTokensComputed)/\(result.promptTokens) tokens computed, \(result.generatedTokens) generated",
-      verbose: result.trace.isEmpty ? nil : result.trace.joined(separator: "\n"))
+      verbose: result.trace.isEmpty ? nil : (contextNotes + result.trace).joined(separator: "\n"))
     reply.succeed(response)
     scheduleExtension(uri: uri, after: id)
   }
@@ -304,7 +306,7 @@ extension LanguageServer {
     if case .unavailable = provider.status { return }
     let document = snapshot.document
     let offset = position.map { document.offset(of: $0, encoding: snapshot.encoding) } ?? document.utf8Count
-    let request = CompletionRequest(
+    var request = CompletionRequest(
       documentID: uri, fileName: LanguageServer.fileName(fromURI: uri), languageId: snapshot.languageId,
       prefix: document.prefix(upToOffset: offset), suffix: document.suffix(fromOffset: offset), trigger: .automatic,
       contextDocuments: snapshot.context.map {
@@ -312,6 +314,7 @@ extension LanguageServer {
           name: LanguageServer.fileName(fromURI: $0.uri) ?? $0.uri, languageId: snapshot.languageId,
           text: $0.document.text)
       })
+    _ = addRepositoryContext(to: &request, uri: uri)
     provider.prepare(request, cancellation: token)
   }
 }

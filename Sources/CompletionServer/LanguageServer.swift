@@ -69,6 +69,9 @@ public final class LanguageServer: @unchecked Sendable {
   var editGeneration = 0
   var encoding = PositionEncodingKind.utf16
   var clientCapabilities = ClientCapabilities()
+  /// The workspace folders of `initialize` (local paths), and whether the context source was given them.
+  var workspaceFolderPaths: [String] = []
+  var workspaceIndexStarted = false
   /// Progress tokens of running generate-code commands, mapped to the command's cancellation token.
   var progressTokens: [ProgressToken: RequestCancellation] = [:]
   /// Progress tokens whose progress the user cancelled.
@@ -232,7 +235,9 @@ public final class LanguageServer: @unchecked Sendable {
     guard phase == .running else { return }
     switch method {
     case InitializedNotification.method:
-      break
+      registerFileWatchers()
+    case DidChangeWatchedFilesNotification.method:
+      decodeNotification(DidChangeWatchedFilesNotification.self, params).map(didChangeWatchedFiles)
     case DidOpenTextDocumentNotification.method:
       decodeNotification(DidOpenTextDocumentNotification.self, params).map(didOpen)
     case DidChangeTextDocumentNotification.method:
@@ -316,6 +321,7 @@ public final class LanguageServer: @unchecked Sendable {
     if let initializationOptions = request.initializationOptions {
       applyConfiguration(initializationOptions, creatingProvider: false)
     }
+    startWorkspaceIndex(request)
     worker.async { [self] in ensureProvider() }
   }
 
@@ -403,6 +409,9 @@ public final class LanguageServer: @unchecked Sendable {
     if reopened {
       log(.warning, "'didOpen' of \(item.uri), which was already open: its text was replaced")
     }
+    if let path = LanguageServer.filePath(fromURI: item.uri) {
+      options.contextSource?.documentChanged(path: path, languageId: item.languageId, text: item.text)
+    }
     schedulePrefetch(uri: item.uri, at: nil, afterPause: false)
   }
 
@@ -465,9 +474,15 @@ public final class LanguageServer: @unchecked Sendable {
 
   func didSave(_ notification: DidSaveTextDocumentNotification) {
     lock.lock()
-    let known = documents[notification.textDocument.uri] != nil
+    let open = documents[notification.textDocument.uri]
     lock.unlock()
-    if !known { log(.debug, "'didSave' of \(notification.textDocument.uri), which is not open") }
+    guard let open else {
+      log(.debug, "'didSave' of \(notification.textDocument.uri), which is not open")
+      return
+    }
+    if let source = options.contextSource, let path = LanguageServer.filePath(fromURI: notification.textDocument.uri) {
+      source.documentChanged(path: path, languageId: open.languageId, text: open.document.text)
+    }
   }
 
   func didClose(_ notification: DidCloseTextDocumentNotification) {
@@ -478,6 +493,9 @@ public final class LanguageServer: @unchecked Sendable {
     lock.unlock()
     answerCancelled(cancelled, reason: .contentModified)
     if removed == nil { log(.warning, "'didClose' of \(uri), which is not open: ignored") }
+    if let path = LanguageServer.filePath(fromURI: uri) {
+      options.contextSource?.documentClosed(path: path, documentID: uri)
+    }
   }
 
   /// A consistent copy of what a request needs from one document (O(1): documents are copy-on-write).
@@ -504,6 +522,12 @@ public final class LanguageServer: @unchecked Sendable {
     return DocumentSnapshot(
       uri: uri, languageId: open.languageId, version: open.version, document: open.document, encoding: encoding,
       context: context)
+  }
+
+  /// The local path of a `file:` URI, else nil.
+  public static func filePath(fromURI uri: String) -> String? {
+    guard let url = URL(string: uri), url.scheme == "file", !url.path.isEmpty else { return nil }
+    return url.standardizedFileURL.path
   }
 
   /// The file name (path) of a URI: the decoded path of a `file:` URI, else the last path component, else nil.

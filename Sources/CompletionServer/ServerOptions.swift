@@ -20,6 +20,9 @@ public struct ServerOptions: Sendable {
   public var serverVersion: String
   /// At the end of a session, how long `run()` waits for the worker to stop what it was doing, in seconds.
   public var shutdownWaitSeconds: Double = 10
+  /// Repository context (a workspace index of the editor's workspace folders); nil for none. The
+  /// `repositoryContext` setting turns it off.
+  public var contextSource: ContextSource?
 
   public init(
     settings: CompletionSettings = CompletionSettings(), modelSpec: String? = nil, logLevel: Logger.Level = .info,

@@ -155,7 +155,7 @@ public final class TestClient: @unchecked Sendable {
       switch method {
       case ApplyWorkspaceEditRequest.method:
         pair.client.sendResponse(id: id, result: ApplyWorkspaceEditResult(applied: applyEditResult).json)
-      case WorkDoneProgressCreateRequest.method:
+      case WorkDoneProgressCreateRequest.method, RegisterCapabilityRequest.method:
         pair.client.sendResponse(id: id, result: .null)
       default:
         pair.client.sendError(id: id, error: .methodNotFound(method))
@@ -288,12 +288,13 @@ public final class TestClient: @unchecked Sendable {
   @discardableResult
   public func initialize(
     capabilities: JSONValue = TestClient.defaultCapabilities, initializationOptions: JSONValue? = nil,
-    trace: TraceValue? = nil
+    trace: TraceValue? = nil, rootUri: String? = nil, workspaceFolders: [String]? = nil
   ) throws -> InitializeResult {
-    let result = try send(
-      InitializeRequest(
-        processId: Int(getpid()), clientName: "TestClient", capabilities: ClientCapabilities(raw: capabilities),
-        initializationOptions: initializationOptions, trace: trace))
+    var request = InitializeRequest(
+      processId: Int(getpid()), clientName: "TestClient", rootUri: rootUri,
+      capabilities: ClientCapabilities(raw: capabilities), initializationOptions: initializationOptions, trace: trace)
+    request.workspaceFolders = workspaceFolders
+    let result = try send(request)
     notify(InitializedNotification())
     return result
   }

@@ -32,6 +32,11 @@ public struct ClientCapabilities: JSONConvertible, Hashable, Sendable {
     }
   }
 
+  /// `workspace.didChangeWatchedFiles.dynamicRegistration`: the server may register file watchers.
+  public var watchedFilesRegistration: Bool {
+    value(at: ["workspace", "didChangeWatchedFiles", "dynamicRegistration"])?.boolValue ?? false
+  }
+
   /// `window.workDoneProgress`: the server may create progress tokens.
   public var workDoneProgress: Bool { value(at: ["window", "workDoneProgress"])?.boolValue ?? false }
 

@@ -9,6 +9,10 @@ public struct InitializeRequest: LSPRequest, Hashable, Sendable {
   public var clientName: String?
   public var clientVersion: String?
   public var rootUri: String?
+  /// The deprecated `rootPath` (a path, not a URI).
+  public var rootPath: String?
+  /// `workspaceFolders`' URIs (nil when not sent).
+  public var workspaceFolders: [String]?
   public var capabilities: ClientCapabilities
   /// Server-specific options (codegen-lsp settings; see `Protocol/configuration.schema.json`).
   public var initializationOptions: JSONValue?
@@ -37,6 +41,10 @@ public struct InitializeRequest: LSPRequest, Hashable, Sendable {
       clientVersion = try infoReader.decodeIfPresent("version")
     }
     rootUri = try reader.decodeIfPresent("rootUri")
+    rootPath = try reader.decodeIfPresent("rootPath")
+    if let folders = reader.raw("workspaceFolders")?.arrayValue {
+      workspaceFolders = folders.compactMap { $0["uri"]?.stringValue }
+    }
     capabilities = try reader.decodeIfPresent("capabilities") ?? ClientCapabilities()
     initializationOptions = reader.raw("initializationOptions")
     trace = try reader.decodeIfPresent("trace")
@@ -47,6 +55,8 @@ public struct InitializeRequest: LSPRequest, Hashable, Sendable {
       ("processId", processId.json),
       ("clientInfo", clientName.map { .fields([("name", .string($0)), ("version", clientVersion?.json)]) }),
       ("rootUri", rootUri.json),
+      ("rootPath", rootPath?.json),
+      ("workspaceFolders", workspaceFolders.map { .array($0.map { .fields([("uri", .string($0))]) }) }),
       ("capabilities", capabilities.json),
       ("initializationOptions", initializationOptions),
       ("trace", trace?.json),

@@ -47,6 +47,8 @@ public enum LSPMessageRegistry {
     (WorkDoneProgressCancelNotification.self, .clientToServer),
     (ProgressNotification.self, .both),
     (ApplyWorkspaceEditRequest.self, .serverToClient),
+    (DidChangeWatchedFilesNotification.self, .clientToServer),
+    (RegisterCapabilityRequest.self, .serverToClient),
   ]
 
   /// The message type of a method, nil for a method codegen-lsp does not know.

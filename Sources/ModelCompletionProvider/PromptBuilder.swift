@@ -74,7 +74,7 @@ public final class PromptBuilder {
         prefixWindow: prefixText, suffixWindow: "", layout: "prefix-only", plainTail: prefixTokens.count)
     }
     let (suffixText, suffixTokens) = suffixWindow(request.suffix, budget: max(0, settings.suffixTokens))
-    let context = contextTokens(request, budget: settings.contextDocumentTokens, template: template)
+    let context = contextTokens(request, budget: settings.contextDocumentTokens, template: template, trace: &trace)
     tokens += context
     let prefixText: String
     let prefixCount: Int
@@ -224,28 +224,45 @@ public final class PromptBuilder {
     return (text, tokens)
   }
 
-  /// Other open documents of the same language, most recent first, each introduced by the file separator and its
-  /// name, cut at a line boundary to fit `budget` in all; then the current file's name. Empty when the model has no
-  /// file separator or the budget is 0.
-  func contextTokens(_ request: CompletionRequest, budget: Int, template: FIMTemplate) -> [Int32] {
+  /// Context from other files, most relevant first in `request.contextDocuments`: each of the request's language
+  /// introduced by the file separator and its name, cut at a line boundary to fit `budget` in all (one that does not
+  /// fit at all is skipped). In the prompt the most relevant comes last, next to the current file; the repository
+  /// name goes first where the model has a token for it (Qwen2.5-Coder's repository-level format), then the current
+  /// file's name. Empty when the model has no file separator or the budget is 0.
+  func contextTokens(_ request: CompletionRequest, budget: Int, template: FIMTemplate, trace: inout [String])
+    -> [Int32]
+  {
     guard budget > 0, let separator = template.fileSeparator, !request.contextDocuments.isEmpty else { return [] }
-    var tokens: [Int32] = []
+    var header: [Int32] = []
+    if let repo = template.repoName, let name = request.repositoryName, !name.isEmpty {
+      header = [repo] + tokenizer.encodePlain(name + "\n")
+    }
+    var used = header.count
+    var pieces: [[Int32]] = []
     for document in request.contextDocuments where document.languageId == request.languageId {
-      let header = tokenizer.encodePlain(displayName(document.name) + "\n")
+      let name = tokenizer.encodePlain(displayName(document.name) + "\n")
+      if used + 1 + name.count >= budget { break }
       var body: [Int32] = []
       for line in splitLinesKeepingEnds(document.text) {
         let lineTokens = tokenizer.encodePlain(line)
-        if tokens.count + 1 + header.count + body.count + lineTokens.count > budget { break }
+        if used + 1 + name.count + body.count + lineTokens.count > budget { break }
         body += lineTokens
       }
-      if body.isEmpty { break }
-      tokens.append(separator)
-      tokens += header
-      tokens += body
+      if body.isEmpty { continue }
+      pieces.append([separator] + name + body)
+      used += 1 + name.count + body.count
+      if let reason = document.reason {
+        trace.append("context: \(reason) (\(1 + name.count + body.count) tokens)")
+      } else {
+        trace.append("context: open document \(displayName(document.name)) (\(1 + name.count + body.count) tokens)")
+      }
     }
-    guard !tokens.isEmpty else { return [] }
+    guard !pieces.isEmpty else { return [] }
+    var tokens = header
+    for piece in pieces.reversed() { tokens += piece }
     tokens.append(separator)
-    tokens += tokenizer.encodePlain(displayName(request.fileName ?? request.documentID) + "\n")
+    tokens += tokenizer.encodePlain(
+      displayName(request.contextFileName ?? request.fileName ?? request.documentID) + "\n")
     return tokens
   }
 

@@ -14,7 +14,7 @@ struct CodegenLSP: ParsableCommand {
       """,
     subcommands: [
       LSPCommand.self, CompleteCommand.self, GenerateCodeCommand.self, GenerateCommand.self, ModelCommand.self,
-      SettingsCommand.self,
+      SettingsCommand.self, IndexCommand.self,
     ]
   )
 }

@@ -5,6 +5,7 @@ import Foundation
 import JSON
 import LSPTypes
 import ModelCompletionProvider
+import RepositoryContext
 
 /// `codegen-lsp complete`: one completion from stdin, or a batch of JSON lines, through the server's pipeline.
 struct CompleteCommand: ParsableCommand {
@@ -35,6 +36,14 @@ struct CompleteCommand: ParsableCommand {
   var invoked = false
   @Flag(name: .long, help: "Explain every decision of the pipeline (on stderr, or in \"trace\" with --jsonl).")
   var explain = false
+  @Option(
+    name: .long,
+    help: """
+      A workspace directory: it is indexed first (the time is printed on stderr), and completions get repository \
+      context from it (definitions of names used near the cursor, similar code of other files), as in the editor. \
+      The file name (--file-name or "fileName") locates the document, relative to the workspace or absolute.
+      """)
+  var workspace: String?
 
   func validate() throws {
     if !jsonl, document.languageId == nil {
@@ -54,23 +63,25 @@ struct CompleteCommand: ParsableCommand {
     if case .degraded(_, let warning) = provider.status {
       FileHandle.standardError.write(Data("codegen-lsp: \(warning)\n".utf8))
     }
+    let context = workspace.map { WorkspaceIndexing.open($0, settings: settings) }
     if jsonl {
       while let rawLine = readLine(strippingNewline: true) {
         if rawLine.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-        let output = runJSONLine(rawLine, provider: provider, settings: settings)
+        let output = runJSONLine(rawLine, provider: provider, settings: settings, context: context)
         print(output.serialized())
         fflush(stdout)
       }
       return
     }
     let text = readAllStandardInput()
-    let request = try StdinRequest.make(
+    var request = try StdinRequest.make(
       text: text, line: document.line, column: document.column, marker: document.cursorMarker,
       language: document.language, fileName: document.fileName, invoked: invoked, explain: explain)
+    let notes = context.map { WorkspaceIndexing.addContext(to: &request, context: $0, settings: settings) } ?? []
     let result = try provider.complete(
       request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs))
     if explain {
-      for entry in result.trace { FileHandle.standardError.write(Data("explain: \(entry)\n".utf8)) }
+      for entry in notes + result.trace { FileHandle.standardError.write(Data("explain: \(entry)\n".utf8)) }
     }
     if let notice = result.notice { FileHandle.standardError.write(Data("codegen-lsp: \(notice)\n".utf8)) }
     if invoked {
@@ -84,7 +95,9 @@ struct CompleteCommand: ParsableCommand {
     }
   }
 
-  private func runJSONLine(_ rawLine: String, provider: CompletionProvider, settings: CompletionSettings) -> JSONValue {
+  private func runJSONLine(
+    _ rawLine: String, provider: CompletionProvider, settings: CompletionSettings, context: WorkspaceContext?
+  ) -> JSONValue {
     let start = DispatchTime.now().uptimeNanoseconds
     var id: JSONValue?
     do {
@@ -92,12 +105,13 @@ struct CompleteCommand: ParsableCommand {
       guard object.objectValue != nil else { throw ValidationError("each line must be a JSON object") }
       id = object["id"]
       guard let text = object["text"]?.stringValue else { throw ValidationError("\"text\" (a string) is required") }
-      let request = try StdinRequest.make(
+      var request = try StdinRequest.make(
         text: text, line: object["line"]?.intValue.map(Int.init), column: object["column"]?.intValue.map(Int.init),
         marker: object["cursorMarker"]?.stringValue ?? document.cursorMarker,
         language: object["language"]?.stringValue ?? document.language,
         fileName: object["fileName"]?.stringValue ?? document.fileName,
         invoked: object["trigger"]?.stringValue == "invoked" || invoked, explain: explain)
+      let notes = context.map { WorkspaceIndexing.addContext(to: &request, context: $0, settings: settings) } ?? []
       let result = try provider.complete(
         request, cancellation: CancellationToken(deadlineMilliseconds: pipeline.deadlineMs))
       let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
@@ -112,7 +126,7 @@ struct CompleteCommand: ParsableCommand {
         "generatedTokens": .int(Int64(result.generatedTokens)),
         "stopReason": .string(result.candidates.first?.stopReason ?? ""),
       ]
-      if explain { out["trace"] = .array(result.trace.map { .string($0) }) }
+      if explain { out["trace"] = .array((notes + result.trace).map { .string($0) }) }
       if let notice = result.notice {
         out["notice"] = .string(notice)
         FileHandle.standardError.write(Data("codegen-lsp: \(notice)\n".utf8))

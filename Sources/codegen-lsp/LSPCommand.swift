@@ -4,6 +4,7 @@ import CompletionServer
 import Foundation
 import LSPTransport
 import ModelCompletionProvider
+import RepositoryContext
 
 /// `codegen-lsp lsp`: serve LSP on stdio.
 struct LSPCommand: ParsableCommand {
@@ -41,6 +42,7 @@ struct LSPCommand: ParsableCommand {
     options.modelSpec = modelOptions.model
     options.logLevel = (modelOptions.logLevel ?? .info).level
     options.maxMessageSize = maxMessageSize
+    options.contextSource = WorkspaceContext()
     let server = LanguageServer(connection: connection, options: options) { configured in
       let spec = ModelPresets.choose(configuration: configured, commandLine: modelOptions.model)
       return ModelProvider.make(modelSpec: spec, settings: options.settings, slowdown: modelOptions.slowdown)

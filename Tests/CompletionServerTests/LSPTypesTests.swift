@@ -77,6 +77,25 @@ final class LSPTypesTests: XCTestCase {
     XCTAssertEqual(try ServerCapabilities(json: capabilities.json, path: "result"), capabilities)
   }
 
+  func testWatchedFilesMessagesRoundTripAndRejectUnknownChangeTypes() throws {
+    let notification = DidChangeWatchedFilesNotification(changes: [
+      FileEvent(uri: "file:///a.py", type: .created), FileEvent(uri: "file:///b.py", type: .deleted),
+    ])
+    XCTAssertEqual(try DidChangeWatchedFilesNotification(json: notification.json, path: "params"), notification)
+    let bad: JSONValue = ["changes": [["uri": "file:///a.py", "type": 7]]]
+    XCTAssertThrowsError(try DidChangeWatchedFilesNotification(json: bad, path: "params")) { error in
+      XCTAssertTrue("\(error)".contains("params.changes[0].type") || "\(error)".contains("type"), "\(error)")
+    }
+    let registration = RegisterCapabilityRequest(
+      id: "w", method: DidChangeWatchedFilesNotification.method, globPatterns: ["**/*"])
+    XCTAssertEqual(try RegisterCapabilityRequest(json: registration.json, path: "params"), registration)
+    XCTAssertEqual(registration.json["registrations"]?[0]?["registerOptions"]?["watchers"]?[0]?["globPattern"], "**/*")
+    XCTAssertTrue(
+      ClientCapabilities(raw: ["workspace": ["didChangeWatchedFiles": ["dynamicRegistration": true]]])
+        .watchedFilesRegistration)
+    XCTAssertFalse(ClientCapabilities().watchedFilesRegistration)
+  }
+
   func testRegistryListsEveryMessageOnce() {
     let methods = LSPMessageRegistry.all.map { $0.type.method }
     XCTAssertEqual(Set(methods).count, methods.count)

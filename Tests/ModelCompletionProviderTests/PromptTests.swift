@@ -235,6 +235,31 @@ final class PromptBuilderTests: XCTestCase {
     XCTAssertLessThanOrEqual(withContext.contextTokenCount, 40 + "<|file_sep|>a.py\n".utf8.count)
   }
 
+  /// Repository context: the repository name first (with a model token for it), the most relevant piece last (next
+  /// to the current file, named relative to the workspace), a piece too large for what is left skipped.
+  func testRepositoryContextLayout() {
+    let tokenizer = ByteTokenizer(specials: specials + ["<|repo_name|>"])
+    let builder = PromptBuilder(tokenizer: tokenizer, template: FIMTemplate.detect(tokenizer), bos: nil)
+    var settings = CompletionSettings()
+    settings.contextDocumentTokens = 100
+    var trace: [String] = []
+    var withRepo = request("a = ", "")
+    withRepo.repositoryName = "proj"
+    withRepo.contextFileName = "pkg/a.py"
+    withRepo.contextDocuments = [
+      ContextDocument(
+        name: "pkg/util.py", languageId: "python", text: "def make_str(v):\n", reason: "definition of `make_str`"),
+      ContextDocument(name: "pkg/big.py", languageId: "python", text: String(repeating: "x", count: 200) + "\n"),
+      ContextDocument(name: "pkg/b.py", languageId: "python", text: "B = 1\n", reason: "similar"),
+    ]
+    let prompt = builder.build(withRepo, settings: settings, order: .psm, trace: &trace)
+    XCTAssertEqual(
+      tokenizer.text(prompt.tokens),
+      "<|repo_name|>proj\n<|file_sep|>pkg/b.py\nB = 1\n<|file_sep|>pkg/util.py\ndef make_str(v):\n"
+        + "<|file_sep|>pkg/a.py\n<|fim_prefix|><|fim_suffix|><|fim_middle|>a = ")
+    XCTAssertTrue(trace.contains { $0.hasPrefix("context: definition of `make_str`") }, "\(trace)")
+  }
+
   func testPrefixOnlyWithoutTemplateAddsBOS() {
     let tokenizer = ByteTokenizer(specials: ["<s>"])
     let builder = PromptBuilder(tokenizer: tokenizer, template: nil, bos: 1000)
