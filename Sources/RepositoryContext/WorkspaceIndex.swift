@@ -74,7 +74,6 @@ public final class WorkspaceIndex: @unchecked Sendable {
   var documentFrequency: [Int32] = []
   var definitionsByName: [String: [DefinitionRef]] = [:]
   var statistics = IndexStatistics()
-  var ignoredAfterBuild: [String: IgnoreRules] = [:]
   /// Roots (absolute directory paths) given to `build`.
   public private(set) var roots: [String] = []
 
